@@ -1,0 +1,37 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConnectionOptions } from 'bullmq';
+import { ApiCallsModule } from './api-calls/api-calls.module';
+import { AuthModule } from './auth/auth.module';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { CreditsModule } from './credits/credits.module';
+import { DatabaseModule } from './database/database.module';
+import { EmailModule } from './email/email.module';
+import { FileModule } from './file/file.module';
+import { HealthModule } from './health/health.module';
+import { LoggingModule } from './logging/logging.module';
+import { StatsModule } from './stats/stats.module';
+import { TasksModule } from './tasks/tasks.module';
+
+/** Wires config, database, the task platform and every domain module for one process. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, connection: ConnectionOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot(config),
+        DatabaseModule,
+        AuthModule,
+        TasksModule.forRoot(config, connection),
+        HealthModule,
+        FileModule,
+        EmailModule,
+        CreditsModule,
+        ApiCallsModule,
+        StatsModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,58 @@
+import { INestApplication, Logger, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger as PinoLogger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { fieldErrorsException, flattenValidationErrors, VALIDATION_OPTIONS } from './common/field-errors';
+import { DatabaseErrorFilter } from './common/database-error.filter';
+import { AppConfig } from './config/app-config';
+import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
+import { configureTransport, describeTransport } from './tasks/transport';
+
+export interface RunningService {
+  app: INestApplication;
+  config: AppConfig;
+  /** Closes the app (graceful, as on SIGTERM) and the embedded database if one was started. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds and starts one process of the service: resolves the store (embedded PostgreSQL when
+ * `DATABASE_URL` is unset) and the transport (Redis or BullMQ's PostgreSQL backend), then
+ * starts the HTTP server for the api/all roles or just the workers for the worker role.
+ */
+export async function startService(config: AppConfig): Promise<RunningService> {
+  let embedded: EmbeddedDatabase | undefined;
+  if (!config.env.DATABASE_URL) {
+    embedded = await startEmbeddedPostgres(config.env.DATA_DIR, config.env.EMBEDDED_POSTGRES_PORT);
+    config.databaseUrl = embedded.url;
+  }
+  const connection = configureTransport(config);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, connection), { bufferLogs: true });
+  app.useLogger(app.get(PinoLogger));
+  app.enableShutdownHooks();
+  app.useGlobalPipes(
+    new ValidationPipe({ ...VALIDATION_OPTIONS, transform: true, exceptionFactory: (errors) => fieldErrorsException(flattenValidationErrors(errors)) }),
+  );
+  app.useGlobalFilters(new DatabaseErrorFilter());
+  const store = embedded ? `embedded PostgreSQL (${config.env.DATA_DIR}/postgres)` : 'PostgreSQL at DATABASE_URL';
+  const logger = new Logger('Bootstrap');
+  if (config.runsApi) {
+    const document = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('Task service').setVersion('1').addBearerAuth().build());
+    SwaggerModule.setup('docs', app, document);
+    await app.listen(config.env.PORT, '0.0.0.0');
+    logger.log(`Role ${config.role}: listening on :${config.env.PORT}; store: ${store}; transport: ${describeTransport(config)}`);
+  } else {
+    await app.init();
+    logger.log(`Role ${config.role}: workers running; store: ${store}; transport: ${describeTransport(config)}`);
+  }
+  return {
+    app,
+    config,
+    stop: async () => {
+      await app.close();
+      await embedded?.stop();
+    },
+  };
+}

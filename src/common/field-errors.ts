@@ -1,0 +1,49 @@
+import { BadRequestException, Type } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+
+/** One broken rule of one field, as returned in 400 bodies. */
+export interface FieldError {
+  field: string;
+  rule: string;
+  message: string;
+}
+
+/** Flattens class-validator's tree into `field` paths such as `args.recipients.0`. */
+export function flattenValidationErrors(errors: ValidationError[], prefix = ''): FieldError[] {
+  return errors.flatMap((error) => {
+    const field = prefix ? `${prefix}.${error.property}` : error.property;
+    const own = Object.entries(error.constraints ?? {}).map(([rule, message]) => ({
+      field,
+      rule,
+      message: prefix ? `${prefix}.${message}` : message,
+    }));
+    return [...own, ...flattenValidationErrors(error.children ?? [], field)];
+  });
+}
+
+/** A 400 whose body names every field and rule that failed. */
+export function fieldErrorsException(errors: FieldError[]): BadRequestException {
+  return new BadRequestException({
+    statusCode: 400,
+    error: 'Bad Request',
+    message: errors.map((e) => e.message),
+    errors,
+  });
+}
+
+export const VALIDATION_OPTIONS = { whitelist: true, forbidNonWhitelisted: true } as const;
+
+/**
+ * Validates a task payload against its class. Returns the transformed instance, or the field
+ * errors (paths prefixed with `prefix`).
+ */
+export function validatePayload<T extends object>(cls: Type<T>, raw: unknown, prefix = 'args', strict = true): { value: T; errors: FieldError[] } {
+  if (raw === undefined || raw === null) raw = {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    return { value: {} as T, errors: [{ field: prefix, rule: 'isObject', message: `${prefix} must be an object` }] };
+  }
+  const value = plainToInstance(cls, raw);
+  const errors = flattenValidationErrors(validateSync(value, strict ? VALIDATION_OPTIONS : { forbidUnknownValues: false }), prefix);
+  return { value, errors };
+}

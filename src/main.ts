@@ -1,0 +1,36 @@
+import 'reflect-metadata';
+import { startService } from './bootstrap';
+import { AppConfig } from './config/app-config';
+
+/** `node dist/main.js [--role api|worker|all] [--queues a,b]`; flags override ROLE and WORKER_QUEUES. */
+function flagOverrides(argv: string[]): Record<string, string> {
+  const overrides: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split('=', 2);
+    const value = inline ?? argv[i + 1];
+    if (flag === '--role') overrides.ROLE = value;
+    if (flag === '--queues') overrides.WORKER_QUEUES = value;
+    if (flag === '--concurrency') overrides.WORKER_CONCURRENCY = value;
+  }
+  return overrides;
+}
+
+async function main(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = AppConfig.fromEnv(process.env, flagOverrides(process.argv.slice(2)));
+  } catch (error) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  const service = await startService(config);
+  // Nest's shutdown hooks close the app; the embedded database must stop after it.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => void service.stop().finally(() => process.exit(0)));
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`Failed to start: ${error.stack ?? error}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,25 @@
+import { Injectable } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TaskContext, TaskHandler } from '../task-definition';
+import { NoopArgs, NoopTask, SleepArgs, SleepTask } from './system.tasks';
+
+/** The built-in tasks. */
+@Injectable()
+export class SystemHandlers {
+  @TaskHandler(NoopTask)
+  async noop(args: NoopArgs): Promise<NoopArgs> {
+    return args;
+  }
+
+  @TaskHandler(SleepTask)
+  async sleep(args: SleepArgs, ctx: TaskContext<SleepArgs>): Promise<{ sleptMs: number }> {
+    if (args.failTimes && ctx.attempt <= args.failTimes) throw new Error(`Failing attempt ${ctx.attempt} of ${args.failTimes} on purpose`);
+    const started = Date.now();
+    const step = Math.max(10, Math.min(1000, args.ms / 10));
+    while (Date.now() - started < args.ms) {
+      await sleep(Math.min(step, args.ms - (Date.now() - started)), undefined, { signal: ctx.signal });
+      ctx.progress(Math.min(100, Math.round(((Date.now() - started) / args.ms) * 100)));
+    }
+    return { sleptMs: Date.now() - started };
+  }
+}

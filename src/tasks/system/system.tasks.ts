@@ -1,0 +1,34 @@
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { defineTask } from '../task-definition';
+
+export class NoopArgs {
+  [key: string]: unknown;
+}
+
+export class SleepArgs {
+  @IsInt() @Min(0) @Max(3_600_000)
+  ms: number;
+
+  /** Fail this many first attempts (to exercise retries in smoke checks). */
+  @IsOptional() @IsInt() @Min(0) @Max(10)
+  failTimes?: number;
+}
+
+/** Returns its arguments: a smoke check and the benchmark's unit of work. */
+export const NoopTask = defineTask({
+  name: 'tasks.system.noop',
+  description: 'Returns its arguments unchanged',
+  payload: NoopArgs,
+  acceptsAnyArgs: true,
+  retry: { attempts: 1, backoffMs: 0 },
+  timeoutMs: 10_000,
+});
+
+/** Sleeps, honouring the abort signal (timeouts, cancel, shutdown tests). */
+export const SleepTask = defineTask({
+  name: 'tasks.system.sleep',
+  description: 'Sleeps for ms milliseconds; stops at once when cancelled',
+  payload: SleepArgs,
+  retry: { attempts: 3, backoffMs: 200 },
+  timeoutMs: 3_600_000,
+});

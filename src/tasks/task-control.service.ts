@@ -1,0 +1,65 @@
+import { ConflictException, Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { DataSource, In, Repository } from 'typeorm';
+import { CANCEL_CHANNEL } from './active-tasks.service';
+import { TaskRun } from './entities/task-run.entity';
+import { TaskQueues } from './task-queues.service';
+import { TaskSubmissionService } from './task-submission.service';
+import { isFinal, TaskState } from './task-state';
+
+const REVOKED_ERROR = { type: 'TaskRevokedError', message: 'The task was cancelled' };
+
+/** Cancel and retry: the state changes a caller asks for after submitting. */
+@Injectable()
+export class TaskControlService {
+  private readonly logger = new Logger(TaskControlService.name);
+
+  constructor(
+    private readonly queues: TaskQueues,
+    private readonly submission: TaskSubmissionService,
+    private readonly dataSource: DataSource,
+    @InjectRepository(TaskRun) private readonly runs: Repository<TaskRun>,
+  ) {}
+
+  /**
+   * Revokes a task. A waiting or delayed job is removed from its queue; an active one is aborted
+   * through its signal on whichever worker holds it (a PostgreSQL NOTIFY reaches every worker).
+   */
+  async cancel(run: TaskRun): Promise<TaskRun> {
+    if (isFinal(run.state)) throw new ConflictException(`Task ${run.id} has already finished with state ${run.state}`);
+    const job = await this.queues.get(run.queue).getJob(run.id);
+    if (job) {
+      const removed = await job.remove().then(() => true, () => false);
+      // A job that cannot be removed is locked by a worker: abort it there.
+      if (!removed) await this.dataSource.query('SELECT pg_notify($1, $2)', [CANCEL_CHANNEL, run.id]);
+    }
+    await this.markRevoked([run.id]);
+    this.logger.log({ msg: 'Task revoked', taskId: run.id, task: run.name, queue: run.queue, wasQueued: Boolean(job) });
+    return this.runs.findOneByOrFail({ id: run.id });
+  }
+
+  /** Runs a failed or revoked task again, as a fresh set of attempts under the same id. */
+  async retry(run: TaskRun): Promise<TaskRun> {
+    if (run.state !== TaskState.FAILURE && run.state !== TaskState.REVOKED) {
+      throw new ConflictException(`Only FAILURE or REVOKED tasks can be retried; task ${run.id} is ${run.state}`);
+    }
+    // The old job keeps the id in the transport (failed jobs are retained); it must go first.
+    await (await this.queues.get(run.queue).getJob(run.id))?.remove().catch(() => undefined);
+    const now = new Date();
+    await this.runs.update(run.id, { state: TaskState.PENDING, attempts: 0, error: null, result: () => "NULL", progress: () => "NULL", startedAt: null, finishedAt: null, runtimeMs: null, runAt: now, updatedAt: now });
+    const fresh = await this.runs.findOneByOrFail({ id: run.id });
+    await this.submission.requeue(fresh);
+    return fresh;
+  }
+
+  /** Marks open records REVOKED (cancel, purge). Finished ones keep their state. */
+  async markRevoked(ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const now = new Date();
+    const result = await this.runs.update(
+      { id: In(ids), state: In([TaskState.PENDING, TaskState.STARTED, TaskState.RETRY]) },
+      { state: TaskState.REVOKED, error: REVOKED_ERROR, finishedAt: now, updatedAt: now },
+    );
+    return result.affected ?? 0;
+  }
+}

@@ -1,0 +1,55 @@
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { isAdmin, Principal } from '../auth/principal';
+import { ListTasksQuery } from './dto/list-tasks.query';
+import { TaskRun } from './entities/task-run.entity';
+
+/** Reads task records as a caller may see them: a client only its own, an admin all. */
+@Injectable()
+export class TaskQueryService {
+  constructor(@InjectRepository(TaskRun) private readonly runs: Repository<TaskRun>) {}
+
+  /** The task, or 404 — also when it exists but belongs to another client. */
+  async findVisible(id: string, principal: Principal): Promise<TaskRun> {
+    const run = await this.runs.findOneBy({ id });
+    if (!run || (!isAdmin(principal) && run.owner !== principal.keyId)) throw new NotFoundException(`Task ${id} not found`);
+    return run;
+  }
+
+  /** Newest first, keyset-paginated on (created_at, id) so deep pages stay fast. */
+  async list(query: ListTasksQuery, principal: Principal): Promise<{ items: TaskRun[]; nextCursor: string | null }> {
+    const qb = this.runs.createQueryBuilder('t').orderBy('t.created_at', 'DESC').addOrderBy('t.id', 'DESC').limit(query.limit + 1);
+    if (!isAdmin(principal)) qb.andWhere('t.owner = :owner', { owner: principal.keyId });
+    if (query.name?.endsWith('*')) qb.andWhere('t.name LIKE :prefix', { prefix: `${escapeLike(query.name.slice(0, -1))}%` });
+    else if (query.name) qb.andWhere('t.name = :name', { name: query.name });
+    if (query.state) qb.andWhere('t.state = :state', { state: query.state });
+    if (query.from) qb.andWhere('t.created_at >= :from', { from: query.from });
+    if (query.to) qb.andWhere('t.created_at < :to', { to: query.to });
+    if (query.cursor) {
+      const { createdAt, id } = decodeCursor(query.cursor);
+      qb.andWhere('(t.created_at, t.id) < (:createdAt, :id)', { createdAt, id });
+    }
+    const rows = await qb.getMany();
+    const items = rows.slice(0, query.limit);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+  }
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function encodeCursor(run: TaskRun): string {
+  return Buffer.from(`${run.createdAt.toISOString()}|${run.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(iso);
+  if (Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id ?? '')) {
+    throw new BadRequestException({ statusCode: 400, message: ['cursor must be a nextCursor value from a previous page'], errors: [{ field: 'cursor', rule: 'cursor', message: 'cursor must be a nextCursor value from a previous page' }] });
+  }
+  return { createdAt, id };
+}

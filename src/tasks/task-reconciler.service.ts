@@ -1,0 +1,76 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { DataSource, In, LessThan, Repository } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { TaskRun } from './entities/task-run.entity';
+import { TaskQueues } from './task-queues.service';
+import { TaskSubmissionService } from './task-submission.service';
+import { OPEN_STATES, TaskState } from './task-state';
+
+// One reconciler at a time across replicas: a transaction-scoped advisory lock.
+const LOCK_KEY = 0x7a5c_0001;
+const BATCH = 500;
+
+/**
+ * Finds unfinished records whose job is gone from the transport (a crash between insert and
+ * add, a Redis that lost its data) and queues them again under the same id. Also deletes
+ * finished records past their retention (Celery's `result_expires`).
+ */
+@Injectable()
+export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(TaskReconciler.name);
+  private timer?: NodeJS.Timeout;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly queues: TaskQueues,
+    private readonly submission: TaskSubmissionService,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      this.running ??= this.reconcile()
+        .then(() => undefined, (error) => this.logger.warn(`Reconcile pass failed: ${error.message}`))
+        .finally(() => (this.running = null));
+    }, this.config.env.RECONCILE_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One pass; returns how many tasks were queued again. */
+  async reconcile(): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const [{ locked }] = await manager.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [LOCK_KEY]);
+      if (!locked) return 0;
+      const cutoff = new Date(Date.now() - this.config.env.RECONCILE_MIN_AGE_MS);
+      const candidates = await manager.getRepository(TaskRun).find({
+        where: { state: In([...OPEN_STATES]), updatedAt: LessThan(cutoff) },
+        order: { updatedAt: 'ASC' },
+        take: BATCH,
+      });
+      let requeued = 0;
+      for (const run of candidates) {
+        const job = await this.queues.get(run.queue).getJob(run.id);
+        if (job) continue;
+        await this.submission.requeue(run);
+        requeued++;
+        this.logger.warn({ msg: 'Task had no job in the queue; queued it again', taskId: run.id, task: run.name, queue: run.queue, state: run.state });
+      }
+      // Touch what was checked so the next pass moves on to other records.
+      if (candidates.length > 0) await manager.getRepository(TaskRun).update({ id: In(candidates.map((r) => r.id)), state: In([...OPEN_STATES]) }, { updatedAt: new Date() });
+      await this.expire(manager.getRepository(TaskRun));
+      return requeued;
+    });
+  }
+
+  private async expire(runs: Repository<TaskRun>): Promise<void> {
+    const cutoff = new Date(Date.now() - this.config.env.RESULT_EXPIRES_SECONDS * 1000);
+    const { affected } = await runs.delete({ finishedAt: LessThan(cutoff), state: In([TaskState.SUCCESS, TaskState.FAILURE, TaskState.REVOKED]) });
+    if (affected) this.logger.log(`Deleted ${affected} task records older than the retention period`);
+  }
+}

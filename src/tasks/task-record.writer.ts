@@ -1,0 +1,118 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { TaskError } from './entities/task-run.entity';
+import { TaskState } from './task-state';
+
+/** The columns a worker changes as a task runs. Absent keys leave the column as it is. */
+export interface TaskRunPatch {
+  state?: TaskState;
+  attempts?: number;
+  workerId?: string;
+  startedAt?: Date;
+  finishedAt?: Date | null;
+  runtimeMs?: number;
+  progress?: unknown;
+  result?: unknown;
+  error?: TaskError | null;
+}
+
+interface Pending {
+  patch: TaskRunPatch;
+  waiters: { resolve(): void; reject(error: Error): void }[];
+}
+
+const MAX_BATCH = 1000;
+
+/**
+ * Writes worker-side state changes to `task_runs` in batches. Changes to one task coalesce
+ * (the newest value of each column wins) and one `UPDATE … FROM jsonb_array_elements` commits
+ * a whole batch — group commit, so thousands of tasks per second cost a few statements.
+ *
+ * Durability is kept: {@link TaskRecordWriter.write} with `durable` resolves only after the
+ * batch holding it has committed, and the worker awaits that before BullMQ completes the job.
+ * Intermediate states (STARTED, progress) are not awaited: losing one to a crash only makes a
+ * record look less far along, and the job re-runs anyway.
+ */
+@Injectable()
+export class TaskRecordWriter implements OnApplicationShutdown {
+  private readonly logger = new Logger(TaskRecordWriter.name);
+  private pending = new Map<string, Pending>();
+  private flushing: Promise<void> | null = null;
+  private scheduled = false;
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  write(id: string, patch: TaskRunPatch, durable: boolean): Promise<void> {
+    let entry = this.pending.get(id);
+    if (!entry) {
+      entry = { patch: {}, waiters: [] };
+      this.pending.set(id, entry);
+    }
+    Object.assign(entry.patch, patch);
+    const done = durable
+      ? new Promise<void>((resolve, reject) => entry.waiters.push({ resolve, reject }))
+      : Promise.resolve();
+    this.schedule();
+    return done;
+  }
+
+  /** Commits everything buffered so far. */
+  async flush(): Promise<void> {
+    while (this.pending.size > 0 || this.flushing) {
+      if (this.flushing) await this.flushing;
+      else await this.flushOnce();
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.flush();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    // setImmediate lets every job finishing in this turn of the event loop join the batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flushOnce();
+    });
+  }
+
+  private flushOnce(): Promise<void> {
+    if (this.flushing || this.pending.size === 0) return this.flushing ?? Promise.resolve();
+    const batch = [...this.pending.entries()].slice(0, MAX_BATCH);
+    for (const [id] of batch) this.pending.delete(id);
+    this.flushing = this.commit(batch).finally(() => {
+      this.flushing = null;
+      if (this.pending.size > 0) this.schedule();
+    });
+    return this.flushing;
+  }
+
+  private async commit(batch: [string, Pending][]): Promise<void> {
+    const docs = batch.map(([id, { patch }]) => ({ id, ...patch }));
+    try {
+      await this.dataSource.query(UPDATE_SQL, [JSON.stringify(docs)]);
+      for (const [, { waiters }] of batch) waiters.forEach((w) => w.resolve());
+    } catch (error) {
+      this.logger.error(`Could not write ${batch.length} task records: ${error.message}`);
+      for (const [, { waiters }] of batch) waiters.forEach((w) => w.reject(error));
+    }
+  }
+}
+
+// A REVOKED record stays REVOKED: a late write from the worker that held it must not revive it.
+const UPDATE_SQL = `
+  UPDATE task_runs t SET
+    state      = COALESCE(d->>'state', t.state),
+    attempts   = COALESCE((d->>'attempts')::int, t.attempts),
+    worker_id  = COALESCE(d->>'workerId', t.worker_id),
+    started_at = COALESCE((d->>'startedAt')::timestamptz, t.started_at),
+    finished_at = CASE WHEN d ? 'finishedAt' THEN (d->>'finishedAt')::timestamptz ELSE t.finished_at END,
+    runtime_ms = COALESCE((d->>'runtimeMs')::int, t.runtime_ms),
+    progress   = CASE WHEN d ? 'progress' THEN d->'progress' ELSE t.progress END,
+    result     = CASE WHEN d ? 'result' THEN d->'result' ELSE t.result END,
+    error      = CASE WHEN d ? 'error' THEN NULLIF(d->'error', 'null'::jsonb) ELSE t.error END,
+    updated_at = now()
+  FROM jsonb_array_elements($1::jsonb) AS d
+  WHERE t.id = (d->>'id')::uuid AND (t.state <> 'REVOKED' OR d->>'state' = 'REVOKED')`;

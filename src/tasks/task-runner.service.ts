@@ -1,0 +1,114 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Job, UnrecoverableError } from 'bullmq';
+import { hostname } from 'node:os';
+import { validatePayload } from '../common/field-errors';
+import { ActiveTasks, TaskRevokedError, TaskTimeoutError } from './active-tasks.service';
+import { TaskError } from './entities/task-run.entity';
+import { TaskContext, TaskJobData } from './task-definition';
+import { TaskRecordWriter } from './task-record.writer';
+import { TaskRegistry } from './task-registry.service';
+import { TaskState } from './task-state';
+
+const PROGRESS_THROTTLE_MS = 250;
+
+/**
+ * Runs one BullMQ job as a task: records STARTED, validates the payload again, calls the
+ * handler with a context whose signal aborts on timeout or cancel, records the outcome and
+ * rethrows failures so BullMQ applies the retry policy.
+ */
+@Injectable()
+export class TaskRunner {
+  readonly workerId = `${hostname()}#${process.pid}`;
+  private readonly logger = new Logger('TaskRunner');
+
+  constructor(
+    private readonly registry: TaskRegistry,
+    private readonly writer: TaskRecordWriter,
+    private readonly active: ActiveTasks,
+  ) {}
+
+  async run(job: Job, queue: string, bullSignal?: AbortSignal): Promise<unknown> {
+    const id = job.id as string;
+    const attempt = job.attemptsMade + 1;
+    const task = this.registry.get(job.name);
+    const started = Date.now();
+    void this.writer.write(id, { state: TaskState.STARTED, attempts: attempt, workerId: this.workerId, startedAt: new Date(started), finishedAt: null }, false);
+    if (!task) return this.fail(job, attempt, started, new UnrecoverableError(`No handler is registered for task ${job.name}`));
+    const { value: args, errors } = validatePayload(task.definition.payload, (job.data as TaskJobData).args, 'args', !task.definition.acceptsAnyArgs);
+    if (errors.length > 0) {
+      return this.fail(job, attempt, started, new UnrecoverableError(`Invalid payload: ${errors.map((e) => e.message).join('; ')}`));
+    }
+
+    const controller = new AbortController();
+    const timeoutMs = task.definition.timeoutMs;
+    const timer = setTimeout(() => controller.abort(new TaskTimeoutError(timeoutMs)), timeoutMs);
+    const onBullAbort = () => controller.abort(new TaskRevokedError());
+    bullSignal?.addEventListener('abort', onBullAbort);
+    this.active.add({ id, name: job.name, queue, attempt, startedAt: new Date(started), controller });
+    try {
+      const result = await raceAbort(task.handler(args, this.context(job, queue, attempt, args, controller.signal)), controller.signal);
+      const runtimeMs = Date.now() - started;
+      await this.writer.write(id, { state: TaskState.SUCCESS, result: result ?? null, error: null, finishedAt: new Date(), runtimeMs, progress: 100 }, true);
+      this.logger.log({ msg: 'Task succeeded', taskId: id, task: job.name, queue, attempt, durationMs: runtimeMs, outcome: 'SUCCESS' });
+      return result;
+    } catch (error) {
+      return this.fail(job, attempt, started, error);
+    } finally {
+      clearTimeout(timer);
+      bullSignal?.removeEventListener('abort', onBullAbort);
+      this.active.remove(id);
+    }
+  }
+
+  private context(job: Job, queue: string, attempt: number, args: object, signal: AbortSignal): TaskContext {
+    const id = job.id as string;
+    let last = 0;
+    return {
+      taskId: id,
+      name: job.name,
+      queue,
+      args,
+      attempt,
+      owner: (job.data as TaskJobData).owner ?? null,
+      signal,
+      logger: this.logger,
+      progress: (value) => {
+        const now = Date.now();
+        if (now - last < PROGRESS_THROTTLE_MS) return;
+        last = now;
+        void this.writer.write(id, { progress: value }, false);
+        void job.updateProgress(value).catch(() => undefined);
+      },
+    };
+  }
+
+  /** Records the failure (RETRY, FAILURE or REVOKED) and rethrows so BullMQ sees it. */
+  private async fail(job: Job, attempt: number, started: number, error: Error): Promise<never> {
+    const revoked = error instanceof TaskRevokedError;
+    const permanent = revoked || error instanceof UnrecoverableError || error.name === 'UnrecoverableError';
+    const maxAttempts = job.opts.attempts ?? 1;
+    const state = revoked ? TaskState.REVOKED : permanent || attempt >= maxAttempts ? TaskState.FAILURE : TaskState.RETRY;
+    const runtimeMs = Date.now() - started;
+    const final = state !== TaskState.RETRY;
+    await this.writer.write(job.id as string, { state, error: describeError(error), runtimeMs, finishedAt: final ? new Date() : null }, true);
+    const fields = { taskId: job.id, task: job.name, queue: job.queueName, attempt, durationMs: runtimeMs, outcome: state, error: error.message };
+    if (state === TaskState.RETRY) this.logger.warn({ msg: 'Task failed and will retry', ...fields });
+    else this.logger.error({ msg: 'Task failed', ...fields });
+    // A revoked task must not be retried by BullMQ either.
+    throw revoked ? new UnrecoverableError(error.message) : error;
+  }
+}
+
+export function describeError(error: Error): TaskError {
+  return { type: error.name || error.constructor?.name || 'Error', message: error.message ?? String(error), stack: error.stack };
+}
+
+/** Settles with the handler, or rejects with the signal's reason as soon as it aborts. */
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

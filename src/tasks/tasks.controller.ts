@@ -1,0 +1,121 @@
+import { Body, Controller, Get, Headers, HttpCode, HttpStatus, MessageEvent, Param, ParseUUIDPipe, Post, Query, Req, Res, Sse } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Response } from 'express';
+import { distinctUntilChanged, from, interval, map, Observable, startWith, switchMap, takeWhile } from 'rxjs';
+import { CurrentPrincipal } from '../auth/auth.decorators';
+import { fieldErrorsException } from '../common/field-errors';
+import { Principal } from '../auth/principal';
+import { ListTasksQuery } from './dto/list-tasks.query';
+import { SubmitBatchDto, SubmitTaskDto } from './dto/submit-task.dto';
+import { TaskControlService } from './task-control.service';
+import { TaskQueryService } from './task-query.service';
+import { TaskRegistry } from './task-registry.service';
+import { TaskSubmissionService } from './task-submission.service';
+import { isFinal } from './task-state';
+import { toTaskView } from './task-view';
+
+const EVENTS_POLL_MS = 250;
+
+/** Submit tasks, poll them, cancel and retry them. */
+@ApiTags('tasks')
+@ApiBearerAuth()
+@Controller('tasks')
+export class TasksController {
+  constructor(
+    private readonly registry: TaskRegistry,
+    private readonly submission: TaskSubmissionService,
+    private readonly query: TaskQueryService,
+    private readonly control: TaskControlService,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Submit a task; 202 with its record (200 if an Idempotency-Key matched an earlier task)' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  async submit(
+    @Body() body: SubmitTaskDto,
+    @CurrentPrincipal() principal: Principal,
+    @Headers('idempotency-key') idempotencyHeader: string | undefined,
+    @Req() request: { id?: string },
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const idempotencyKey = idempotencyHeader?.trim() || body.options?.idempotencyKey;
+    if (idempotencyKey && idempotencyKey.length > 200) {
+      throw fieldErrorsException([{ field: 'Idempotency-Key', rule: 'maxLength', message: 'Idempotency-Key must be at most 200 characters' }]);
+    }
+    const { run, created } = await this.submission.submit({
+      name: body.name,
+      args: body.args,
+      owner: principal.keyId,
+      delayMs: body.options?.delay,
+      priority: body.options?.priority,
+      idempotencyKey,
+      requestId: request.id,
+    });
+    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).location(`/tasks/${run.id}`);
+    return toTaskView(run);
+  }
+
+  @Post('batch')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Submit up to 1,000 tasks in one request (one transaction, one addBulk)' })
+  async submitBatch(@Body() body: SubmitBatchDto, @CurrentPrincipal() principal: Principal, @Req() request: { id?: string }) {
+    const runs = await this.submission.submitMany(
+      body.tasks.map((t) => ({ name: t.name, args: t.args, owner: principal.keyId, delayMs: t.options?.delay, priority: t.options?.priority, requestId: request.id })),
+    );
+    return { count: runs.length, tasks: runs.map(toTaskView) };
+  }
+
+  @Get('registered')
+  @ApiOperation({ summary: "Every registered task with its queue, retry policy and timeout (Celery's tasks.keys())" })
+  registered() {
+    return this.registry.all().map(({ definition, queue }) => ({
+      name: definition.name,
+      description: definition.description,
+      queue,
+      maxAttempts: definition.retry.attempts,
+      backoffMs: definition.retry.backoffMs,
+      timeoutMs: definition.timeoutMs,
+    }));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List tasks, newest first, filtered by name, state and creation time' })
+  async list(@Query() query: ListTasksQuery, @CurrentPrincipal() principal: Principal) {
+    const { items, nextCursor } = await this.query.list(query, principal);
+    return { items: items.map(toTaskView), nextCursor };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: "A task's state, progress, result or error (Celery's AsyncResult)" })
+  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
+    return toTaskView(await this.query.findVisible(id, principal));
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Revoke a waiting, delayed or running task' })
+  async cancel(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
+    return toTaskView(await this.control.cancel(await this.query.findVisible(id, principal)));
+  }
+
+  @Post(':id/retry')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Run a FAILURE or REVOKED task again' })
+  async retry(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
+    return toTaskView(await this.control.retry(await this.query.findVisible(id, principal)));
+  }
+
+  @Sse(':id/events')
+  @ApiOperation({ summary: 'Server-Sent Events of state and progress; the stream ends with the final state' })
+  async events(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<Observable<MessageEvent>> {
+    await this.query.findVisible(id, principal);
+    return interval(EVENTS_POLL_MS).pipe(
+      startWith(0),
+      switchMap(() => from(this.query.findVisible(id, principal))),
+      map((run) => ({ state: run.state, progress: run.progress, result: run.result, error: run.error ? { type: run.error.type, message: run.error.message } : null, attempts: run.attempts })),
+      distinctUntilChanged((a, b) => JSON.stringify(a) === JSON.stringify(b)),
+      takeWhile((event) => !isFinal(event.state), true),
+      map((data) => ({ data })),
+    );
+  }
+}

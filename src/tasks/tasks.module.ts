@@ -1,0 +1,61 @@
+import { BullModule } from '@nestjs/bullmq';
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ConnectionOptions } from 'bullmq';
+import { AppConfig } from '../config/app-config';
+import { ActiveTasks } from './active-tasks.service';
+import { TaskRun } from './entities/task-run.entity';
+import { createQueueProcessor } from './queue-processor.factory';
+import { SystemHandlers } from './system/system.handlers';
+import { TaskControlService } from './task-control.service';
+import { TaskQueryService } from './task-query.service';
+import { TaskQueues } from './task-queues.service';
+import { TaskReconciler } from './task-reconciler.service';
+import { TaskRecordWriter } from './task-record.writer';
+import { TaskRegistry } from './task-registry.service';
+import { TaskRunner } from './task-runner.service';
+import { TaskSubmissionService } from './task-submission.service';
+import { TasksController } from './tasks.controller';
+import { allQueues } from './transport';
+import { QUEUE_PROCESSORS, WorkerShutdown } from './worker-shutdown.service';
+
+/**
+ * The task platform: registry, submission, records, the worker runtime and the REST API.
+ * Global, so domain modules inject {@link TaskSubmissionService} and friends directly.
+ */
+@Global()
+@Module({})
+export class TasksModule {
+  static forRoot(config: AppConfig, connection: ConnectionOptions): DynamicModule {
+    const queues = allQueues(config);
+    const consumed = config.runsWorkers ? config.workerQueues(queues) : [];
+    const processors = consumed.map((queue) => createQueueProcessor(queue, config));
+    return {
+      module: TasksModule,
+      imports: [
+        DiscoveryModule,
+        TypeOrmModule.forFeature([TaskRun]),
+        BullModule.forRoot({ connection, prefix: config.env.QUEUE_PREFIX }),
+        BullModule.registerQueue(...queues.map((name) => ({ name }))),
+      ],
+      controllers: config.runsApi ? [TasksController] : [],
+      providers: [
+        TaskRegistry,
+        TaskQueues,
+        TaskSubmissionService,
+        TaskQueryService,
+        TaskControlService,
+        TaskRecordWriter,
+        TaskRunner,
+        ActiveTasks,
+        WorkerShutdown,
+        SystemHandlers,
+        ...(config.runsApi ? [TaskReconciler] : []),
+        { provide: QUEUE_PROCESSORS, useValue: processors },
+        ...processors,
+      ],
+      exports: [TaskRegistry, TaskQueues, TaskSubmissionService, TaskQueryService, TaskControlService, ActiveTasks, WorkerShutdown, BullModule],
+    };
+  }
+}
