@@ -5,11 +5,14 @@ import { AuthModule } from './auth/auth.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CreditsModule } from './credits/credits.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
 import { EmailModule } from './email/email.module';
 import { FileModule } from './file/file.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { QueuesModule } from './queues/queues.module';
 import { StatsModule } from './stats/stats.module';
 import { TasksModule } from './tasks/tasks.module';
 
@@ -26,6 +29,9 @@ export class AppModule {
         AuthModule,
         TasksModule.forRoot(config, connection),
         HealthModule,
+        QueuesModule,
+        MetricsModule,
+        DashboardModule,
         FileModule,
         EmailModule,
         CreditsModule,

@@ -5,6 +5,7 @@ import { validatePayload } from '../common/field-errors';
 import { ActiveTasks, TaskRevokedError, TaskTimeoutError } from './active-tasks.service';
 import { TaskError } from './entities/task-run.entity';
 import { TaskContext, TaskJobData } from './task-definition';
+import { TaskEvents } from './task-events';
 import { TaskRecordWriter } from './task-record.writer';
 import { TaskRegistry } from './task-registry.service';
 import { TaskState } from './task-state';
@@ -25,6 +26,7 @@ export class TaskRunner {
     private readonly registry: TaskRegistry,
     private readonly writer: TaskRecordWriter,
     private readonly active: ActiveTasks,
+    private readonly events: TaskEvents,
   ) {}
 
   async run(job: Job, queue: string, bullSignal?: AbortSignal): Promise<unknown> {
@@ -50,6 +52,7 @@ export class TaskRunner {
       const runtimeMs = Date.now() - started;
       await this.writer.write(id, { state: TaskState.SUCCESS, result: result ?? null, error: null, finishedAt: new Date(), runtimeMs, progress: 100 }, true);
       this.logger.log({ msg: 'Task succeeded', taskId: id, task: job.name, queue, attempt, durationMs: runtimeMs, outcome: 'SUCCESS' });
+      this.events.emitAttemptFinished({ taskId: id, name: job.name, queue, attempt, state: TaskState.SUCCESS, runtimeMs });
       return result;
     } catch (error) {
       return this.fail(job, attempt, started, error);
@@ -92,6 +95,7 @@ export class TaskRunner {
     const final = state !== TaskState.RETRY;
     await this.writer.write(job.id as string, { state, error: describeError(error), runtimeMs, finishedAt: final ? new Date() : null }, true);
     const fields = { taskId: job.id, task: job.name, queue: job.queueName, attempt, durationMs: runtimeMs, outcome: state, error: error.message };
+    this.events.emitAttemptFinished({ taskId: job.id as string, name: job.name, queue: job.queueName, attempt, state, runtimeMs });
     if (state === TaskState.RETRY) this.logger.warn({ msg: 'Task failed and will retry', ...fields });
     else this.logger.error({ msg: 'Task failed', ...fields });
     // A revoked task must not be retried by BullMQ either.

@@ -9,6 +9,7 @@ import { TaskRun } from './entities/task-run.entity';
 import { createQueueProcessor } from './queue-processor.factory';
 import { SystemHandlers } from './system/system.handlers';
 import { TaskControlService } from './task-control.service';
+import { TaskEvents } from './task-events';
 import { TaskQueryService } from './task-query.service';
 import { TaskQueues } from './task-queues.service';
 import { TaskReconciler } from './task-reconciler.service';
@@ -48,6 +49,7 @@ export class TasksModule {
         TaskControlService,
         TaskRecordWriter,
         TaskRunner,
+        TaskEvents,
         ActiveTasks,
         WorkerShutdown,
         SystemHandlers,
@@ -55,7 +57,7 @@ export class TasksModule {
         { provide: QUEUE_PROCESSORS, useValue: processors },
         ...processors,
       ],
-      exports: [TaskRegistry, TaskQueues, TaskSubmissionService, TaskQueryService, TaskControlService, ActiveTasks, WorkerShutdown, BullModule],
+      exports: [TaskEvents, TaskRecordWriter, TaskRegistry, TaskQueues, TaskSubmissionService, TaskQueryService, TaskControlService, ActiveTasks, WorkerShutdown, BullModule],
     };
   }
 }
