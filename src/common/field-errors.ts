@@ -16,7 +16,8 @@ export function flattenValidationErrors(errors: ValidationError[], prefix = ''):
     const own = Object.entries(error.constraints ?? {}).map(([rule, message]) => ({
       field,
       rule,
-      message: prefix ? `${prefix}.${message}` : message,
+      // class-validator words this one "property x should not exist"; say it with the full path.
+      message: rule === 'whitelistValidation' ? `${field} is not an accepted property` : prefix ? `${prefix}.${message}` : message,
     }));
     return [...own, ...flattenValidationErrors(error.children ?? [], field)];
   });

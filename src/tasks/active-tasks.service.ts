@@ -1,6 +1,6 @@
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { Client } from 'pg';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { PgNotifications } from './pg-notifications.service';
 
 export const CANCEL_CHANNEL = 'task_cancel';
 
@@ -15,24 +15,20 @@ export interface ActiveTask {
 
 /**
  * The tasks running in this process, and the way to abort one from any process: a cancel is
- * a PostgreSQL `NOTIFY` that every worker `LISTEN`s to, so it works on either queue transport.
+ * a PostgreSQL `NOTIFY` on {@link CANCEL_CHANNEL} that every worker listens to, so it works on
+ * either queue transport.
  */
 @Injectable()
-export class ActiveTasks implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger(ActiveTasks.name);
+export class ActiveTasks implements OnModuleInit {
   private readonly running = new Map<string, ActiveTask>();
-  private listener: Client | null = null;
-  private closed = false;
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(
+    private readonly config: AppConfig,
+    private readonly notifications: PgNotifications,
+  ) {}
 
   async onModuleInit(): Promise<void> {
-    if (this.config.runsWorkers) await this.listen();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    this.closed = true;
-    await this.listener?.end().catch(() => undefined);
+    if (this.config.runsWorkers) await this.notifications.subscribe(CANCEL_CHANNEL, (id) => this.abortLocal(id, new TaskRevokedError()));
   }
 
   add(task: ActiveTask): void {
@@ -53,27 +49,6 @@ export class ActiveTasks implements OnModuleInit, OnApplicationShutdown {
     if (!task) return false;
     task.controller.abort(reason);
     return true;
-  }
-
-  private reconnectSoon(): void {
-    if (this.closed) return;
-    setTimeout(() => this.listen().catch(() => this.reconnectSoon()), 1000).unref();
-  }
-
-  private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.config.databaseUrl });
-    client.on('notification', (message) => {
-      if (message.payload) this.abortLocal(message.payload, new TaskRevokedError());
-    });
-    client.on('error', (error) => {
-      this.logger.warn(`Cancel listener lost its connection (${error.message}); reconnecting`);
-      this.listener = null;
-      client.end().catch(() => undefined);
-      this.reconnectSoon();
-    });
-    await client.connect();
-    await client.query(`LISTEN ${CANCEL_CHANNEL}`);
-    this.listener = client;
   }
 }
 

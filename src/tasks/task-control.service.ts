@@ -1,8 +1,9 @@
 import { ConflictException, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, In, Repository } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import { CANCEL_CHANNEL } from './active-tasks.service';
 import { TaskRun } from './entities/task-run.entity';
+import { FINISHED_CHANNEL } from './task-completions.service';
 import { TaskQueues } from './task-queues.service';
 import { TaskSubmissionService } from './task-submission.service';
 import { isFinal, TaskState } from './task-state';
@@ -55,11 +56,15 @@ export class TaskControlService {
   /** Marks open records REVOKED (cancel, purge). Finished ones keep their state. */
   async markRevoked(ids: string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    const now = new Date();
-    const result = await this.runs.update(
-      { id: In(ids), state: In([TaskState.PENDING, TaskState.STARTED, TaskState.RETRY]) },
-      { state: TaskState.REVOKED, error: REVOKED_ERROR, finishedAt: now, updatedAt: now },
+    // TypeORM returns [rows, count] for an UPDATE.
+    const [rows]: [{ id: string }[], number] = await this.dataSource.query(
+      `UPDATE task_runs SET state = 'REVOKED', error = $2, finished_at = now(), updated_at = now()
+       WHERE id = ANY($1::uuid[]) AND state IN ('PENDING', 'STARTED', 'RETRY') RETURNING id`,
+      [ids, REVOKED_ERROR],
     );
-    return result.affected ?? 0;
+    for (let i = 0; i < rows.length; i += 150) {
+      await this.dataSource.query('SELECT pg_notify($1, $2)', [FINISHED_CHANNEL, rows.slice(i, i + 150).map((r) => r.id).join(',')]);
+    }
+    return rows.length;
   }
 }

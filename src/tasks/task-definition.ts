@@ -65,6 +65,8 @@ export interface TaskContext<Args extends object = object> {
 export interface TaskJobData {
   args: Record<string, unknown>;
   owner: string | null;
+  /** Overrides the task's declared timeout for this submission. */
+  timeoutMs?: number;
 }
 
 export const TASK_HANDLER = 'tasks:handler';

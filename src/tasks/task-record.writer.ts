@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { TaskError } from './entities/task-run.entity';
+import { FINISHED_CHANNEL } from './task-completions.service';
 import { TaskState } from './task-state';
 
 /** The columns a worker changes as a task runs. Absent keys leave the column as it is. */
@@ -22,6 +23,7 @@ interface Pending {
 }
 
 const MAX_BATCH = 1000;
+const INTERMEDIATE_DELAY_MS = 50;
 
 /**
  * Writes worker-side state changes to `task_runs` in batches. Changes to one task coalesce
@@ -38,7 +40,8 @@ export class TaskRecordWriter implements OnApplicationShutdown {
   private readonly logger = new Logger(TaskRecordWriter.name);
   private pending = new Map<string, Pending>();
   private flushing: Promise<void> | null = null;
-  private scheduled = false;
+  private immediate?: NodeJS.Immediate;
+  private timer?: NodeJS.Timeout;
 
   constructor(private readonly dataSource: DataSource) {}
 
@@ -52,7 +55,7 @@ export class TaskRecordWriter implements OnApplicationShutdown {
     const done = durable
       ? new Promise<void>((resolve, reject) => entry.waiters.push({ resolve, reject }))
       : Promise.resolve();
-    this.schedule();
+    this.schedule(durable);
     return done;
   }
 
@@ -68,23 +71,35 @@ export class TaskRecordWriter implements OnApplicationShutdown {
     await this.flush();
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.flushing) return;
-    this.scheduled = true;
-    // setImmediate lets every job finishing in this turn of the event loop join the batch.
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.flushOnce();
-    });
+  private schedule(durable: boolean): void {
+    if (this.flushing) return;
+    if (durable) {
+      if (this.immediate) return;
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      // setImmediate lets every job finishing in this turn of the event loop join the batch.
+      this.immediate = setImmediate(() => {
+        this.immediate = undefined;
+        void this.flushOnce();
+      });
+    } else if (!this.immediate && !this.timer) {
+      // Intermediate states wait a little: a short task's STARTED then merges into its final write.
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.flushOnce();
+      }, INTERMEDIATE_DELAY_MS);
+    }
   }
 
   private flushOnce(): Promise<void> {
     if (this.flushing || this.pending.size === 0) return this.flushing ?? Promise.resolve();
+    clearTimeout(this.timer);
+    this.timer = undefined;
     const batch = [...this.pending.entries()].slice(0, MAX_BATCH);
     for (const [id] of batch) this.pending.delete(id);
     this.flushing = this.commit(batch).finally(() => {
       this.flushing = null;
-      if (this.pending.size > 0) this.schedule();
+      if (this.pending.size > 0) this.schedule([...this.pending.values()].some((p) => p.waiters.length > 0));
     });
     return this.flushing;
   }
@@ -102,17 +117,25 @@ export class TaskRecordWriter implements OnApplicationShutdown {
 }
 
 // A REVOKED record stays REVOKED: a late write from the worker that held it must not revive it.
+// The ids that reached a final state are notified on commit (in groups, as NOTIFY payloads are
+// capped at 8000 bytes) so callers waiting on GET /tasks/:id?wait= wake at once.
 const UPDATE_SQL = `
-  UPDATE task_runs t SET
-    state      = COALESCE(d->>'state', t.state),
-    attempts   = COALESCE((d->>'attempts')::int, t.attempts),
-    worker_id  = COALESCE(d->>'workerId', t.worker_id),
-    started_at = COALESCE((d->>'startedAt')::timestamptz, t.started_at),
-    finished_at = CASE WHEN d ? 'finishedAt' THEN (d->>'finishedAt')::timestamptz ELSE t.finished_at END,
-    runtime_ms = COALESCE((d->>'runtimeMs')::int, t.runtime_ms),
-    progress   = CASE WHEN d ? 'progress' THEN d->'progress' ELSE t.progress END,
-    result     = CASE WHEN d ? 'result' THEN d->'result' ELSE t.result END,
-    error      = CASE WHEN d ? 'error' THEN NULLIF(d->'error', 'null'::jsonb) ELSE t.error END,
-    updated_at = now()
-  FROM jsonb_array_elements($1::jsonb) AS d
-  WHERE t.id = (d->>'id')::uuid AND (t.state <> 'REVOKED' OR d->>'state' = 'REVOKED')`;
+  WITH updated AS (
+    UPDATE task_runs t SET
+      state       = COALESCE(d->>'state', t.state),
+      attempts    = COALESCE((d->>'attempts')::int, t.attempts),
+      worker_id   = COALESCE(d->>'workerId', t.worker_id),
+      started_at  = COALESCE((d->>'startedAt')::timestamptz, t.started_at),
+      finished_at = CASE WHEN d ? 'finishedAt' THEN (d->>'finishedAt')::timestamptz ELSE t.finished_at END,
+      runtime_ms  = COALESCE((d->>'runtimeMs')::int, t.runtime_ms),
+      progress    = CASE WHEN d ? 'progress' THEN d->'progress' ELSE t.progress END,
+      result      = CASE WHEN d ? 'result' THEN d->'result' ELSE t.result END,
+      error       = CASE WHEN d ? 'error' THEN NULLIF(d->'error', 'null'::jsonb) ELSE t.error END,
+      updated_at  = now()
+    FROM jsonb_array_elements($1::jsonb) AS d
+    WHERE t.id = (d->>'id')::uuid AND (t.state <> 'REVOKED' OR d->>'state' = 'REVOKED')
+    RETURNING t.id, t.state
+  ), finished AS (
+    SELECT id::text AS id, (row_number() OVER ()) / 150 AS grp FROM updated WHERE state IN ('SUCCESS', 'FAILURE', 'REVOKED')
+  )
+  SELECT pg_notify('${FINISHED_CHANNEL}', string_agg(id, ',')) FROM finished GROUP BY grp`;

@@ -42,7 +42,7 @@ export class TaskRunner {
     }
 
     const controller = new AbortController();
-    const timeoutMs = task.definition.timeoutMs;
+    const timeoutMs = (job.data as TaskJobData).timeoutMs ?? task.definition.timeoutMs;
     const timer = setTimeout(() => controller.abort(new TaskTimeoutError(timeoutMs)), timeoutMs);
     const onBullAbort = () => controller.abort(new TaskRevokedError());
     bullSignal?.addEventListener('abort', onBullAbort);

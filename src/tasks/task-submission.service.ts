@@ -18,6 +18,8 @@ export interface SubmitRequest {
   owner: string | null;
   delayMs?: number;
   priority?: number;
+  /** Overrides the task's declared timeout for this run. */
+  timeoutMs?: number;
   idempotencyKey?: string;
   parentId?: string;
   requestId?: string;
@@ -113,6 +115,7 @@ export class TaskSubmissionService {
       attempts: 0,
       maxAttempts: task.definition.retry.attempts,
       priority: request.priority ?? 0,
+      timeoutMs: request.timeoutMs ?? null,
       runAt: new Date(now.getTime() + (request.delayMs ?? 0)),
       createdAt: now,
       updatedAt: now,
@@ -148,7 +151,7 @@ export class TaskSubmissionService {
 }
 
 function jobData(run: TaskRun): TaskJobData {
-  return { args: run.args, owner: run.owner };
+  return { args: run.args, owner: run.owner, timeoutMs: run.timeoutMs ?? undefined };
 }
 
 function jobOptions(run: TaskRun, task: RegisteredTask, delayMs: number): JobsOptions {

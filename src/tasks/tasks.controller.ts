@@ -5,8 +5,9 @@ import { distinctUntilChanged, from, interval, map, Observable, startWith, switc
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { fieldErrorsException } from '../common/field-errors';
 import { Principal } from '../auth/principal';
-import { ListTasksQuery } from './dto/list-tasks.query';
+import { GetTaskQuery, ListTasksQuery } from './dto/list-tasks.query';
 import { SubmitBatchDto, SubmitTaskDto } from './dto/submit-task.dto';
+import { TaskCompletions } from './task-completions.service';
 import { TaskControlService } from './task-control.service';
 import { TaskQueryService } from './task-query.service';
 import { TaskRegistry } from './task-registry.service';
@@ -26,6 +27,7 @@ export class TasksController {
     private readonly submission: TaskSubmissionService,
     private readonly query: TaskQueryService,
     private readonly control: TaskControlService,
+    private readonly completions: TaskCompletions,
   ) {}
 
   @Post()
@@ -48,6 +50,7 @@ export class TasksController {
       owner: principal.keyId,
       delayMs: body.options?.delay,
       priority: body.options?.priority,
+      timeoutMs: body.options?.timeout,
       idempotencyKey,
       requestId: request.id,
     });
@@ -60,7 +63,7 @@ export class TasksController {
   @ApiOperation({ summary: 'Submit up to 1,000 tasks in one request (one transaction, one addBulk)' })
   async submitBatch(@Body() body: SubmitBatchDto, @CurrentPrincipal() principal: Principal, @Req() request: { id?: string }) {
     const runs = await this.submission.submitMany(
-      body.tasks.map((t) => ({ name: t.name, args: t.args, owner: principal.keyId, delayMs: t.options?.delay, priority: t.options?.priority, requestId: request.id })),
+      body.tasks.map((t) => ({ name: t.name, args: t.args, owner: principal.keyId, delayMs: t.options?.delay, priority: t.options?.priority, timeoutMs: t.options?.timeout, requestId: request.id })),
     );
     return { count: runs.length, tasks: runs.map(toTaskView) };
   }
@@ -86,8 +89,20 @@ export class TasksController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: "A task's state, progress, result or error (Celery's AsyncResult)" })
-  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
+  @ApiOperation({ summary: "A task's state, progress, result or error (Celery's AsyncResult); ?wait=ms long-polls until it finishes" })
+  async get(@Param('id', new ParseUUIDPipe()) id: string, @Query() { wait }: GetTaskQuery, @CurrentPrincipal() principal: Principal) {
+    if (!wait) return toTaskView(await this.query.findVisible(id, principal));
+    // Wait first, then read: a finish between the read and the wait would otherwise be missed.
+    const waiter = this.completions.waitFor(id, wait);
+    const run = await this.query.findVisible(id, principal).catch((error) => {
+      waiter.cancel();
+      throw error;
+    });
+    if (isFinal(run.state)) {
+      waiter.cancel();
+      return toTaskView(run);
+    }
+    await waiter.done;
     return toTaskView(await this.query.findVisible(id, principal));
   }
 

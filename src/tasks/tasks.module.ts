@@ -5,6 +5,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { ConnectionOptions } from 'bullmq';
 import { AppConfig } from '../config/app-config';
 import { ActiveTasks } from './active-tasks.service';
+import { PgNotifications } from './pg-notifications.service';
+import { TaskCompletions } from './task-completions.service';
 import { TaskRun } from './entities/task-run.entity';
 import { createQueueProcessor } from './queue-processor.factory';
 import { SystemHandlers } from './system/system.handlers';
@@ -51,13 +53,15 @@ export class TasksModule {
         TaskRunner,
         TaskEvents,
         ActiveTasks,
+        PgNotifications,
+        TaskCompletions,
         WorkerShutdown,
         SystemHandlers,
         ...(config.runsApi ? [TaskReconciler] : []),
         { provide: QUEUE_PROCESSORS, useValue: processors },
         ...processors,
       ],
-      exports: [TaskEvents, TaskRecordWriter, TaskRegistry, TaskQueues, TaskSubmissionService, TaskQueryService, TaskControlService, ActiveTasks, WorkerShutdown, BullModule],
+      exports: [PgNotifications, TaskEvents, TaskRecordWriter, TaskRegistry, TaskQueues, TaskSubmissionService, TaskQueryService, TaskControlService, ActiveTasks, WorkerShutdown, BullModule],
     };
   }
 }

@@ -15,7 +15,7 @@ export function testEnvironment(overrides: Record<string, string | undefined> = 
     QUEUE_PREFIX: `e2e-${process.env.TEST_RUN_ID}-${randomBytes(3).toString('hex')}`,
     ADMIN_API_KEY: ADMIN_KEY,
     PORT: '0',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
     DATA_DIR: `/tmp/task-service-e2e/${process.env.TEST_RUN_ID}`,
     JOB_LOCK_MS: '5000',
     SHUTDOWN_GRACE_MS: '10000',

@@ -28,3 +28,11 @@ export class ListTasksQuery {
   @IsOptional() @IsString() @Matches(/^[A-Za-z0-9_-]{1,200}$/, { message: 'cursor must be a nextCursor value from a previous page' })
   cursor?: string;
 }
+
+export const MAX_WAIT_MS = 30_000;
+
+export class GetTaskQuery {
+  @ApiPropertyOptional({ description: 'Long-poll: wait up to this many ms for the task to finish', maximum: MAX_WAIT_MS })
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(MAX_WAIT_MS)
+  wait?: number;
+}

@@ -4,6 +4,7 @@ import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsObject, IsOptional, IsStr
 
 export const MAX_DELAY_MS = 30 * 24 * 3600 * 1000;
 export const MAX_BATCH = 1000;
+export const MAX_TIMEOUT_MS = 24 * 3600 * 1000;
 
 export class SubmitOptionsDto {
   @ApiPropertyOptional({ description: 'Milliseconds to wait before the task may run', maximum: MAX_DELAY_MS })
@@ -13,6 +14,10 @@ export class SubmitOptionsDto {
   @ApiPropertyOptional({ description: '1 is the highest priority; unset runs in submission order', minimum: 1, maximum: 1000 })
   @IsOptional() @IsInt() @Min(1) @Max(1000)
   priority?: number;
+
+  @ApiPropertyOptional({ description: "Milliseconds before the run is aborted; overrides the task's declared timeout", minimum: 100, maximum: MAX_TIMEOUT_MS })
+  @IsOptional() @IsInt() @Min(100) @Max(MAX_TIMEOUT_MS)
+  timeout?: number;
 
   @ApiPropertyOptional({ description: 'Same as the Idempotency-Key header' })
   @IsOptional() @IsString() @Length(1, 200)

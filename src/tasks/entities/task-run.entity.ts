@@ -54,6 +54,10 @@ export class TaskRun {
   @Column('int', { default: 0 })
   priority: number;
 
+  /** A per-submission timeout that overrides the task's declared one. */
+  @Column('int', { name: 'timeout_ms', nullable: true })
+  timeoutMs: number | null;
+
   /** When the task may first run (submit time plus its delay). */
   @Column('timestamptz', { name: 'run_at' })
   runAt: Date;

@@ -18,6 +18,7 @@ export class CreateTaskRuns1764300000000 implements MigrationInterface {
         attempts int NOT NULL DEFAULT 0,
         max_attempts int NOT NULL,
         priority int NOT NULL DEFAULT 0,
+        timeout_ms int,
         run_at timestamptz NOT NULL,
         created_at timestamptz NOT NULL,
         updated_at timestamptz NOT NULL,

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { UnrecoverableError } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TaskContext, TaskHandler } from '../task-definition';
-import { NoopArgs, NoopTask, SleepArgs, SleepTask } from './system.tasks';
+import { FailArgs, FailTask, NoopArgs, NoopTask, SleepArgs, SleepTask } from './system.tasks';
 
 /** The built-in tasks. */
 @Injectable()
@@ -21,5 +22,11 @@ export class SystemHandlers {
       ctx.progress(Math.min(100, Math.round(((Date.now() - started) / args.ms) * 100)));
     }
     return { sleptMs: Date.now() - started };
+  }
+
+  @TaskHandler(FailTask)
+  async fail(args: FailArgs): Promise<never> {
+    const message = args.message ?? 'Failing on purpose';
+    throw args.unrecoverable ? new UnrecoverableError(message) : new Error(message);
   }
 }

@@ -1,4 +1,4 @@
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { defineTask } from '../task-definition';
 
 export class NoopArgs {
@@ -31,4 +31,22 @@ export const SleepTask = defineTask({
   payload: SleepArgs,
   retry: { attempts: 3, backoffMs: 200 },
   timeoutMs: 3_600_000,
+});
+
+export class FailArgs {
+  @IsOptional() @IsString() @Length(1, 500)
+  message?: string;
+
+  /** Fail permanently (no retry) instead of transiently. */
+  @IsOptional() @IsBoolean()
+  unrecoverable?: boolean;
+}
+
+/** Always fails: exercises retries, FAILURE records and the dashboard's failed view. */
+export const FailTask = defineTask({
+  name: 'tasks.system.fail',
+  description: 'Always fails, transiently (retried) or with unrecoverable: true permanently',
+  payload: FailArgs,
+  retry: { attempts: 3, backoffMs: 200 },
+  timeoutMs: 10_000,
 });
