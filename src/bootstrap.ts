@@ -1,6 +1,7 @@
 import { INestApplication, Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import { AddressInfo } from 'node:net';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
@@ -41,11 +42,14 @@ export async function startService(config: AppConfig): Promise<RunningService> {
   if (config.runsApi) {
     const document = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('Task service').setVersion('1').addBearerAuth().build());
     SwaggerModule.setup('docs', app, document);
-    await app.listen(config.env.PORT, '0.0.0.0');
-    logger.log(`Role ${config.role}: listening on :${config.env.PORT}; store: ${store}; transport: ${describeTransport(config)}`);
+  }
+  // Workers listen too: Kubernetes probes them and Prometheus scrapes their task metrics.
+  await app.listen(config.env.PORT, '0.0.0.0');
+  const port = (app.getHttpServer().address() as AddressInfo | null)?.port ?? config.env.PORT;
+  if (config.runsApi) {
+    logger.log(`Role ${config.role}: listening on :${port}; store: ${store}; transport: ${describeTransport(config)}`);
   } else {
-    await app.init();
-    logger.log(`Role ${config.role}: workers running; store: ${store}; transport: ${describeTransport(config)}`);
+    logger.log(`Role ${config.role}: workers running; store: ${store}; transport: ${describeTransport(config)}; health and metrics on :${port}`);
   }
   return {
     app,
@@ -55,4 +59,14 @@ export async function startService(config: AppConfig): Promise<RunningService> {
       await embedded?.stop();
     },
   };
+}
+
+/**
+ * SIGTERM/SIGINT close the app gracefully (readiness off, workers drain, HTTP closes), then the
+ * embedded database; the process exits when that is done. Shared by `main` and `cli worker`.
+ */
+export function stopOnSignals(service: RunningService): void {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => void service.stop().finally(() => process.exit(0)));
+  }
 }

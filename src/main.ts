@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { startService } from './bootstrap';
+import { startService, stopOnSignals } from './bootstrap';
 import { AppConfig } from './config/app-config';
 
 /** `node dist/main.js [--role api|worker|all] [--queues a,b]`; flags override ROLE and WORKER_QUEUES. */
@@ -23,11 +23,8 @@ async function main(): Promise<void> {
     process.stderr.write(`${error.message}\n`);
     process.exit(78); // EX_CONFIG
   }
-  const service = await startService(config);
   // Nest's shutdown hooks close the app; the embedded database must stop after it.
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => void service.stop().finally(() => process.exit(0)));
-  }
+  stopOnSignals(await startService(config));
 }
 
 main().catch((error) => {

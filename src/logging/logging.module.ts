@@ -1,11 +1,18 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
 import { AppConfig } from '../config/app-config';
 
+/** Probes and scrapes arrive every few seconds; logging each one drowns the useful lines. */
+const QUIET_PATHS = ['/health', '/metrics'];
+
 /**
- * Structured JSON logs through pino (pretty with `LOG_FORMAT=pretty`). Every request gets an
- * id (the caller's `X-Request-Id`, else a new one) that is logged and stored on the tasks it creates.
+ * Structured JSON logs through pino (pretty with `LOG_FORMAT=pretty`, for development). Every
+ * request gets an id (the caller's `X-Request-Id`, else a new one) that is logged, echoed in the
+ * response and stored on the tasks the request creates, so a task leads back to its request.
+ * Request lines stay short: method, url, status, duration and the id, never the headers.
  */
 @Module({})
 export class LoggingModule {
@@ -16,15 +23,23 @@ export class LoggingModule {
         LoggerModule.forRoot({
           pinoHttp: {
             level: config.env.LOG_LEVEL,
-            transport: config.env.LOG_FORMAT === 'pretty' ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
+            base: { pid: process.pid, hostname: hostname(), role: config.role },
+            transport: config.env.LOG_FORMAT === 'pretty' ? { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } } : undefined,
             genReqId: (req, res) => {
               const given = req.headers['x-request-id'];
               const id = typeof given === 'string' && /^[\w-]{1,100}$/.test(given) ? given : randomUUID();
               res.setHeader('X-Request-Id', id);
               return id;
             },
+            serializers: {
+              req: (req: IncomingMessage & { id?: string }) => ({ id: req.id, method: req.method, url: req.url }),
+              res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+            },
+            customSuccessMessage: (req, res, responseTime) => `${req.method} ${req.url} ${res.statusCode} ${Math.round(responseTime)} ms`,
+            customErrorMessage: (req, res) => `${req.method} ${req.url} ${res.statusCode}`,
+            customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
             redact: ['req.headers.authorization', 'req.headers.cookie'],
-            autoLogging: { ignore: (req) => req.url?.startsWith('/health') ?? false },
+            autoLogging: { ignore: (req) => QUIET_PATHS.some((p) => req.url?.startsWith(p)) },
           },
         }),
       ],

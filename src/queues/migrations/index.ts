@@ -1,1 +1,3 @@
-export const queuesMigrations: Function[] = [];
+import { CreateWorkerHeartbeats1764300000900 } from './1764300000900-create-worker-heartbeats';
+
+export const queuesMigrations = [CreateWorkerHeartbeats1764300000900];

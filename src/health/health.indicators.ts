@@ -1,0 +1,76 @@
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import { randomBytes } from 'node:crypto';
+import { mkdir, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AppConfig } from '../config/app-config';
+import { QueueName } from '../tasks/queue-names';
+import { TaskQueues } from '../tasks/task-queues.service';
+import { EventLoopDelayMonitor } from './event-loop-delay';
+import { HealthEnvironment } from './health.environment';
+import { ShutdownState } from './shutdown-state.service';
+
+/** The indicators Terminus has no built-in for: event loop, transport, storage, shutdown. */
+@Injectable()
+export class ServiceHealthIndicators implements OnModuleInit, OnModuleDestroy {
+  private readonly loop = new EventLoopDelayMonitor();
+  private readonly settings: HealthEnvironment;
+
+  constructor(
+    private readonly indicators: HealthIndicatorService,
+    private readonly queues: TaskQueues,
+    private readonly shutdown: ShutdownState,
+    private readonly config: AppConfig,
+  ) {
+    this.settings = config.section(HealthEnvironment);
+  }
+
+  onModuleInit(): void {
+    this.loop.start();
+  }
+
+  onModuleDestroy(): void {
+    this.loop.stop();
+  }
+
+  eventLoop() {
+    const session = this.indicators.check('event_loop');
+    const maxDelayMs = Math.round(this.loop.maxDelayMs());
+    const limitMs = this.settings.HEALTH_MAX_EVENT_LOOP_DELAY_MS;
+    return maxDelayMs > limitMs ? session.down({ maxDelayMs, limitMs }) : session.up({ maxDelayMs, limitMs });
+  }
+
+  /**
+   * A real round trip through the queue transport. `getJobCounts` works on Redis and on BullMQ's
+   * PostgreSQL backend alike, where a raw client ping would not exist.
+   */
+  transport() {
+    return this.indicators
+      .check('queue_transport')
+      .attempt(async () => {
+        await this.queues.get(QueueName.DEFAULT).getJobCounts('wait');
+        return { backend: this.config.usesRedis ? 'redis' : 'postgres' };
+      })
+      .withTimeout(this.settings.HEALTH_CHECK_TIMEOUT_MS);
+  }
+
+  /** Uploads, exports and the outbox live under DATA_DIR: a read-only or full volume is fatal. */
+  storage() {
+    return this.indicators
+      .check('storage')
+      .attempt(async () => {
+        const dir = join(this.config.env.DATA_DIR, '.health');
+        await mkdir(dir, { recursive: true });
+        const probe = join(dir, `probe-${process.pid}-${randomBytes(4).toString('hex')}`);
+        await writeFile(probe, 'ok');
+        await unlink(probe);
+        return { dir: this.config.env.DATA_DIR };
+      })
+      .withTimeout(this.settings.HEALTH_CHECK_TIMEOUT_MS);
+  }
+
+  notShuttingDown() {
+    const session = this.indicators.check('shutdown');
+    return this.shutdown.isShuttingDown ? session.down({ message: 'The process is shutting down' }) : session.up();
+  }
+}

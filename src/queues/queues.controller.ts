@@ -1,0 +1,68 @@
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AdminOnly } from '../auth/auth.decorators';
+import { AppConfig } from '../config/app-config';
+import { QueueOverviewService } from './queue-overview.service';
+import { QueuesEnvironment } from './queues.environment';
+import { StatsQuery } from './stats.query';
+import { TaskStatsService } from './task-stats.service';
+import { WorkerDirectory } from './worker-directory.service';
+
+/** Operator controls: what Flower and `celery inspect`/`control` gave the old system. */
+@ApiTags('operations')
+@ApiBearerAuth()
+@AdminOnly()
+@Controller()
+export class QueuesController {
+  constructor(
+    private readonly queues: QueueOverviewService,
+    private readonly workers: WorkerDirectory,
+    private readonly stats: TaskStatsService,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Get('queues')
+  @ApiOperation({ summary: 'Every queue: job counts by state, paused flag, age of the oldest waiting job' })
+  async list() {
+    return { queues: await this.queues.overviewAll() };
+  }
+
+  @Get('queues/:name')
+  @ApiOperation({ summary: 'One queue: job counts by state, paused flag, age of the oldest waiting job' })
+  one(@Param('name') name: string) {
+    return this.queues.overview(name);
+  }
+
+  @Post('queues/:name/pause')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Stop workers everywhere from starting jobs of this queue (active ones finish)' })
+  pause(@Param('name') name: string) {
+    return this.queues.pause(name);
+  }
+
+  @Post('queues/:name/resume')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Let workers start jobs of this queue again' })
+  resume(@Param('name') name: string) {
+    return this.queues.resume(name);
+  }
+
+  @Post('queues/:name/purge')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Remove waiting and delayed jobs; their tasks become REVOKED (Celery's control purge)" })
+  purge(@Param('name') name: string) {
+    return this.queues.purge(name);
+  }
+
+  @Get('workers')
+  @ApiOperation({ summary: "Live workers with their queues, concurrency and running tasks (Celery's inspect active)" })
+  async listWorkers() {
+    return { workers: await this.workers.live() };
+  }
+
+  @Get('stats')
+  @ApiOperation({ summary: "Per queue and per task: processed, failed, retried, runtime p50/p95 over a window (Celery's inspect stats)" })
+  report(@Query() query: StatsQuery) {
+    return this.stats.report(query.windowMinutes ?? this.config.section(QueuesEnvironment).STATS_WINDOW_MINUTES);
+  }
+}
