@@ -1,4 +1,15 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ApiCallRecords } from './api-call-records.service';
+import { ApiCallsController } from './api-calls.controller';
+import { ApiCallsProcessor } from './api-calls.processor';
+import { ApiCallsService } from './api-calls.service';
+import { ApiCall } from './entities/api-call.entity';
 
-@Module({})
+/** `tasks.api.call` and `tasks.api.webhook` on the `api_calls` queue, and their REST endpoints. */
+@Module({
+  imports: [TypeOrmModule.forFeature([ApiCall])],
+  controllers: [ApiCallsController],
+  providers: [ApiCallRecords, ApiCallsService, ApiCallsProcessor],
+})
 export class ApiCallsModule {}

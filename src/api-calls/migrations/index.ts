@@ -1,1 +1,3 @@
-export const apiCallsMigrations: Function[] = [];
+import { CreateApiCalls1764500000610 } from './1764500000610-create-api-calls';
+
+export const apiCallsMigrations: Function[] = [CreateApiCalls1764500000610];

@@ -1,0 +1,51 @@
+import { Body, Controller, Get, Headers, HttpStatus, NotFoundException, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Response } from 'express';
+import { CurrentPrincipal } from '../auth/auth.decorators';
+import { Principal } from '../auth/principal';
+import { fieldErrorsException } from '../common/field-errors';
+import { TaskSubmissionService } from '../tasks/task-submission.service';
+import { toTaskView } from '../tasks/task-view';
+import { ApiCallRecords } from './api-call-records.service';
+import { ApiCallArgs, ApiCallTask, WebhookArgs, WebhookTask } from './api-calls.tasks';
+
+/** Outbound HTTP calls and webhooks: submit (202, poll `GET /tasks/:id`) and read the record. */
+@ApiTags('api-calls')
+@ApiBearerAuth()
+@Controller()
+export class ApiCallsController {
+  constructor(
+    private readonly submission: TaskSubmissionService,
+    private readonly records: ApiCallRecords,
+  ) {}
+
+  @Post('api-calls')
+  @ApiOperation({ summary: 'Submit tasks.api.call: one outbound HTTP request with retries' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  call(@Body() body: ApiCallArgs, @CurrentPrincipal() principal: Principal, @Headers('idempotency-key') key: string | undefined, @Req() request: { id?: string }, @Res({ passthrough: true }) response: Response) {
+    return this.submit(ApiCallTask.name, body, principal, key, request.id, response);
+  }
+
+  @Post('webhooks')
+  @ApiOperation({ summary: 'Submit tasks.api.webhook: POST a signed JSON event' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  webhook(@Body() body: WebhookArgs, @CurrentPrincipal() principal: Principal, @Headers('idempotency-key') key: string | undefined, @Req() request: { id?: string }, @Res({ passthrough: true }) response: Response) {
+    return this.submit(WebhookTask.name, body, principal, key, request.id, response);
+  }
+
+  @Get('api-calls/:taskId')
+  @ApiOperation({ summary: "The request and response of a tasks.api.* task (its owner's or an admin's); 404 before the first attempt" })
+  async get(@Param('taskId', new ParseUUIDPipe()) taskId: string, @CurrentPrincipal() principal: Principal) {
+    const call = await this.records.findVisible(taskId, principal);
+    if (!call) throw new NotFoundException(`No API call record for task ${taskId}`);
+    return call;
+  }
+
+  private async submit(name: string, args: object, principal: Principal, idempotencyKey: string | undefined, requestId: string | undefined, response: Response) {
+    const key = idempotencyKey?.trim() || undefined;
+    if (key && key.length > 200) throw fieldErrorsException([{ field: 'Idempotency-Key', rule: 'maxLength', message: 'Idempotency-Key must be at most 200 characters' }]);
+    const { run, created } = await this.submission.submit({ name, args: { ...args }, owner: principal.keyId, idempotencyKey: key, requestId });
+    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).location(`/tasks/${run.id}`);
+    return toTaskView(run);
+  }
+}
