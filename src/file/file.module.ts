@@ -1,4 +1,63 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { FileAnalysisService } from './analysis/file-analysis.service';
+import { EMBEDDER, Embedder } from './embedding/embedder';
+import { HashingEmbedder } from './embedding/hashing-embedder';
+import { OpenAiEmbedder } from './embedding/openai-embedder';
+import { FileAnalysis } from './entities/file-analysis.entity';
+import { StoredFile } from './entities/stored-file.entity';
+import { FileEnvironment } from './file.environment';
+import { FILE_OPTIONS, FileOptions } from './file.options';
+import { FileProcessor } from './file.processor';
+import { FilesController } from './files.controller';
+import { FilesService } from './files.service';
+import { FileCpuPool } from './processing/file-cpu.pool';
+import { FileProcessingService } from './processing/file-processing.service';
+import { ExactVectorIndex } from './search/exact-vector-index';
+import { FileSearchService } from './search/file-search.service';
+import { VECTOR_INDEX } from './search/vector-index';
+import { FILE_STORAGE } from './storage/file-storage';
+import { LocalDiskStorage } from './storage/local-disk.storage';
 
-@Module({})
+/**
+ * Files: upload and storage, `tasks.file.process_file` (text → chunks → vector index),
+ * `tasks.file.analyze_file`, and semantic search. Storage, embedder and vector index are
+ * interfaces bound here, so an object store, a remote model or pgvector can replace them.
+ */
+@Module({
+  imports: [TypeOrmModule.forFeature([StoredFile, FileAnalysis])],
+  controllers: [FilesController],
+  providers: [
+    { provide: FileEnvironment, inject: [AppConfig], useFactory: (config: AppConfig) => config.section(FileEnvironment) },
+    {
+      provide: FILE_OPTIONS,
+      inject: [AppConfig, FileEnvironment],
+      useFactory: (config: AppConfig, env: FileEnvironment): FileOptions => ({
+        storageDir: env.STORAGE_DIR ?? join(config.env.DATA_DIR, 'storage'),
+        maxUploadBytes: env.MAX_UPLOAD_BYTES,
+        chunking: { maxTokens: env.CHUNK_TOKENS, overlapTokens: Math.min(env.CHUNK_OVERLAP_TOKENS, Math.floor(env.CHUNK_TOKENS / 2)) },
+        embedBatch: 500,
+      }),
+    },
+    { provide: FILE_STORAGE, inject: [FILE_OPTIONS], useFactory: (options: FileOptions) => new LocalDiskStorage(options.storageDir) },
+    {
+      provide: EMBEDDER,
+      inject: [FileEnvironment],
+      useFactory: (env: FileEnvironment): Embedder =>
+        env.EMBEDDINGS_URL
+          ? new OpenAiEmbedder({ url: env.EMBEDDINGS_URL, model: env.EMBEDDINGS_MODEL, apiKey: env.EMBEDDINGS_API_KEY, batchSize: env.EMBEDDINGS_BATCH_SIZE, attempts: env.EMBEDDINGS_RETRIES, timeoutMs: env.EMBEDDINGS_TIMEOUT_MS })
+          : new HashingEmbedder(),
+    },
+    { provide: VECTOR_INDEX, inject: [DataSource, FileEnvironment], useFactory: (dataSource: DataSource, env: FileEnvironment) => new ExactVectorIndex(dataSource, env.SEARCH_CACHE_OWNERS) },
+    { provide: FileCpuPool, inject: [FileEnvironment], useFactory: (env: FileEnvironment) => new FileCpuPool(env.FILE_CPU_THREADS) },
+    FilesService,
+    FileProcessingService,
+    FileAnalysisService,
+    FileSearchService,
+    FileProcessor,
+  ],
+})
 export class FileModule {}

@@ -1,1 +1,3 @@
-export const fileMigrations: Function[] = [];
+import { CreateFiles1764300001000 } from './1764300001000-create-files';
+
+export const fileMigrations: Function[] = [CreateFiles1764300001000];

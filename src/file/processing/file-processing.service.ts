@@ -1,0 +1,110 @@
+import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { UnrecoverableError } from 'bullmq';
+import { DataSource, Repository } from 'typeorm';
+import { TaskContext } from '../../tasks/task-definition';
+import { EMBEDDER, Embedder } from '../embedding/embedder';
+import { StoredFile } from '../entities/stored-file.entity';
+import { FILE_OPTIONS, FileOptions } from '../file.options';
+import { FileTaskArgs, ProcessFileTask } from '../file.tasks';
+import { bumpIndexVersion, FilesService } from '../files.service';
+import { FILE_STORAGE, FileStorage, StorageNotFoundError } from '../storage/file-storage';
+import { Chunk } from './chunker';
+import { FileCpuPool } from './file-cpu.pool';
+import { ExtractionError } from './text-extraction';
+
+const INSERT_BATCH = 1000;
+
+/** `tasks.file.process_file`: extract → chunk → embed → replace the file's chunks in one transaction. */
+@Injectable()
+export class FileProcessingService {
+  constructor(
+    private readonly files: FilesService,
+    private readonly cpu: FileCpuPool,
+    private readonly dataSource: DataSource,
+    @InjectRepository(StoredFile) private readonly records: Repository<StoredFile>,
+    @Inject(FILE_STORAGE) private readonly storage: FileStorage,
+    @Inject(EMBEDDER) private readonly embedder: Embedder,
+    @Inject(FILE_OPTIONS) private readonly options: FileOptions,
+  ) {}
+
+  async process(args: FileTaskArgs, ctx: TaskContext<FileTaskArgs>) {
+    const file = await loadForTask(this.files, args.fileId, ctx.owner);
+    await this.records.update(file.id, { status: 'PROCESSING', error: null, updatedAt: new Date() });
+    try {
+      ctx.progress({ stage: 'extracting', percent: 0 });
+      const bytes = await this.storage.read(file.storageKey);
+      const extracted = await this.cpu.extract(bytes, file.originalName, this.options.chunking, ctx.signal);
+      ctx.progress({ stage: 'embedding', percent: 30, chunks: extracted.chunks.length, embedded: 0 });
+      const vectors = await this.embedAll(extracted.chunks, ctx);
+      ctx.progress({ stage: 'writing', percent: 90, chunks: extracted.chunks.length });
+      await this.replaceChunks(file, extracted.chunks, vectors, { mimeType: extracted.mime, encoding: extracted.encoding ?? null });
+      return {
+        fileId: file.id,
+        status: 'INDEXED',
+        mimeType: extracted.mime,
+        pages: extracted.pages ?? null,
+        characters: extracted.characters,
+        chunks: extracted.chunks.length,
+        tokens: extracted.chunks.reduce((sum, c) => sum + c.tokenCount, 0),
+        embeddingModel: this.embedder.model,
+      };
+    } catch (error) {
+      const permanent = error instanceof ExtractionError || error instanceof StorageNotFoundError || error instanceof UnrecoverableError;
+      const message = error instanceof StorageNotFoundError ? `The content of file ${file.id} is missing from storage` : error.message;
+      if (permanent || ctx.attempt >= ProcessFileTask.retry.attempts || ctx.signal.aborted) {
+        await this.records.update(file.id, { status: 'FAILED', error: message, updatedAt: new Date() });
+      }
+      throw permanent ? new UnrecoverableError(message) : error;
+    }
+  }
+
+  private async embedAll(chunks: Chunk[], ctx: TaskContext<FileTaskArgs>): Promise<Float32Array[]> {
+    const vectors: Float32Array[] = [];
+    const batch = this.embedder.local ? this.options.embedBatch : this.options.embedBatch * 4;
+    for (let i = 0; i < chunks.length; i += batch) {
+      const texts = chunks.slice(i, i + batch).map((c) => c.text);
+      // The local embedder is CPU work: it runs on the worker threads like extraction.
+      vectors.push(...(this.embedder.local ? await this.cpu.embed(texts, ctx.signal) : await this.embedder.embed(texts, ctx.signal)));
+      ctx.progress({ stage: 'embedding', percent: 30 + Math.round((60 * vectors.length) / chunks.length), chunks: chunks.length, embedded: vectors.length });
+    }
+    return vectors;
+  }
+
+  /** Deletes and rewrites the file's chunks atomically: a retry or re-process never leaves two sets. */
+  private async replaceChunks(file: StoredFile, chunks: Chunk[], vectors: Float32Array[], found: { mimeType: string; encoding: string | null }): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const locked = await manager.query(`SELECT id FROM files WHERE id = $1 FOR UPDATE`, [file.id]);
+      if (locked.length === 0) throw new UnrecoverableError(`File ${file.id} was deleted while it was being processed`);
+      await manager.query(`DELETE FROM file_chunks WHERE file_id = $1`, [file.id]);
+      for (let i = 0; i < chunks.length; i += INSERT_BATCH) {
+        const slice = chunks.slice(i, i + INSERT_BATCH);
+        await manager.query(
+          `INSERT INTO file_chunks (file_id, owner, ordinal, text, token_count, embedding)
+           SELECT $1, $2, * FROM unnest($3::int[], $4::text[], $5::int[], $6::bytea[])`,
+          [file.id, file.owner, slice.map((_, j) => i + j), slice.map((c) => c.text), slice.map((c) => c.tokenCount), slice.map((_, j) => toBytes(vectors[i + j]))],
+        );
+      }
+      await manager.query(
+        `UPDATE files SET status = 'INDEXED', chunk_count = $2, embedding_model = $3, mime_type = $4, encoding = $5, error = NULL, indexed_at = now(), updated_at = now() WHERE id = $1`,
+        [file.id, chunks.length, this.embedder.model, found.mimeType, found.encoding],
+      );
+      await bumpIndexVersion(manager.query.bind(manager), file.owner);
+    });
+  }
+}
+
+/** Float32 little-endian bytes, as stored in `file_chunks.embedding`. */
+function toBytes(vector: Float32Array): Buffer {
+  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+}
+
+/** The file of a task's arguments, if the task's owner may use it; else a permanent failure. */
+export async function loadForTask(files: FilesService, fileId: string, owner: string | null): Promise<StoredFile> {
+  try {
+    return await files.findVisible(fileId, owner);
+  } catch (error) {
+    if (error instanceof NotFoundException) throw new UnrecoverableError(`File ${fileId} not found`);
+    throw error;
+  }
+}
