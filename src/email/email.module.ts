@@ -1,4 +1,36 @@
+import { MailerModule } from '@nestjs-modules/mailer';
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppConfig } from '../config/app-config';
+import { DeliveryService } from './delivery.service';
+import { EmailController } from './email.controller';
+import { EmailProcessor } from './email.processor';
+import { EmailService } from './email.service';
+import { EmailSender } from './email-sender';
+import { EmailTemplates } from './email-templates';
+import { EmailDelivery } from './entities/email-delivery.entity';
+import { EmailMessage } from './entities/email-message.entity';
+import { EmailNotification } from './entities/email-notification.entity';
+import { mailerOptions } from './mailer-options';
+import { NotificationService } from './notification.service';
 
-@Module({})
+/**
+ * E-mail: `tasks.email.send_email`, `tasks.email.send_notification` and its `tasks.email.deliver`
+ * children on the `email_tasks` queue, over SMTP (`SMTP_URL`) or into `.eml` files.
+ */
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([EmailMessage, EmailNotification, EmailDelivery]),
+    MailerModule.forRootAsync({ inject: [AppConfig], useFactory: (config: AppConfig) => mailerOptions(config) }),
+  ],
+  controllers: [EmailController],
+  providers: [
+    { provide: EmailTemplates, useFactory: () => EmailTemplates.load() },
+    EmailSender,
+    EmailService,
+    DeliveryService,
+    NotificationService,
+    EmailProcessor,
+  ],
+})
 export class EmailModule {}

@@ -1,1 +1,3 @@
-export const emailMigrations: Function[] = [];
+import { CreateEmailTables1764500000000 } from './1764500000000-create-email-tables';
+
+export const emailMigrations: Function[] = [CreateEmailTables1764500000000];

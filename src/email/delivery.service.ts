@@ -1,0 +1,161 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DataSource, Repository } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { EmailEnvironment } from './email.environment';
+import { EmailSender, SentInfo } from './email-sender';
+import { persistHard } from './email.service';
+import { EmailDelivery } from './entities/email-delivery.entity';
+import { EmailNotification } from './entities/email-notification.entity';
+import { classifySendError, describeFailure } from './smtp-errors';
+
+export interface DrainTally {
+  sent: number;
+  failed: number;
+  deferred: number;
+}
+
+interface Claimed {
+  id: string;
+  address: string;
+  attempts: number;
+}
+
+/** Which deliveries a drain may take: one batch (a delivery task) or any overdue one (the notification's assist). */
+export type DrainScope = { batch: number } | { overdueByMs: number };
+
+/**
+ * Sends notification deliveries. A row is claimed (`SENDING`, attempt counted, lease until
+ * `claimed_until`) with `FOR UPDATE SKIP LOCKED`, so any number of tasks can drain one
+ * notification without two of them sending the same row. The moment the server accepts, the
+ * row is `SENT` in its own write. A transient failure puts it back `QUEUED` for later
+ * (exponential backoff from `EMAIL_RETRY_BACKOFF_MS`), a permanent one or the last attempt makes
+ * it `FAILED` with the server's reply.
+ */
+@Injectable()
+export class DeliveryService {
+  private readonly logger = new Logger(DeliveryService.name);
+  private readonly env: EmailEnvironment;
+  private readonly leaseMs: number;
+  private readonly cache = new Map<string, EmailNotification>();
+
+  constructor(
+    @InjectRepository(EmailDelivery) private readonly deliveries: Repository<EmailDelivery>,
+    @InjectRepository(EmailNotification) private readonly notifications: Repository<EmailNotification>,
+    private readonly sender: EmailSender,
+    private readonly dataSource: DataSource,
+    config: AppConfig,
+  ) {
+    this.env = config.section(EmailEnvironment);
+    // Longer than any one send can take, so a live claim never expires under its sender.
+    this.leaseMs = this.env.EMAIL_SEND_TIMEOUT_MS * 2 + 10_000;
+  }
+
+  async notification(id: string): Promise<EmailNotification | null> {
+    const cached = this.cache.get(id);
+    if (cached) return cached;
+    const found = await this.notifications.findOneBy({ id });
+    if (found) {
+      if (this.cache.size >= 100) this.cache.delete(this.cache.keys().next().value as string);
+      this.cache.set(id, found);
+    }
+    return found;
+  }
+
+  /**
+   * A delivery task's work: sends its batch, waiting out retry backoffs, until every row of the
+   * batch is final or held by another sender.
+   */
+  async drainBatch(notification: EmailNotification, batch: number, signal: AbortSignal): Promise<DrainTally> {
+    const tally: DrainTally = { sent: 0, failed: 0, deferred: 0 };
+    for (;;) {
+      const round = await this.drainRound(notification, { batch }, tally);
+      if (round === 'sent') continue;
+      if (round === 'connection') {
+        await sleep(Math.min(this.env.EMAIL_RETRY_BACKOFF_MS, 30_000), undefined, { signal });
+        continue;
+      }
+      const wait = await this.nextDueInMs(notification.id, batch);
+      if (wait === null) return tally;
+      await sleep(Math.max(50, Math.min(wait, this.env.EMAIL_POLL_MS * 4)), undefined, { signal });
+    }
+  }
+
+  /** The notification's assist: sends rows that no delivery task took in time. Returns how many it claimed. */
+  async drainOverdue(notification: EmailNotification, overdueByMs: number, tally: DrainTally): Promise<boolean> {
+    let claimedAny = false;
+    while ((await this.drainRound(notification, { overdueByMs }, tally)) === 'sent') claimedAny = true;
+    return claimedAny;
+  }
+
+  /** Claims and sends one round (`EMAIL_SEND_CONCURRENCY` rows in parallel). */
+  private async drainRound(notification: EmailNotification, scope: DrainScope, tally: DrainTally): Promise<'sent' | 'idle' | 'connection'> {
+    const rows = await this.claim(notification.id, scope, this.env.EMAIL_SEND_CONCURRENCY);
+    if (rows.length === 0) return 'idle';
+    const outcomes = await Promise.all(rows.map((row) => this.deliverOne(notification, row)));
+    for (const outcome of outcomes) tally[outcome === 'connection' ? 'deferred' : outcome]++;
+    // The server is unreachable: wait for the backoff rather than burn attempts of more rows.
+    return outcomes.includes('connection') ? 'connection' : 'sent';
+  }
+
+  private async claim(notificationId: string, scope: DrainScope, limit: number): Promise<Claimed[]> {
+    const batch = 'batch' in scope ? scope.batch : null;
+    const overdueMs = 'overdueByMs' in scope ? scope.overdueByMs : 0;
+    const [rows] = await this.dataSource.query(
+      `UPDATE email_deliveries SET status = 'SENDING', attempts = attempts + 1, updated_at = now(),
+              claimed_until = now() + make_interval(secs => $3::double precision / 1000)
+       WHERE id IN (
+         SELECT id FROM email_deliveries
+         WHERE notification_id = $1 AND ($2::int IS NULL OR batch = $2::int)
+           AND ((status = 'QUEUED' AND next_attempt_at <= now() - make_interval(secs => $4::double precision / 1000))
+                OR (status = 'SENDING' AND claimed_until < now()))
+         ORDER BY next_attempt_at, id LIMIT $5 FOR UPDATE SKIP LOCKED)
+       RETURNING id, address, attempts`,
+      [notificationId, batch, this.leaseMs, overdueMs, limit],
+    ) as [Claimed[], number];
+    return rows;
+  }
+
+  private async deliverOne(notification: EmailNotification, row: Claimed): Promise<'sent' | 'failed' | 'deferred' | 'connection'> {
+    let info: SentInfo;
+    try {
+      info = await this.sender.send(row.id, {
+        to: row.address, subject: notification.subject, html: notification.html, text: notification.text,
+        headers: { 'X-Notification-Id': notification.id },
+      });
+    } catch (error) {
+      return this.recordFailure(row, error);
+    }
+    await persistHard(() => this.deliveries.update(row.id, {
+      status: 'SENT', messageId: info.messageId, smtpResponse: info.response, error: null, claimedUntil: null, sentAt: new Date(), updatedAt: new Date(),
+    }));
+    return 'sent';
+  }
+
+  private async recordFailure(row: Claimed, error: Error): Promise<'failed' | 'deferred' | 'connection'> {
+    const failure = classifySendError(error);
+    const final = failure.permanent || row.attempts >= this.env.EMAIL_MAX_ATTEMPTS;
+    const message = final && !failure.permanent ? `Gave up after ${row.attempts} attempts; last: ${describeFailure(failure)}` : describeFailure(failure);
+    const backoffMs = Math.min(this.env.EMAIL_RETRY_BACKOFF_MS * 2 ** (row.attempts - 1), 3_600_000);
+    await this.deliveries.update({ id: row.id, status: 'SENDING' }, {
+      status: final ? 'FAILED' : 'QUEUED',
+      error: { message, code: failure.code, responseCode: failure.responseCode, permanent: failure.permanent },
+      nextAttemptAt: new Date(Date.now() + (final ? 0 : backoffMs)),
+      claimedUntil: null,
+      updatedAt: new Date(),
+    });
+    if (final) this.logger.warn({ msg: 'Notification delivery failed', deliveryId: row.id, attempts: row.attempts, error: message });
+    return final ? 'failed' : failure.connection ? 'connection' : 'deferred';
+  }
+
+  /** Milliseconds until a row of the batch can be claimed again, or null when none is pending. */
+  private async nextDueInMs(notificationId: string, batch: number): Promise<number | null> {
+    const [row] = await this.dataSource.query(
+      `SELECT EXTRACT(EPOCH FROM (min(CASE WHEN status = 'QUEUED' THEN next_attempt_at ELSE claimed_until END) - now())) * 1000 AS wait
+       FROM email_deliveries WHERE notification_id = $1 AND batch = $2 AND status IN ('QUEUED', 'SENDING')`,
+      [notificationId, batch],
+    );
+    return row?.wait === null || row?.wait === undefined ? null : Number(row.wait);
+  }
+}

@@ -1,0 +1,17 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { EmailStatus } from '../entities/email-message.entity';
+
+export const EMAIL_STATUSES: readonly EmailStatus[] = ['QUEUED', 'SENDING', 'SENT', 'FAILED'];
+
+export class RecipientsQuery {
+  @IsOptional() @IsIn(EMAIL_STATUSES)
+  status?: EmailStatus;
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  limit = 100;
+
+  /** The `nextCursor` of the previous page. */
+  @IsOptional() @IsString() @MaxLength(254)
+  cursor?: string;
+}

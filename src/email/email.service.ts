@@ -1,0 +1,138 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { UnrecoverableError } from 'bullmq';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Repository } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { TaskContext } from '../tasks/task-definition';
+import { EmailEnvironment } from './email.environment';
+import { SendEmailArgs, SendEmailTask } from './email.tasks';
+import { EmailSender, SentInfo } from './email-sender';
+import { EmailTemplates, htmlToText } from './email-templates';
+import { EmailMessage } from './entities/email-message.entity';
+import { classifySendError, describeFailure } from './smtp-errors';
+
+export interface SendEmailResult {
+  id: string;
+  status: 'SENT';
+  messageId: string | null;
+  response: string | null;
+  accepted: string[];
+  rejected: string[];
+  attempts: number;
+  /** True when an earlier attempt had already been accepted and nothing was sent again. */
+  alreadySent: boolean;
+}
+
+/** A 4xx reply or a network failure: BullMQ retries the task. */
+export class TransientEmailError extends Error {
+  override name = 'TransientEmailError';
+}
+
+/**
+ * `tasks.email.send_email`: one message, one `email_messages` row (id = task id). The row is
+ * claimed (`SENDING`, attempt counted) before the send and marked `SENT` in its own write the
+ * moment the server accepts, so a retry or a re-delivered job never sends an accepted message
+ * again. Only a crash in the instant between the server's 250 and that write can repeat a
+ * message; it then carries the same Message-ID.
+ */
+@Injectable()
+export class EmailService {
+  private readonly logger = new Logger(EmailService.name);
+  private readonly env: EmailEnvironment;
+
+  constructor(
+    @InjectRepository(EmailMessage) private readonly messages: Repository<EmailMessage>,
+    private readonly sender: EmailSender,
+    private readonly templates: EmailTemplates,
+    config: AppConfig,
+  ) {
+    this.env = config.section(EmailEnvironment);
+  }
+
+  /** Creates the QUEUED record if it does not exist yet (at submit, and in the worker for `POST /tasks`). */
+  async record(id: string, owner: string | null, args: SendEmailArgs): Promise<void> {
+    const now = new Date();
+    await this.messages.createQueryBuilder().insert().values({
+      id, owner, from: this.sender.from, to: args.to, cc: args.cc ?? [], bcc: args.bcc ?? [], subject: args.subject,
+      template: args.template ?? null, locale: args.template ? this.localeOf(args) : null, status: 'QUEUED', attempts: 0,
+      accepted: [], rejected: [], createdAt: now, updatedAt: now,
+    }).orIgnore().execute();
+  }
+
+  async send(args: SendEmailArgs, ctx: TaskContext<SendEmailArgs>): Promise<SendEmailResult> {
+    const id = ctx.taskId;
+    await this.record(id, ctx.owner, args);
+    const claimed = await this.messages.createQueryBuilder().update()
+      .set({ status: 'SENDING', attempts: () => 'attempts + 1', updatedAt: new Date() })
+      .where('id = :id AND status <> :sent', { id, sent: 'SENT' }).execute();
+    if (!claimed.affected) {
+      this.logger.log({ msg: 'E-mail was already accepted by the server; not sending it again', taskId: id });
+      return this.resultOf(await this.messages.findOneByOrFail({ id }), true);
+    }
+    const message = this.compose(args);
+    let info: SentInfo;
+    try {
+      info = await this.sender.send(id, message);
+    } catch (error) {
+      throw await this.recordFailure(id, ctx.attempt, error);
+    }
+    await persistHard(() => this.messages.update(id, {
+      status: 'SENT', messageId: info.messageId, smtpResponse: info.response, accepted: info.accepted, rejected: info.rejected, error: null, sentAt: new Date(), updatedAt: new Date(),
+    }));
+    return this.resultOf(await this.messages.findOneByOrFail({ id }), false);
+  }
+
+  private compose(args: SendEmailArgs) {
+    let body: { html?: string; text?: string };
+    if (args.template) {
+      try {
+        body = this.templates.render(args.template, this.localeOf(args), args.context ?? {});
+      } catch (error) {
+        throw new UnrecoverableError(`Template ${args.template} could not be rendered: ${error.message}`);
+      }
+    } else {
+      body = { html: args.html, text: args.text ?? (args.html ? htmlToText(args.html) : undefined) };
+    }
+    return {
+      to: args.to, cc: args.cc, bcc: args.bcc, subject: args.subject, ...body, headers: args.headers,
+      attachments: args.attachments?.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.content, 'base64') })),
+    };
+  }
+
+  private async recordFailure(id: string, attempt: number, error: Error): Promise<Error> {
+    const failure = classifySendError(error);
+    const final = failure.permanent || attempt >= SendEmailTask.retry.attempts;
+    const description = describeFailure(failure);
+    await this.messages.update(id, {
+      status: final ? 'FAILED' : 'QUEUED',
+      error: { message: description, code: failure.code, responseCode: failure.responseCode, permanent: failure.permanent },
+      updatedAt: new Date(),
+    });
+    return failure.permanent ? new UnrecoverableError(description) : new TransientEmailError(description);
+  }
+
+  private localeOf(args: SendEmailArgs) {
+    return args.locale ?? this.env.EMAIL_DEFAULT_LOCALE;
+  }
+
+  private resultOf(row: EmailMessage, alreadySent: boolean): SendEmailResult {
+    return { id: row.id, status: 'SENT', messageId: row.messageId, response: row.smtpResponse, accepted: row.accepted, rejected: row.rejected, attempts: row.attempts, alreadySent };
+  }
+}
+
+/**
+ * Writes the accepted state, trying a few times: once the server has the message, losing this
+ * write is the only way a retry could send it twice.
+ */
+export async function persistHard(write: () => Promise<unknown>, tries = 5): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      await write();
+      return;
+    } catch (error) {
+      if (i >= tries) throw error;
+      await sleep(100 * 2 ** i);
+    }
+  }
+}

@@ -1,0 +1,136 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize, ArrayMinSize, IsArray, IsBase64, IsEmail, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, Min,
+  registerDecorator, ValidateIf, ValidateNested, ValidationOptions,
+} from 'class-validator';
+import { defineTask } from '../tasks/task-definition';
+import { EMAIL_LOCALES, EmailLocale } from './email.environment';
+import { EmailLimits } from './email.limits';
+import { IsTemplateContext, TEMPLATE_NAMES } from './email-template.catalog';
+import { AttachmentsWithinLimit, IsSafeHeaders, NoLineBreaks } from './header-safety';
+
+type TemplateContext = Record<string, string | number>;
+
+/** A small file sent inline with the message (base64). */
+export class InlineAttachment {
+  @IsString() @Length(1, EmailLimits.FILENAME_LENGTH) @NoLineBreaks() @Matches(/^[^\\/\0]+$/, { message: 'filename must not contain a path separator' })
+  filename: string;
+
+  @IsOptional() @IsString() @Matches(/^[\w.+-]+\/[\w.+-]+$/, { message: 'contentType must look like type/subtype, e.g. application/pdf' })
+  contentType?: string;
+
+  @IsString() @IsBase64()
+  content: string;
+}
+
+/** Rejects the property when `other` is given too (a template brings its own text and HTML). */
+function NotWith(other: string, options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'notWith',
+      target: object.constructor,
+      propertyName,
+      options: { message: `${propertyName} cannot be given together with ${other}`, ...options },
+      validator: { validate: (value: unknown, args) => value === undefined || (args?.object as Record<string, unknown>)[other] === undefined },
+    });
+}
+
+type FieldDecorator = (target: object, propertyName: string) => void;
+const addressList = (name: string): FieldDecorator[] => [
+  IsArray(), ArrayMaxSize(EmailLimits.RECIPIENTS_PER_MESSAGE), NoLineBreaks(),
+  MaxLength(EmailLimits.ADDRESS_LENGTH, { each: true }), IsEmail({}, { each: true, message: `each value in ${name} must be an e-mail address` }),
+];
+const apply = (decorators: FieldDecorator[]): PropertyDecorator => (target, key) => decorators.forEach((d) => d(target, String(key)));
+
+export class SendEmailArgs {
+  @apply([ArrayMinSize(1), ...addressList('to')])
+  to: string[];
+
+  @IsOptional() @apply(addressList('cc'))
+  cc?: string[];
+
+  @IsOptional() @apply(addressList('bcc'))
+  bcc?: string[];
+
+  @IsString() @Length(1, EmailLimits.SUBJECT_LENGTH) @NoLineBreaks()
+  subject: string;
+
+  @IsOptional() @IsString() @MaxLength(EmailLimits.BODY_CHARS) @NotWith('template')
+  text?: string;
+
+  @IsOptional() @IsString() @MaxLength(EmailLimits.BODY_CHARS) @NotWith('template')
+  html?: string;
+
+  /** Required unless `text` or `html` is given. */
+  @ValidateIf((o: SendEmailArgs) => o.template !== undefined || (o.text === undefined && o.html === undefined))
+  @IsIn(TEMPLATE_NAMES, { message: `template must be one of ${TEMPLATE_NAMES.join(', ')} (or give text and/or html)` })
+  template?: string;
+
+  @ValidateIf((o: SendEmailArgs) => o.template !== undefined)
+  @IsObject() @IsTemplateContext()
+  context?: TemplateContext;
+
+  @IsOptional() @IsIn(EMAIL_LOCALES)
+  locale?: EmailLocale;
+
+  @IsOptional() @IsArray() @ArrayMaxSize(EmailLimits.ATTACHMENTS) @ValidateNested({ each: true }) @Type(() => InlineAttachment) @AttachmentsWithinLimit()
+  attachments?: InlineAttachment[];
+
+  @IsOptional() @IsSafeHeaders()
+  headers?: Record<string, string>;
+}
+
+export class SendNotificationArgs {
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(EmailLimits.NOTIFICATION_RECIPIENTS) @NoLineBreaks()
+  @MaxLength(EmailLimits.ADDRESS_LENGTH, { each: true }) @IsEmail({}, { each: true, message: 'each value in recipients must be an e-mail address' })
+  recipients: string[];
+
+  @IsString() @Length(1, EmailLimits.SUBJECT_LENGTH) @NoLineBreaks()
+  subject: string;
+
+  @IsIn(TEMPLATE_NAMES, { message: `template must be one of ${TEMPLATE_NAMES.join(', ')}` })
+  template: string;
+
+  @IsObject() @IsTemplateContext()
+  context: TemplateContext;
+
+  @IsOptional() @IsIn(EMAIL_LOCALES)
+  locale?: EmailLocale;
+}
+
+export class DeliverArgs {
+  @IsUUID()
+  notificationId: string;
+
+  @IsInt() @Min(0)
+  batch: number;
+}
+
+/** Sends one message and keeps its `email_messages` record (SMTP 5xx fails at once, 4xx and network errors retry). */
+export const SendEmailTask = defineTask({
+  name: 'tasks.email.send_email',
+  description: 'Sends one e-mail (text, HTML or a template) and records its delivery',
+  payload: SendEmailArgs,
+  // Retries are BullMQ's (1 s, 2 s, 4 s … about 2 minutes in all); a retry never re-sends an accepted message.
+  retry: { attempts: 8, backoffMs: 1000 },
+  timeoutMs: 120_000,
+});
+
+/** One notification to many recipients: one delivery per unique address, sent by `tasks.email.deliver` children. */
+export const SendNotificationTask = defineTask({
+  name: 'tasks.email.send_notification',
+  description: 'Sends a templated notification to many recipients, one delivery (with its own status) each',
+  payload: SendNotificationArgs,
+  // Only infrastructure errors retry the parent; a re-run resumes where it stopped.
+  retry: { attempts: 3, backoffMs: 5000 },
+  timeoutMs: 24 * 3600_000,
+});
+
+/** Sends the pending deliveries of one batch of a notification (a child of `send_notification`). */
+export const DeliverTask = defineTask({
+  name: 'tasks.email.deliver',
+  description: 'Sends one batch of a notification; SMTP retries are per delivery, driven by the notification',
+  payload: DeliverArgs,
+  retry: { attempts: 3, backoffMs: 2000 },
+  timeoutMs: 30 * 60_000,
+});
