@@ -117,20 +117,18 @@ function pinnedLookup(destination: CheckedDestination): LookupFunction {
 
 function collect(response: IncomingMessage, maxBytes: number, url: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const declared = Number(response.headers['content-length']);
-    if (Number.isFinite(declared) && declared > maxBytes) {
+    // Reject before destroying: destroying emits 'aborted', whose error must not win.
+    const tooLarge = () => {
+      reject(new ResponseTooLargeError(maxBytes, url));
       response.destroy();
-      return reject(new ResponseTooLargeError(maxBytes, url));
-    }
+    };
+    const declared = Number(response.headers['content-length']);
+    if (Number.isFinite(declared) && declared > maxBytes) return tooLarge();
     const chunks: Buffer[] = [];
     let size = 0;
     response.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBytes) {
-        response.destroy();
-        reject(new ResponseTooLargeError(maxBytes, url));
-        return;
-      }
+      if (size > maxBytes) return tooLarge();
       chunks.push(chunk);
     });
     response.on('end', () => resolve(Buffer.concat(chunks)));
