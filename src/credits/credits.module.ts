@@ -1,4 +1,21 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CreditAccess } from './credit-access.service';
+import { CreditAccountsService } from './credit-accounts.service';
+import { CreditExpiryScheduler } from './credit-expiry.scheduler';
+import { CreditExpiryService } from './credit-expiry.service';
+import { CreditLedger } from './credit-ledger.service';
+import { CreditTransferService } from './credit-transfer.service';
+import { CreditsController } from './credits.controller';
+import { CreditsProcessor } from './credits.processor';
+import { CreditsService } from './credits.service';
+import { CreditAccount } from './entities/credit-account.entity';
+import { CreditTransaction } from './entities/credit-transaction.entity';
 
-@Module({})
+/** The credits (points) ledger: accounts, the append-only ledger and the `tasks.credits.*` handlers. */
+@Module({
+  imports: [TypeOrmModule.forFeature([CreditAccount, CreditTransaction])],
+  controllers: [CreditsController],
+  providers: [CreditAccess, CreditLedger, CreditsService, CreditTransferService, CreditExpiryService, CreditAccountsService, CreditExpiryScheduler, CreditsProcessor],
+})
 export class CreditsModule {}

@@ -1,1 +1,3 @@
-export const creditsMigrations: Function[] = [];
+import { CreateCredits1764400000000 } from './1764400000000-create-credits';
+
+export const creditsMigrations: Function[] = [CreateCredits1764400000000];

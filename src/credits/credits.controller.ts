@@ -1,0 +1,117 @@
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Response } from 'express';
+import { createHash } from 'node:crypto';
+import { AdminOnly, CurrentPrincipal } from '../auth/auth.decorators';
+import { Principal } from '../auth/principal';
+import { fieldErrorsException } from '../common/field-errors';
+import { TaskSubmissionService } from '../tasks/task-submission.service';
+import { toTaskView } from '../tasks/task-view';
+import { CreditAccess } from './credit-access.service';
+import { CreditAccountsService, toAccountView, toTransactionView } from './credit-accounts.service';
+import { ConsumeTask, ExpireArgs, ExpireTask, GrantTask, RefundTask, TransferArgs, TransferTask } from './credits.tasks';
+import { ConsumeDto, CreateAccountDto, GrantDto, ListAccountsQuery, ListTransactionsQuery, RefundDto } from './dto/credit-requests.dto';
+
+type RequestWithId = { id?: string };
+
+/**
+ * Credit accounts and their ledger. Reads are synchronous; every change is a task on the
+ * `credits` queue (202 with the task, polled at `GET /tasks/:id` like any other).
+ */
+@ApiTags('credits')
+@ApiBearerAuth()
+@Controller('credits')
+export class CreditsController {
+  constructor(
+    private readonly accounts: CreditAccountsService,
+    private readonly access: CreditAccess,
+    private readonly submission: TaskSubmissionService,
+  ) {}
+
+  @Post('accounts')
+  @ApiOperation({ summary: 'Create an account, optionally with an opening grant (201)' })
+  async create(@Body() body: CreateAccountDto, @CurrentPrincipal() principal: Principal) {
+    if (body.openingGrant) assertOneExpiry(body.openingGrant, 'openingGrant.');
+    return toAccountView(await this.accounts.create(principal.keyId, body));
+  }
+
+  @Get('accounts')
+  @ApiOperation({ summary: 'Your accounts, newest first (all accounts for an admin)' })
+  async list(@Query() query: ListAccountsQuery, @CurrentPrincipal() principal: Principal) {
+    return { items: (await this.accounts.list(this.access.scopeOf(principal), query)).map(toAccountView) };
+  }
+
+  @Get('accounts/:id')
+  @ApiOperation({ summary: "An account's balance" })
+  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
+    return toAccountView(await this.accounts.findVisible(id, this.access.scopeOf(principal)));
+  }
+
+  @Get('accounts/:id/transactions')
+  @ApiOperation({ summary: "An account's ledger, newest first, keyset-paginated" })
+  async transactions(@Param('id', new ParseUUIDPipe()) id: string, @Query() query: ListTransactionsQuery, @CurrentPrincipal() principal: Principal) {
+    await this.accounts.findVisible(id, this.access.scopeOf(principal));
+    const { items, nextCursor } = await this.accounts.transactionsOf(id, query);
+    return { items: items.map(toTransactionView), nextCursor };
+  }
+
+  @Post('accounts/:id/grant')
+  @ApiOperation({ summary: 'Submit tasks.credits.grant (202 with the task)' })
+  async grant(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: GrantDto, @CurrentPrincipal() principal: Principal, @Req() req: RequestWithId, @Res({ passthrough: true }) res: Response) {
+    assertOneExpiry(body, '');
+    await this.accounts.findVisible(id, this.access.scopeOf(principal));
+    return this.submit(GrantTask.name, { ...body, accountId: id }, id, principal, req, res);
+  }
+
+  @Post('accounts/:id/consume')
+  @ApiOperation({ summary: 'Submit tasks.credits.consume (202 with the task)' })
+  async consume(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ConsumeDto, @CurrentPrincipal() principal: Principal, @Req() req: RequestWithId, @Res({ passthrough: true }) res: Response) {
+    await this.accounts.findVisible(id, this.access.scopeOf(principal));
+    return this.submit(ConsumeTask.name, { ...body, accountId: id }, id, principal, req, res);
+  }
+
+  @Post('accounts/:id/refund')
+  @ApiOperation({ summary: 'Submit tasks.credits.refund of an earlier consume (202 with the task)' })
+  async refund(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: RefundDto, @CurrentPrincipal() principal: Principal, @Req() req: RequestWithId, @Res({ passthrough: true }) res: Response) {
+    await this.accounts.findVisible(id, this.access.scopeOf(principal));
+    return this.submit(RefundTask.name, { ...body, accountId: id }, id, principal, req, res);
+  }
+
+  @Post('transfers')
+  @ApiOperation({ summary: 'Submit tasks.credits.transfer between two of your accounts (202 with the task)' })
+  async transfer(@Body() body: TransferArgs, @CurrentPrincipal() principal: Principal, @Req() req: RequestWithId, @Res({ passthrough: true }) res: Response) {
+    if (body.fromAccountId === body.toAccountId) {
+      throw fieldErrorsException([{ field: 'toAccountId', rule: 'differentAccount', message: 'toAccountId must differ from fromAccountId' }]);
+    }
+    const scope = this.access.scopeOf(principal);
+    await this.accounts.findVisible(body.fromAccountId, scope);
+    await this.accounts.findVisible(body.toAccountId, scope);
+    return this.submit(TransferTask.name, { ...body }, body.fromAccountId, principal, req, res);
+  }
+
+  @Post('expire')
+  @AdminOnly()
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Admin: submit tasks.credits.expire now (it also runs daily in TZ)' })
+  async expire(@Body() body: ExpireArgs, @CurrentPrincipal() principal: Principal, @Req() req: RequestWithId) {
+    const { run } = await this.submission.submit({ name: ExpireTask.name, args: { ...body }, owner: principal.keyId, requestId: req.id });
+    return toTaskView(run);
+  }
+
+  /**
+   * Submits with a task idempotency key derived from the ledger key, so a repeated request
+   * returns the first task (200) instead of queueing a twin that would only replay its result.
+   */
+  private async submit(name: string, args: Record<string, unknown> & { idempotencyKey?: string }, accountId: string, principal: Principal, req: RequestWithId, res: Response) {
+    const idempotencyKey = args.idempotencyKey ? `credits:${createHash('sha256').update(`${name}\n${accountId}\n${args.idempotencyKey}`).digest('hex')}` : undefined;
+    const { run, created } = await this.submission.submit({ name, args, owner: principal.keyId, requestId: req.id, idempotencyKey });
+    res.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).location(`/tasks/${run.id}`);
+    return toTaskView(run);
+  }
+}
+
+function assertOneExpiry(body: { expiresAt?: string; expiresOn?: string }, prefix: string): void {
+  if (body.expiresAt && body.expiresOn) {
+    throw fieldErrorsException([{ field: `${prefix}expiresOn`, rule: 'oneExpiry', message: `${prefix}expiresAt and ${prefix}expiresOn are exclusive: give one` }]);
+  }
+}
