@@ -1,1 +1,3 @@
-export const statsMigrations: Function[] = [];
+import { CreateStats1764500000710 } from './1764500000710-create-stats';
+
+export const statsMigrations: Function[] = [CreateStats1764500000710];

@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { And, DataSource, FindOptionsWhere, LessThan, MoreThanOrEqual, Repository } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { TaskQueues } from '../tasks/task-queues.service';
+import { StatsSnapshot } from './entities/stats-snapshot.entity';
+import { StatsEnvironment } from './stats.environment';
+import { CollectStatsArgs } from './stats.tasks';
+
+const DEPTH_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'] as const;
+
+/** `tasks.stats.collect`: one row per interval with task counts and queue depths. */
+@Injectable()
+export class StatsCollector {
+  private readonly defaultMinutes: number;
+
+  constructor(
+    config: AppConfig,
+    private readonly dataSource: DataSource,
+    private readonly queues: TaskQueues,
+    @InjectRepository(StatsSnapshot) private readonly snapshots: Repository<StatsSnapshot>,
+  ) {
+    this.defaultMinutes = config.section(StatsEnvironment).STATS_COLLECT_INTERVAL_MINUTES;
+  }
+
+  /** Keyed by the task id, so a redelivered collect overwrites its own row instead of adding one. */
+  async collect(args: CollectStatsArgs, taskId: string): Promise<{ windowStart: Date; windowEnd: Date; tasks: number; queueDepths: StatsSnapshot['queueDepths'] }> {
+    const windowEnd = args.windowEnd ? new Date(args.windowEnd) : new Date();
+    const windowStart = new Date(windowEnd.getTime() - (args.intervalMinutes ?? this.defaultMinutes) * 60_000);
+    const taskCounts: StatsSnapshot['taskCounts'] = await this.dataSource.query(
+      `SELECT name, state, count(*)::int AS count FROM task_runs WHERE created_at >= $1 AND created_at < $2 GROUP BY name, state ORDER BY name, state`,
+      [windowStart, windowEnd],
+    );
+    const queueDepths: StatsSnapshot['queueDepths'] = {};
+    for (const queue of this.queues.all()) queueDepths[queue.name] = await queue.getJobCounts(...DEPTH_STATES);
+    await this.snapshots.upsert({ taskId, windowStart, windowEnd, taskCounts, queueDepths, createdAt: new Date() }, ['taskId']);
+    return { windowStart, windowEnd, tasks: taskCounts.reduce((sum, c) => sum + c.count, 0), queueDepths };
+  }
+
+  /** Snapshots whose window ended in [from, to), newest first. */
+  list(from: Date | undefined, to: Date | undefined, limit: number): Promise<StatsSnapshot[]> {
+    const bounds = [from && MoreThanOrEqual(from), to && LessThan(to)].filter((b) => b !== undefined);
+    const where: FindOptionsWhere<StatsSnapshot> = bounds.length > 0 ? { windowEnd: And(...bounds) } : {};
+    return this.snapshots.find({ where, order: { windowEnd: 'DESC' }, take: limit });
+  }
+}

@@ -1,0 +1,51 @@
+import { Body, Controller, Get, HttpCode, HttpStatus, Post, Query, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AdminOnly, CurrentPrincipal } from '../auth/auth.decorators';
+import { Principal } from '../auth/principal';
+import { fieldErrorsException } from '../common/field-errors';
+import { TaskSubmissionService } from '../tasks/task-submission.service';
+import { toTaskView } from '../tasks/task-view';
+import { addDays, localDate } from './calendar-date';
+import { DailyReportService } from './daily-report.service';
+import { StatsCollector } from './stats-collector.service';
+import { DailyReportsQuery, SnapshotsQuery } from './stats.queries';
+import { DailyReportArgs, DailyReportTask } from './stats.tasks';
+
+const MAX_REPORT_DAYS = 366;
+
+/** Daily reports and interval snapshots. `GET /stats` itself is the queues module's (inspect stats). */
+@ApiTags('stats')
+@ApiBearerAuth()
+@AdminOnly()
+@Controller('stats')
+export class StatsController {
+  constructor(
+    private readonly submission: TaskSubmissionService,
+    private readonly reports: DailyReportService,
+    private readonly collector: StatsCollector,
+  ) {}
+
+  @Get('daily')
+  @ApiOperation({ summary: 'Daily reports from `from` to `to` (inclusive), newest first' })
+  listDaily(@Query() query: DailyReportsQuery) {
+    const to = query.to ?? localDate(new Date(), this.reports.timeZone);
+    const from = query.from ?? addDays(to, -30);
+    if (from > to) throw fieldErrorsException([{ field: 'from', rule: 'beforeTo', message: 'from must not be after to' }]);
+    if (addDays(from, MAX_REPORT_DAYS) < to) throw fieldErrorsException([{ field: 'from', rule: 'maxRange', message: `from and to may be at most ${MAX_REPORT_DAYS} days apart` }]);
+    return this.reports.list(from, to);
+  }
+
+  @Post('daily')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Submit tasks.stats.daily_report for a day (default yesterday in TZ); it replaces that day\'s report' })
+  async submitDaily(@Body() body: DailyReportArgs, @CurrentPrincipal() principal: Principal, @Req() request: { id?: string }) {
+    const { run } = await this.submission.submit({ name: DailyReportTask.name, args: { ...body }, owner: principal.keyId, requestId: request.id });
+    return toTaskView(run);
+  }
+
+  @Get('snapshots')
+  @ApiOperation({ summary: 'Interval snapshots (task counts by name/state, queue depths), newest first' })
+  snapshots(@Query() query: SnapshotsQuery) {
+    return this.collector.list(query.from ? new Date(query.from) : undefined, query.to ? new Date(query.to) : undefined, query.limit);
+  }
+}
