@@ -41,22 +41,25 @@ export class TaskMetrics implements OnModuleInit {
 
   private registerQueueGauges(): void {
     const queues = this.queues;
-    const depth = new Gauge({ name: 'queue_jobs', help: 'Jobs in the transport by queue and state', labelNames: ['queue', 'state'], registers: [this.registry] });
-    const paused = new Gauge({ name: 'queue_paused', help: '1 when the queue is paused', labelNames: ['queue'], registers: [this.registry] });
+    const registers = [this.registry];
+    // Registered in this order so the first gauge's collect fills the other two before they are read.
+    const oldest = { gauge: null as Gauge | null };
+    const paused = { gauge: null as Gauge | null };
     new Gauge({
-      name: 'queue_oldest_waiting_seconds',
-      help: 'Age of the oldest job that could run now but waits (scale workers on this)',
-      labelNames: ['queue'],
-      registers: [this.registry],
+      name: 'queue_jobs',
+      help: 'Jobs in the transport by queue and state',
+      labelNames: ['queue', 'state'],
+      registers,
       // One read of the transport per scrape fills all three gauges.
       async collect() {
-        const overviews = await queues.overviewAll();
-        for (const q of overviews) {
-          this.set({ queue: q.name }, q.oldestWaitingSeconds);
-          paused.set({ queue: q.name }, q.paused ? 1 : 0);
-          for (const [state, count] of Object.entries(q.counts)) depth.set({ queue: q.name, state }, count);
+        for (const q of await queues.overviewAll()) {
+          for (const [state, count] of Object.entries(q.counts)) this.set({ queue: q.name, state }, count);
+          oldest.gauge?.set({ queue: q.name }, q.oldestWaitingSeconds);
+          paused.gauge?.set({ queue: q.name }, q.paused ? 1 : 0);
         }
       },
     });
+    oldest.gauge = new Gauge({ name: 'queue_oldest_waiting_seconds', help: 'Age of the oldest job that could run now but waits (scale workers on this)', labelNames: ['queue'], registers });
+    paused.gauge = new Gauge({ name: 'queue_paused', help: '1 when the queue is paused', labelNames: ['queue'], registers });
   }
 }

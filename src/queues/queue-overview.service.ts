@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Job, Queue } from 'bullmq';
+import { Job, JobType, Queue } from 'bullmq';
 import { TaskControlService } from '../tasks/task-control.service';
 import { TaskQueues } from '../tasks/task-queues.service';
 
@@ -16,6 +16,11 @@ export interface QueueOverview {
 }
 
 const PURGE_PAGE = 500;
+/**
+ * BullMQ 6 dropped `paused` from its types, but its PostgreSQL backend still reports a paused
+ * queue's waiting jobs under that name; asking for both covers either transport.
+ */
+const PAUSED = 'paused' as JobType;
 
 /** Reads and changes queues in the transport: counts, pause/resume, purge. */
 @Injectable()
@@ -33,10 +38,10 @@ export class QueueOverviewService {
 
   async overview(name: string): Promise<QueueOverview> {
     const queue = this.queues.get(name);
-    const [raw, paused, oldest] = await Promise.all([queue.getJobCounts('wait', 'prioritized', 'delayed', 'active', 'completed', 'failed'), queue.isPaused(), this.oldestWaiting(queue)]);
+    const [raw, paused, oldest] = await Promise.all([queue.getJobCounts('wait', PAUSED, 'prioritized', 'delayed', 'active', 'completed', 'failed'), queue.isPaused(), this.oldestWaiting(queue)]);
     const counts = {
-      // BullMQ 6 has no paused state: a paused queue's jobs stay waiting.
-      waiting: raw.wait ?? raw.waiting ?? 0,
+      // A paused queue's jobs are waiting jobs as far as an operator is concerned.
+      waiting: (raw.wait ?? raw.waiting ?? 0) + (raw[PAUSED] ?? 0),
       prioritized: raw.prioritized ?? 0,
       delayed: raw.delayed ?? 0,
       active: raw.active ?? 0,
@@ -75,7 +80,7 @@ export class QueueOverviewService {
     let revoked = 0;
     const seen = new Set<string>();
     for (;;) {
-      const jobs = (await queue.getJobs(['wait', 'prioritized', 'delayed'], 0, PURGE_PAGE - 1, true)).filter((j): j is Job => Boolean(j?.id) && !seen.has(j!.id!));
+      const jobs = (await queue.getJobs(['wait', PAUSED, 'prioritized', 'delayed'], 0, PURGE_PAGE - 1, true)).filter((j): j is Job => Boolean(j?.id) && !seen.has(j!.id!));
       if (jobs.length === 0) break;
       const ids: string[] = [];
       for (const job of jobs) {
@@ -91,7 +96,7 @@ export class QueueOverviewService {
 
   /** Enqueue time of the oldest job that could run now (delayed jobs count from their due time). */
   private async oldestWaiting(queue: Queue): Promise<number | null> {
-    const candidates = await Promise.all([queue.getJobs(['wait'], 0, 0, true), queue.getJobs(['prioritized'], 0, 0, true)]);
+    const candidates = await Promise.all([queue.getJobs(['wait'], 0, 0, true), queue.getJobs([PAUSED], 0, 0, true), queue.getJobs(['prioritized'], 0, 0, true)]);
     const times = candidates.flat().filter(Boolean).map((job) => job.timestamp + (job.opts?.delay ?? 0));
     return times.length > 0 ? Math.min(...times) : null;
   }
