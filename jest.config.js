@@ -11,6 +11,8 @@ const shared = {
 };
 
 module.exports = {
+  // e2e specs wait on real processes; Jest 30 reads the timeout from the top level only.
+  testTimeout: 120000,
   projects: [
     { ...shared, displayName: 'unit', rootDir: 'src', testRegex: '.*\\.spec\\.ts$' },
     {
@@ -20,7 +22,6 @@ module.exports = {
       testRegex: '.*\\.e2e-spec\\.ts$',
       globalSetup: '<rootDir>/support/global-setup.ts',
       globalTeardown: '<rootDir>/support/global-teardown.ts',
-      testTimeout: 120000,
     },
   ],
 };

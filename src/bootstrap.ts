@@ -32,7 +32,8 @@ export async function startService(config: AppConfig): Promise<RunningService> {
   const connection = configureTransport(config);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, connection), { bufferLogs: true });
   app.useLogger(app.get(PinoLogger));
-  app.enableShutdownHooks();
+  // No enableShutdownHooks(): stopOnSignals closes the app (running the same shutdown hooks),
+  // then the embedded database, then exits 0; Nest's own hook would re-raise the signal first.
   app.useGlobalPipes(
     new ValidationPipe({ ...VALIDATION_OPTIONS, transform: true, exceptionFactory: (errors) => fieldErrorsException(flattenValidationErrors(errors)) }),
   );
@@ -67,6 +68,11 @@ export async function startService(config: AppConfig): Promise<RunningService> {
  */
 export function stopOnSignals(service: RunningService): void {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => void service.stop().finally(() => process.exit(0)));
+    process.once(signal, () => {
+      void service.stop().then(() => process.exit(0), (error) => {
+        process.stderr.write(`Shutdown failed: ${error.stack ?? error}\n`);
+        process.exit(1);
+      });
+    });
   }
 }

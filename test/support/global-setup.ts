@@ -1,13 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import Redis from 'ioredis';
 
 /**
  * Runs once before the e2e specs: checks that PostgreSQL and Redis answer, creates this run's
- * own database (so two runs never see each other's data), and builds dist/ for the specs that
- * start the service as a child process.
+ * own database (so two runs never see each other's data), and compiles the service into
+ * `.test-build/<run>/` for the specs that start it as a child process.
  */
+const ROOT = resolve(__dirname, '../..');
+
 export default async function globalSetup(): Promise<void> {
   const pgAdminUrl = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
@@ -41,5 +44,8 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_REDIS_URL = redisUrl;
   process.env.TEST_POSTGRES_URL = pgAdminUrl;
 
-  execFileSync('npx', ['nest', 'build'], { stdio: 'inherit' });
+  // This run's own build: a concurrent `nest build` (which empties dist/) cannot break our child processes.
+  const buildDir = join(ROOT, '.test-build', runId);
+  execFileSync('npx', ['swc', 'src', '-d', buildDir, '--strip-leading-paths', '--copy-files', '--config-file', '.swcrc', '--ignore', '**/*.spec.ts', '--quiet'], { cwd: ROOT, stdio: 'inherit' });
+  process.env.TEST_BUILD_DIR = buildDir;
 }

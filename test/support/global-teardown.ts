@@ -1,7 +1,8 @@
+import { rmSync } from 'node:fs';
 import { Client } from 'pg';
 import Redis from 'ioredis';
 
-/** Drops this run's database and its queue keys from the shared Redis. */
+/** Drops this run's database, its build and its queue keys from the shared Redis. */
 export default async function globalTeardown(): Promise<void> {
   const database = process.env.TEST_DATABASE_NAME;
   if (database && !process.env.TEST_KEEP_DATABASE) {
@@ -10,6 +11,7 @@ export default async function globalTeardown(): Promise<void> {
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.end();
   }
+  if (process.env.TEST_BUILD_DIR) rmSync(process.env.TEST_BUILD_DIR, { recursive: true, force: true });
   const redis = new Redis(process.env.TEST_REDIS_URL!);
   let cursor = '0';
   do {

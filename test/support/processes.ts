@@ -6,6 +6,11 @@ import { join, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '../..');
 
+/** A file of this test run's build of the service (see global-setup), e.g. `main.js`, `cli.js`. */
+export function builtFile(relative: string): string {
+  return join(process.env.TEST_BUILD_DIR ?? join(ROOT, 'dist'), relative);
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
@@ -25,9 +30,9 @@ export interface ServiceProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs the built service (`node dist/main.js`) as a child process, for kill and restart tests. */
+/** Runs the built service (`main.js` of the run's build) as a child process, for kill and restart tests. */
 export function spawnService(env: Record<string, string | undefined>, args: string[] = []): ServiceProcess {
-  const child = spawn(process.execPath, [join(ROOT, 'dist/main.js'), ...args], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [builtFile('main.js'), ...args], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const listeners = new Set<() => void>();
   const append = (chunk: Buffer) => {
@@ -83,4 +88,13 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return { url: `redis://127.0.0.1:${port}/0`, stop: () => child.kill('SIGKILL') };
+}
+
+/** Polls `check` until it returns true, or fails after `timeoutMs`. */
+export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, intervalMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
 }
