@@ -1,0 +1,70 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { simpleParser } from 'mailparser';
+import { ApiClient } from './support/api-client';
+import { startTestService, TestService } from './support/test-service';
+
+/** Without SMTP_URL, messages become .eml files under ${DATA_DIR}/outbox: nothing is sent, nothing is dropped. */
+describe('E-mail embedded default: the .eml outbox', () => {
+  let svc: TestService;
+  let api: ApiClient;
+  let outbox: string;
+
+  beforeAll(async () => {
+    svc = await startTestService({ SMTP_URL: undefined, DATA_DIR: `/tmp/task-service-e2e/${process.env.TEST_RUN_ID}-outbox` });
+    outbox = join(svc.env.DATA_DIR!, 'outbox');
+    api = svc.admin;
+  });
+  afterAll(() => svc?.stop());
+
+  const fileFor = (taskId: string) => {
+    const name = existsSync(outbox) ? readdirSync(outbox).find((f) => f.includes(taskId)) : undefined;
+    if (!name) throw new Error(`No .eml for ${taskId} in ${outbox}`);
+    return join(outbox, name);
+  };
+
+  it('writes a message as an .eml file that parses back to the same message', async () => {
+    const attachment = Buffer.from('%PDF-1.4 not really a pdf');
+    const response = await api.post('/emails', {
+      to: ['reader@example.test'], bcc: ['archive@example.test'], subject: 'Preview me 预览', text: 'Text part', html: '<p>HTML part</p>',
+      attachments: [{ filename: 'doc.pdf', contentType: 'application/pdf', content: attachment.toString('base64') }],
+      headers: { 'X-Campaign': 'spring' },
+    });
+    expect(response.status).toBe(202);
+    const done = await api.waitForTask(response.body.id);
+    expect(done.state).toBe('SUCCESS');
+
+    const path = fileFor(response.body.id);
+    expect(path.endsWith('.eml')).toBe(true);
+    const mail = await simpleParser(readFileSync(path));
+    expect(mail.subject).toBe('Preview me 预览');
+    expect(mail.messageId).toBe(`<${response.body.id}@localhost>`);
+    expect(mail.from?.value).toEqual([{ name: 'Task Service', address: 'no-reply@localhost' }]);
+    expect(mail.to && !Array.isArray(mail.to) && mail.to.text).toBe('reader@example.test');
+    expect(mail.bcc && !Array.isArray(mail.bcc) && mail.bcc.text).toBe('archive@example.test');
+    expect(mail.headers.get('x-campaign')).toBe('spring');
+    expect(mail.text?.trim()).toBe('Text part');
+    expect(mail.html).toContain('<p>HTML part</p>');
+    expect(mail.attachments[0].content.equals(attachment)).toBe(true);
+
+    const record = (await api.get(`/emails/${response.body.id}`)).body;
+    expect(record.status).toBe('SENT');
+    expect(record.smtpResponse).toContain(`Written to ${path}`);
+  });
+
+  it('writes every delivery of a notification, with a generated plain-text part', async () => {
+    const response = await api.post('/notifications', {
+      recipients: ['one@example.test', 'two@example.test', 'ONE@example.test'], subject: '导出完成', template: 'export-ready', locale: 'zh-CN',
+      context: { fileName: 'q3.zip', downloadUrl: 'https://files.example.test/q3' },
+    });
+    expect(response.status).toBe(202);
+    const done = await api.waitForTask(response.body.id, undefined, 60_000);
+    expect(done.result).toMatchObject({ total: 2, sent: 2, failed: 0 });
+    const files = readdirSync(outbox).map((f) => readFileSync(join(outbox, f))).filter((raw) => raw.includes(response.body.id));
+    expect(files).toHaveLength(2);
+    const mails = await Promise.all(files.map((raw) => simpleParser(raw)));
+    expect(mails.map((m) => (m.to && !Array.isArray(m.to) ? m.to.text : '')).sort()).toEqual(['one@example.test', 'two@example.test']);
+    expect(mails[0].text).toContain('您的导出文件已就绪');
+    expect(mails[0].html).toContain('https://files.example.test/q3');
+  });
+});
