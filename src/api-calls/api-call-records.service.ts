@@ -30,7 +30,19 @@ export class ApiCallRecords {
       .createQueryBuilder()
       .insert()
       .into(ApiCall)
-      .values({ taskId: call.taskId, owner: call.owner, kind: call.kind, method: call.method, url: call.url, requestHeaders: call.requestHeaders, event: call.event ?? null, attempts: call.attempt, createdAt: now, updatedAt: now, responseTruncated: false })
+      .values({
+        taskId: call.taskId,
+        owner: call.owner,
+        kind: call.kind,
+        method: call.method,
+        url: call.url,
+        event: call.event ?? null,
+        requestHeaders: call.requestHeaders,
+        attempts: call.attempt,
+        responseTruncated: false,
+        createdAt: now,
+        updatedAt: now,
+      })
       .orUpdate(['attempts', 'updated_at', 'request_headers'], ['task_id'])
       .updateEntity(false)
       .execute();

@@ -22,14 +22,26 @@ export class ApiCallsController {
   @Post('api-calls')
   @ApiOperation({ summary: 'Submit tasks.api.call: one outbound HTTP request with retries' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  call(@Body() body: ApiCallArgs, @CurrentPrincipal() principal: Principal, @Headers('idempotency-key') key: string | undefined, @Req() request: { id?: string }, @Res({ passthrough: true }) response: Response) {
+  call(
+    @Body() body: ApiCallArgs,
+    @CurrentPrincipal() principal: Principal,
+    @Headers('idempotency-key') key: string | undefined,
+    @Req() request: { id?: string },
+    @Res({ passthrough: true }) response: Response,
+  ) {
     return this.submit(ApiCallTask.name, body, principal, key, request.id, response);
   }
 
   @Post('webhooks')
   @ApiOperation({ summary: 'Submit tasks.api.webhook: POST a signed JSON event' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  webhook(@Body() body: WebhookArgs, @CurrentPrincipal() principal: Principal, @Headers('idempotency-key') key: string | undefined, @Req() request: { id?: string }, @Res({ passthrough: true }) response: Response) {
+  webhook(
+    @Body() body: WebhookArgs,
+    @CurrentPrincipal() principal: Principal,
+    @Headers('idempotency-key') key: string | undefined,
+    @Req() request: { id?: string },
+    @Res({ passthrough: true }) response: Response,
+  ) {
     return this.submit(WebhookTask.name, body, principal, key, request.id, response);
   }
 
