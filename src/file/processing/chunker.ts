@@ -1,4 +1,4 @@
-import { countTokens, tokenOffsets } from './text-units';
+import { countTokens, tokenOffsets, wordBoundaryAtOrBefore } from './text-units';
 
 export interface Chunk {
   text: string;
@@ -97,10 +97,17 @@ function joinSentence(a: string, b: string): string {
 function cutAtTokens(text: string, maxTokens: number): Unit[] {
   const offsets = tokenOffsets(text);
   const units: Unit[] = [];
-  for (let i = 0; i < offsets.length; i += maxTokens) {
-    const end = i + maxTokens < offsets.length ? offsets[i + maxTokens] : text.length;
-    const piece = text.slice(offsets[i], end).trim();
-    units.push({ text: piece, tokens: Math.min(maxTokens, offsets.length - i) });
+  let from = 0;
+  while (from < offsets.length) {
+    let to = Math.min(offsets.length, from + maxTokens);
+    if (to < offsets.length) {
+      // Chinese has no spaces: step back to a word boundary so a word is not cut in two.
+      const cut = wordBoundaryAtOrBefore(text, offsets[to]);
+      while (to > from + 1 && offsets[to] > cut) to--;
+    }
+    const end = to < offsets.length ? offsets[to] : text.length;
+    units.push({ text: text.slice(offsets[from], end).trim(), tokens: to - from });
+    from = to;
   }
   return units;
 }
