@@ -1,5 +1,7 @@
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { DataSource } from 'typeorm';
+import { ApiCallsRetention } from '../src/api-calls/api-calls-retention.service';
 import { verifyWebhookSignature } from '../src/api-calls/webhook-signature';
 import { ApiClient } from './support/api-client';
 import { startTestService, TestService } from './support/test-service';
@@ -173,5 +175,18 @@ describe('tasks.api.* over HTTP against a real endpoint', () => {
   it('404s an unknown record and 400s a malformed id', async () => {
     expect((await api.get('/api-calls/00000000-0000-4000-8000-000000000000')).status).toBe(404);
     expect((await api.get('/api-calls/nope')).status).toBe(400);
+  });
+
+  it('deletes records past the task retention period and keeps recent ones', async () => {
+    const recent = await call({ method: 'GET', url: `${target.base}/echo/${run}-recent` });
+    const db = svc.service.app.get(DataSource);
+    const oldId = '00000000-0000-4000-8000-0000000000aa';
+    await db.query(
+      `INSERT INTO api_calls (task_id, kind, method, url, created_at, updated_at) VALUES ($1, 'call', 'GET', 'http://old.example/', now() - interval '30 days', now() - interval '30 days')`,
+      [oldId],
+    );
+    expect(await svc.service.app.get(ApiCallsRetention).expire()).toBeGreaterThanOrEqual(1);
+    expect(await db.query('SELECT task_id FROM api_calls WHERE task_id = $1', [oldId])).toEqual([]);
+    expect((await api.get(`/api-calls/${recent.id}`)).status).toBe(200);
   });
 });

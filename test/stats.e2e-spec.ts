@@ -112,7 +112,12 @@ describe('tasks.stats.* (own database, Asia/Shanghai)', () => {
     expect(empty.totals).toMatchObject({ submitted: 0, runtimeP50Ms: null });
   });
 
-  it('snapshots task counts and queue depths', async () => {
+  it('snapshots task counts and queue depths, pruning old snapshots', async () => {
+    const stale = randomUUID();
+    await admin(
+      (c) => c.query(`INSERT INTO stats_snapshots (task_id, window_start, window_end, task_counts, queue_depths, created_at) VALUES ($1, now() - interval '40 days', now() - interval '40 days', '[]', '{}', now())`, [stale]),
+      databaseUrl(database),
+    );
     const submitted = await api.submit('tasks.stats.collect', { intervalMinutes: 60 });
     const done = await api.waitForTask(submitted.id);
     expect(done.state).toBe('SUCCESS');
@@ -122,6 +127,8 @@ describe('tasks.stats.* (own database, Asia/Shanghai)', () => {
     const mine = snapshots.body.find((s: { taskId: string }) => s.taskId === done.id);
     expect(mine.taskCounts).toEqual(expect.arrayContaining([{ name: 'tasks.system.noop', state: 'SUCCESS', count: 3 }]));
     expect(mine.queueDepths.default).toEqual(expect.objectContaining({ waiting: expect.any(Number), active: expect.any(Number) }));
+    const left = await admin((c) => c.query('SELECT 1 FROM stats_snapshots WHERE task_id = $1', [stale]), databaseUrl(database));
+    expect(left.rowCount).toBe(0);
   });
 
   it('is for operators only, and validates its input', async () => {

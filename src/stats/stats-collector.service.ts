@@ -13,6 +13,7 @@ const DEPTH_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-ch
 @Injectable()
 export class StatsCollector {
   private readonly defaultMinutes: number;
+  private readonly retentionDays: number;
 
   constructor(
     config: AppConfig,
@@ -20,7 +21,9 @@ export class StatsCollector {
     private readonly queues: TaskQueues,
     @InjectRepository(StatsSnapshot) private readonly snapshots: Repository<StatsSnapshot>,
   ) {
-    this.defaultMinutes = config.section(StatsEnvironment).STATS_COLLECT_INTERVAL_MINUTES;
+    const settings = config.section(StatsEnvironment);
+    this.defaultMinutes = settings.STATS_COLLECT_INTERVAL_MINUTES;
+    this.retentionDays = settings.STATS_SNAPSHOT_RETENTION_DAYS;
   }
 
   /** Keyed by the task id, so a redelivered collect overwrites its own row instead of adding one. */
@@ -34,6 +37,8 @@ export class StatsCollector {
     const queueDepths: StatsSnapshot['queueDepths'] = {};
     for (const queue of this.queues.all()) queueDepths[queue.name] = await queue.getJobCounts(...DEPTH_STATES);
     await this.snapshots.upsert({ taskId, windowStart, windowEnd, taskCounts, queueDepths, createdAt: new Date() }, ['taskId']);
+    // The table maintains itself: collect is the one writer, so it is also the one that prunes.
+    await this.snapshots.delete({ windowEnd: LessThan(new Date(Date.now() - this.retentionDays * 86_400_000)) });
     return { windowStart, windowEnd, tasks: taskCounts.reduce((sum, c) => sum + c.count, 0), queueDepths };
   }
 

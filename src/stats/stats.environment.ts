@@ -13,4 +13,8 @@ export class StatsEnvironment {
   /** `collect` runs at every multiple of this many minutes (UTC-aligned) over the interval just ended. */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1440)
   STATS_COLLECT_INTERVAL_MINUTES = 5;
+
+  /** Each collect deletes snapshots whose window ended longer ago than this. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(3650)
+  STATS_SNAPSHOT_RETENTION_DAYS = 30;
 }
