@@ -127,9 +127,11 @@ export class DeliveryService {
     } catch (error) {
       return this.recordFailure(row, error);
     }
-    await persistHard(() => this.deliveries.update(row.id, {
-      status: 'SENT', messageId: info.messageId, smtpResponse: info.response, error: null, claimedUntil: null, sentAt: new Date(), updatedAt: new Date(),
-    }));
+    // Plain SQL on the hot path: one statement per accepted message, nothing else before it.
+    await persistHard(() => this.dataSource.query(
+      `UPDATE email_deliveries SET status = 'SENT', message_id = $2, smtp_response = $3, error = NULL, claimed_until = NULL, sent_at = now(), updated_at = now() WHERE id = $1`,
+      [row.id, info.messageId, info.response],
+    ));
     return 'sent';
   }
 

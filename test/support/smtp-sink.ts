@@ -110,6 +110,7 @@ export class SmtpSink {
       allowInsecureAuth: !starttls,
       disabledCommands: starttls ? [] : ['STARTTLS'],
       closeTimeout: 50,
+      disableReverseLookup: true,
       size: 30 * 1024 * 1024,
       onAuth: (credentials, _session, callback) => {
         if (auth && credentials.username === auth.user && credentials.password === auth.pass) return callback(null, { user: auth.user });
@@ -145,6 +146,8 @@ export class SmtpSink {
     return new Promise((resolve, reject) => {
       server.on('error', () => undefined);
       const net = server.listen(this.port, '127.0.0.1', () => resolve());
+      // Replies go out at once (as from a real MTA) instead of waiting on Nagle for the client's delayed ACK.
+      net.on('connection', (socket) => socket.setNoDelay(true));
       net.once('error', reject);
     });
   }
