@@ -33,6 +33,10 @@ export class TasksModule {
   static forRoot(config: AppConfig, connection: ConnectionOptions): DynamicModule {
     const queues = allQueues(config);
     const consumed = config.runsWorkers ? config.workerQueues(queues) : [];
+    const unknown = consumed.filter((q) => !queues.includes(q));
+    if (unknown.length > 0) {
+      throw new Error(`Invalid configuration:\n  - WORKER_QUEUES: unknown queue(s) ${unknown.join(', ')}; known queues are ${queues.join(', ')}`);
+    }
     const processors = consumed.map((queue) => createQueueProcessor(queue, config));
     return {
       module: TasksModule,
