@@ -18,6 +18,7 @@ export function testEnvironment(overrides: Record<string, string | undefined> = 
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
     DATA_DIR: `/tmp/task-service-e2e/${process.env.TEST_RUN_ID}`,
     JOB_LOCK_MS: '5000',
+    STATS_SCHEDULE: 'false',
     SHUTDOWN_GRACE_MS: '10000',
     PATH: process.env.PATH,
     ...overrides,

@@ -30,7 +30,9 @@ export class CreateTaskRuns1764300000000 implements MigrationInterface {
         idempotency_key varchar(200),
         request_id varchar(100)
       )`);
-    // The list endpoint filters by owner, name and state, newest first, paging by (created_at, id).
+    // The list endpoint filters by owner, name and state, newest first, paging by (created_at, id);
+    // an admin's unfiltered list and the daily statistics scan by creation time alone.
+    await q.query(`CREATE INDEX task_runs_created ON task_runs (created_at DESC, id DESC)`);
     await q.query(`CREATE INDEX task_runs_owner_created ON task_runs (owner, created_at DESC, id DESC)`);
     await q.query(`CREATE INDEX task_runs_name_created ON task_runs (name, created_at DESC, id DESC)`);
     await q.query(`CREATE INDEX task_runs_state_created ON task_runs (state, created_at DESC, id DESC)`);
