@@ -14,6 +14,8 @@ import { ChildProcess, fork } from 'node:child_process';
 import { AddressInfo } from 'node:net';
 import { startService } from '../src/bootstrap';
 import { AppConfig } from '../src/config/app-config';
+import { SendNotificationTask } from '../src/email/email.tasks';
+import { TaskSubmissionService } from '../src/tasks/task-submission.service';
 import { SmtpSink } from '../test/support/smtp-sink';
 import { createBenchDatabase, fmt, REDIS_URL, uniquePrefix } from './support';
 
@@ -87,8 +89,19 @@ async function main() {
     const before = await sink.accepted();
     const started = performance.now();
     const submitted = await fetch(`${baseUrl}/notifications`, { method: 'POST', headers, body });
-    if (submitted.status !== 202) throw new Error(`POST /notifications (${fmt(body.length / 1024)} KB) gave ${submitted.status}: ${(await submitted.text()).slice(0, 300)}`);
-    const { id } = (await submitted.json()) as { id: string };
+    let id: string;
+    let via = 'HTTP';
+    if (submitted.status === 413) {
+      // The HTTP JSON body limit (100 KB unless the platform raises it) is below N addresses:
+      // submit through the same service POST /notifications calls.
+      via = `in-process submit (POST of ${fmt(body.length / 1024)} KB gave 413)`;
+      const { run } = await service.app.get(TaskSubmissionService).submit({ name: SendNotificationTask.name, args: JSON.parse(body), owner: null });
+      id = run.id;
+    } else if (submitted.status === 202) {
+      id = ((await submitted.json()) as { id: string }).id;
+    } else {
+      throw new Error(`POST /notifications (${fmt(body.length / 1024)} KB) gave ${submitted.status}: ${(await submitted.text()).slice(0, 300)}`);
+    }
     let task: any;
     do {
       await new Promise((r) => setTimeout(r, 200));
@@ -107,7 +120,7 @@ async function main() {
     const heapLast = avg(samples.slice(-third).map((s) => s.heap));
     const rawRate = await raw(sink);
     console.log(`E-mail notification to ${fmt(N)} recipients, ${POOL} pooled SMTP connections, local smtp-server`);
-    console.log(`  ours (HTTP → ${Math.ceil(N / 50)} deliver tasks → SMTP, every delivery recorded): ${fmt(seconds, 1)} s, ${fmt(ours)} messages/s`);
+    console.log(`  ours (${via} → ${Math.ceil(N / 50)} deliver tasks → SMTP, every delivery recorded): ${fmt(seconds, 1)} s, ${fmt(ours)} messages/s`);
     console.log(`  raw nodemailer pool (no records, no queue):                 ${fmt(rawRate)} messages/s  (ours = ${fmt(ours / rawRate, 2)}x raw)`);
     console.log(`  memory while sending: RSS ${mb(Math.min(...samples.map((s) => s.rss)))}–${mb(Math.max(...samples.map((s) => s.rss)))} MB; heap first third ${mb(heapFirst)} MB, last third ${mb(heapLast)} MB, peak ${mb(Math.max(...samples.map((s) => s.heap)))} MB`);
     console.log(`  target ≥ 200 messages/s: ${ours >= 200 ? 'met' : 'NOT met'}`);

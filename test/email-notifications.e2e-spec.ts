@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { ApiClient } from './support/api-client';
 import { SmtpSink } from './support/smtp-sink';
 import { startTestService, TestService } from './support/test-service';
+import { TaskState } from '../src/tasks/task-state';
 
 const context = { title: 'Maintenance tonight', body: 'The service pauses at 22:00 for ten minutes.', actionUrl: 'https://status.example.test' };
 
@@ -123,6 +124,24 @@ describe('Notifications over SMTP: POST /notifications', () => {
     const done = await api.waitForTask(task.id, undefined, 60_000);
     expect(done.result).toMatchObject({ sent: 6, failed: 0 });
     expect(sink.accepted).toBe(before + 6);
+  });
+
+  it('stops unsent deliveries when the notification is cancelled', async () => {
+    await sink.stop();
+    const task = await notify(['c1@example.test', 'c2@example.test', 'c3@example.test']);
+    await api.waitForTask(task.id, [TaskState.STARTED]);
+    const cancelled = await api.post(`/tasks/${task.id}/cancel`);
+    expect(cancelled.status).toBe(200);
+    expect((await api.waitForTask(task.id)).state).toBe('REVOKED');
+    const deadline = Date.now() + 10_000;
+    let page: any;
+    do {
+      await new Promise((r) => setTimeout(r, 100));
+      page = (await api.get(`/notifications/${task.id}/recipients`)).body;
+    } while (page.counts.FAILED < 3 && Date.now() < deadline);
+    expect(page.counts).toMatchObject({ FAILED: 3, SENT: 0 });
+    expect(page.items[0].error.message).toMatch(/cancelled/);
+    await sink.restart();
   });
 
   it('validates notifications at submit', async () => {

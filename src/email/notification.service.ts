@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { UnrecoverableError } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, In, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { TaskContext } from '../tasks/task-definition';
 import { TaskSubmissionService } from '../tasks/task-submission.service';
@@ -67,6 +67,17 @@ export class NotificationService {
   async run(args: SendNotificationArgs, ctx: TaskContext<SendNotificationArgs>): Promise<NotificationResult> {
     const notification = (await this.notifications.findOneBy({ id: ctx.taskId })) ?? (await this.create(args, ctx));
     await this.dispatch(notification, ctx.owner);
+    try {
+      await this.waitForDeliveries(notification, ctx);
+    } catch (error) {
+      // Cancelled: deliveries not sent yet are not sent at all (a timeout, by contrast, retries and resumes).
+      if (ctx.signal.aborted && ctx.signal.reason?.name === 'TaskRevokedError') await this.cancelPending(notification.id);
+      throw error;
+    }
+    return this.result(notification);
+  }
+
+  private async waitForDeliveries(notification: EmailNotification, ctx: TaskContext<SendNotificationArgs>): Promise<void> {
     const tally: DrainTally = { sent: 0, failed: 0, deferred: 0 };
     for (;;) {
       const counts = await this.counts(notification.id);
@@ -77,7 +88,14 @@ export class NotificationService {
       if (!assisted) await sleep(this.env.EMAIL_POLL_MS, undefined, { signal: ctx.signal });
     }
     if (tally.sent + tally.failed > 0) this.logger.log({ msg: 'Notification sent deliveries no delivery task had taken', taskId: ctx.taskId, ...tally });
-    return this.result(notification);
+  }
+
+  private async cancelPending(notificationId: string): Promise<void> {
+    const error = { message: 'The notification was cancelled before this delivery was sent', permanent: true };
+    // SENDING rows too: one the server then accepts still becomes SENT (that write is unconditional), one it
+    // refuses stays FAILED (failure writes only touch SENDING rows), so nothing is retried after a cancel.
+    await this.deliveries.update({ notificationId, status: In(['QUEUED', 'SENDING']) }, { status: 'FAILED', error, updatedAt: new Date() });
+    this.logger.log({ msg: 'Notification cancelled; its unsent deliveries are FAILED', taskId: notificationId });
   }
 
   /** Renders once and writes the notification and all its deliveries in one transaction. */
