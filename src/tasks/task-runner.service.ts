@@ -36,7 +36,9 @@ export class TaskRunner {
     const started = Date.now();
     void this.writer.write(id, { state: TaskState.STARTED, attempts: attempt, workerId: this.workerId, startedAt: new Date(started), finishedAt: null }, false);
     if (!task) return this.fail(job, attempt, started, new UnrecoverableError(`No handler is registered for task ${job.name}`));
-    const { value: args, errors } = validatePayload(task.definition.payload, (job.data as TaskJobData).args, 'args', !task.definition.acceptsAnyArgs);
+    const raw = (job.data as TaskJobData).args ?? {};
+    // A task that accepts any arguments has nothing to check: skip the class-transformer round trip.
+    const { value: args, errors } = task.definition.acceptsAnyArgs ? { value: raw, errors: [] } : validatePayload(task.definition.payload, raw);
     if (errors.length > 0) {
       return this.fail(job, attempt, started, new UnrecoverableError(`Invalid payload: ${errors.map((e) => e.message).join('; ')}`));
     }
