@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CreditAccess } from './credit-access.service';
 import { CreditAccountsService } from './credit-accounts.service';
+import { CreditConsumeBatcher } from './credit-consume.batcher';
 import { CreditExpiryScheduler } from './credit-expiry.scheduler';
 import { CreditExpiryService } from './credit-expiry.service';
 import { CreditLedger } from './credit-ledger.service';
@@ -16,6 +17,6 @@ import { CreditTransaction } from './entities/credit-transaction.entity';
 @Module({
   imports: [TypeOrmModule.forFeature([CreditAccount, CreditTransaction])],
   controllers: [CreditsController],
-  providers: [CreditAccess, CreditLedger, CreditsService, CreditTransferService, CreditExpiryService, CreditAccountsService, CreditExpiryScheduler, CreditsProcessor],
+  providers: [CreditAccess, CreditLedger, CreditConsumeBatcher, CreditsService, CreditTransferService, CreditExpiryService, CreditAccountsService, CreditExpiryScheduler, CreditsProcessor],
 })
 export class CreditsModule {}

@@ -1,31 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { TaskContext } from '../tasks/task-definition';
 import { CreditAccess } from './credit-access.service';
 import { endOfLocalDay } from './credit-dates';
-import { CreditRuleError, isUniqueViolation, refundRejected } from './credit-errors';
+import { CreditConsumeBatcher } from './credit-consume.batcher';
+import { CreditRuleError, refundRejected } from './credit-errors';
 import { CreditLedger, LedgerRow, LockedAccount } from './credit-ledger.service';
 import { toPoints } from './credit-limits';
 import { CreditResult, ledgerKey, toCreditResult } from './credit-results';
 import { ConsumeArgs, GrantArgs, RefundArgs } from './credits.tasks';
-
-/**
- * The common case of a consume in one statement (one round trip, its own transaction): the
- * conditional update takes the points only if the account exists, belongs to the scope, holds
- * enough, has no expiring lots to draw from and has not seen this key; the insert writes the
- * ledger row from the updated balance. No row back means "not the common case": the locked
- * path below then decides (and explains) what happens.
- */
-const FAST_CONSUME_SQL = `
-  WITH account AS (
-    UPDATE credit_accounts SET balance = balance - $3, updated_at = now()
-    WHERE id = $1 AND ($4::uuid IS NULL OR owner = $4::uuid) AND balance >= $3 AND expiring_balance = 0
-      AND NOT EXISTS (SELECT 1 FROM credit_transactions WHERE account_id = $1 AND idempotency_key = $2)
-    RETURNING id, balance)
-  INSERT INTO credit_transactions (account_id, kind, amount, balance_after, idempotency_key, task_id, reference, reason)
-  SELECT id, 'CONSUME', -($3::bigint), balance, $2, $5, $6, $7 FROM account
-  RETURNING id, account_id, kind, amount, balance_after, expires_at, related_id, counterparty_account_id, created_at`;
 
 export interface GrantInput {
   amount: number;
@@ -40,7 +24,7 @@ export interface GrantInput {
 @Injectable()
 export class CreditsService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly batcher: CreditConsumeBatcher,
     private readonly ledger: CreditLedger,
     private readonly access: CreditAccess,
     private readonly config: AppConfig,
@@ -73,13 +57,10 @@ export class CreditsService {
   async consume(args: ConsumeArgs, ctx: TaskContext): Promise<CreditResult> {
     const scope = await this.access.scopeOfTask(ctx.owner);
     const key = ledgerKey(args.idempotencyKey, ctx.taskId);
-    try {
-      const rows: LedgerRow[] = await this.dataSource.query(FAST_CONSUME_SQL, [args.accountId, key, args.amount, scope, ctx.taskId, args.reference ?? null, args.reason ?? null]);
-      if (rows.length === 1) return toCreditResult(rows[0], false);
-    } catch (error) {
-      // A twin with the same key committed while this one waited for the row lock.
-      if (!isUniqueViolation(error, 'credit_transactions_idempotency')) throw error;
-    }
+    // The common case goes in a batch with the consumes running alongside (one statement, one commit).
+    const applied = await this.batcher.consume({ accountId: args.accountId, key, amount: args.amount, scope, taskId: ctx.taskId, reference: args.reference ?? null, reason: args.reason ?? null });
+    if (applied) return toCreditResult(applied, false);
+    // Anything else — a repeat, a short balance, expiring lots, an unknown account — is decided under the row lock.
     return this.ledger.transaction(async (m) => {
       const account = (await this.ledger.lock(m, [args.accountId], scope)).get(args.accountId)!;
       const existing = await this.ledger.replayable(m, account.id, key, 'CONSUME', args.amount);
