@@ -2,16 +2,12 @@
 import 'reflect-metadata';
 import { parseCliArgs, USAGE, UsageError } from './cli/cli-args';
 import { CliOutput } from './cli/cli-output';
-import { runApiKey, runMigrate } from './cli/database.commands';
-import { runInspect, runQueueControl, runStatus } from './cli/inspect.commands';
-import { ServiceClient } from './cli/service-client';
-import { runWorker } from './cli/worker.command';
-import { AppConfig } from './config/app-config';
 
 /**
  * The operator's command line, mirroring the old `celery` commands. Commands about a running
  * deployment go through its HTTP API (same authorisation and logs as any admin call, no
  * transport credentials on the operator's machine); `migrate` and `apikey` open the database.
+ * Each command loads only its own modules: an inspect should not pay for booting Nest.
  */
 async function main(argv: string[]): Promise<void> {
   const args = parseCliArgs(argv);
@@ -21,21 +17,23 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const out = new CliOutput(args.json);
+  const client = async () => new (await import('./cli/service-client')).ServiceClient(args, process.env);
+  const config = async () => (await import('./config/app-config')).AppConfig.fromEnv(process.env);
   switch (command) {
     case 'worker':
-      return runWorker(args);
+      return (await import('./cli/worker.command')).runWorker(args);
     case 'inspect':
-      return runInspect(args, out, new ServiceClient(args, process.env));
+      return (await import('./cli/inspect.commands')).runInspect(args, out, await client());
     case 'status':
-      return runStatus(args, out, new ServiceClient(args, process.env));
+      return (await import('./cli/inspect.commands')).runStatus(args, out, await client());
     case 'purge':
     case 'pause':
     case 'resume':
-      return runQueueControl(args, out, new ServiceClient(args, process.env));
+      return (await import('./cli/inspect.commands')).runQueueControl(args, out, await client());
     case 'migrate':
-      return runMigrate(AppConfig.fromEnv(process.env), out);
+      return (await import('./cli/database.commands')).runMigrate(await config(), out);
     case 'apikey':
-      return runApiKey(args, AppConfig.fromEnv(process.env), out);
+      return (await import('./cli/database.commands')).runApiKey(args, await config(), out);
     default:
       throw new UsageError(`Unknown command ${command}`);
   }

@@ -24,7 +24,7 @@ export class ServiceClient {
     try {
       response = await fetch(`${this.baseUrl}${path}`, { method, headers: { authorization: `Bearer ${this.key}` }, signal: AbortSignal.timeout(30_000) });
     } catch (error) {
-      throw new Error(`Cannot reach the service at ${this.baseUrl} (${error.cause?.code ?? error.message}); set --url or TASK_SERVICE_URL`);
+      throw new Error(`Cannot reach the service at ${this.baseUrl} (${error.cause?.code ?? error.cause?.message ?? error.message}); set --url or TASK_SERVICE_URL`);
     }
     const text = await response.text();
     const body = text ? safeJson(text) : undefined;

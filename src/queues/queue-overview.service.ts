@@ -72,7 +72,8 @@ export class QueueOverviewService {
   /**
    * Celery's `control purge` for one queue: removes waiting, prioritized and delayed jobs (retries
    * waiting on backoff included) and marks their records REVOKED. Active jobs are left to finish;
-   * a job a worker picks up meanwhile cannot be removed and is skipped, not revoked.
+   * a job a worker picks up meanwhile cannot be removed and is skipped, not revoked; so are the
+   * armed next runs of cron schedules.
    */
   async purge(name: string): Promise<{ queue: string; removed: number; revoked: number }> {
     const queue = this.queues.get(name);
@@ -85,6 +86,8 @@ export class QueueOverviewService {
       const ids: string[] = [];
       for (const job of jobs) {
         seen.add(job.id!);
+        // The next run of a cron schedule belongs to the schedule: removing it would stop the cron.
+        if (job.repeatJobKey) continue;
         if ((await queue.remove(job.id!)) > 0) ids.push(job.id!);
       }
       removed += ids.length;
