@@ -38,6 +38,22 @@ describe('Credits under concurrency: no double spend, no lost point', () => {
     expect(await ledgerViolations(db, [account.id])).toEqual([]);
   });
 
+  it('100 copies of one consume submitted at once are charged once', async () => {
+    const account = await createAccount(client, { openingGrant: { amount: 1000 } });
+    const copy = { name: 'tasks.credits.consume', args: { accountId: account.id, amount: 7, idempotencyKey: 'one-charge' } };
+    const other = { name: 'tasks.credits.consume', args: { accountId: account.id, amount: 1 } };
+    // Interleaved with distinct consumes, so copies and non-copies share batches.
+    const response = await client.post('/tasks/batch', { tasks: Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? copy : other)) });
+    expect(response.status).toBe(202);
+    const runs = await waitForFinal(db, response.body.tasks.map((t: { id: string }) => t.id), 60_000);
+    expect(runs.filter((r) => r.state !== 'SUCCESS')).toEqual([]);
+    const copies = runs.filter((r) => r.result.amount === 7);
+    expect(copies.filter((r) => !r.result.duplicate)).toHaveLength(1);
+    expect(new Set(copies.map((r) => r.result.transactionId)).size).toBe(1);
+    expect(await balanceOf(client, account.id)).toBe(1000 - 7 - 100);
+    expect(await ledgerViolations(db, [account.id])).toEqual([]);
+  });
+
   it('200 concurrent transfers in both directions preserve the total', async () => {
     const a = await createAccount(client, { openingGrant: { amount: 1000 } });
     const b = await createAccount(client, { openingGrant: { amount: 1000 } });
