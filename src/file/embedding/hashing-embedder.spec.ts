@@ -11,6 +11,12 @@ describe('hashingEmbedding', () => {
     expect(cosine(a, a)).toBeCloseTo(1, 5);
   });
 
+  it('ignores case and English stop words, and reads accented Latin and adjacent CJK text', () => {
+    expect([...hashingEmbedding('The Vector INDEX')]).toEqual([...hashingEmbedding('vector index')]);
+    expect(cosine(hashingEmbedding('Café Müller'), hashingEmbedding('café müller'))).toBeCloseTo(1, 5);
+    expect(cosine(hashingEmbedding('API接口文档'), hashingEmbedding('api'))).toBeGreaterThan(0.3);
+  });
+
   it('gives a zero vector for text without words', () => {
     expect(hashingEmbedding('  ... !!! ').every((x) => x === 0)).toBe(true);
   });

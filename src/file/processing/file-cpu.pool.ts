@@ -31,7 +31,11 @@ function workerFilename(): string {
 export class FileCpuPool implements OnModuleDestroy {
   private pool?: Piscina<CpuTask, CpuResult<unknown>>;
 
-  constructor(private readonly threads: number = Math.max(1, Math.min(4, availableParallelism() - 1))) {}
+  readonly threads: number;
+
+  constructor(threads?: number) {
+    this.threads = threads ?? Math.max(1, Math.min(4, availableParallelism() - 1));
+  }
 
   extract(bytes: Buffer, name: string, chunking: ChunkOptions, signal?: AbortSignal): Promise<ExtractOutput> {
     return this.run<ExtractOutput>({ op: 'extract', bytes: transferable(bytes), name, chunking }, signal, true);

@@ -32,13 +32,17 @@ export class FileProcessingService {
     const file = await loadForTask(this.files, args.fileId, ctx.owner);
     await this.records.update(file.id, { status: 'PROCESSING', error: null, updatedAt: new Date() });
     try {
+      const clock = stopwatch();
       ctx.progress({ stage: 'extracting', percent: 0 });
       const bytes = await this.storage.read(file.storageKey);
       const extracted = await this.cpu.extract(bytes, file.originalName, this.options.chunking, ctx.signal);
+      const extractMs = clock();
       ctx.progress({ stage: 'embedding', percent: 30, chunks: extracted.chunks.length, embedded: 0 });
       const vectors = await this.embedAll(extracted.chunks, ctx);
+      const embedMs = clock();
       ctx.progress({ stage: 'writing', percent: 90, chunks: extracted.chunks.length });
       await this.replaceChunks(file, extracted.chunks, vectors, { mimeType: extracted.mime, encoding: extracted.encoding ?? null });
+      const writeMs = clock();
       return {
         fileId: file.id,
         status: 'INDEXED',
@@ -48,6 +52,7 @@ export class FileProcessingService {
         chunks: extracted.chunks.length,
         tokens: extracted.chunks.reduce((sum, c) => sum + c.tokenCount, 0),
         embeddingModel: this.embedder.model,
+        timingsMs: { extract: extractMs, embed: embedMs, write: writeMs },
       };
     } catch (error) {
       const permanent = error instanceof ExtractionError || error instanceof StorageNotFoundError || error instanceof UnrecoverableError;
@@ -60,12 +65,15 @@ export class FileProcessingService {
   }
 
   private async embedAll(chunks: Chunk[], ctx: TaskContext<FileTaskArgs>): Promise<Float32Array[]> {
-    const vectors: Float32Array[] = [];
     const batch = this.embedder.local ? this.options.embedBatch : this.options.embedBatch * 4;
-    for (let i = 0; i < chunks.length; i += batch) {
-      const texts = chunks.slice(i, i + batch).map((c) => c.text);
-      // The local embedder is CPU work: it runs on the worker threads like extraction.
-      vectors.push(...(this.embedder.local ? await this.cpu.embed(texts, ctx.signal) : await this.embedder.embed(texts, ctx.signal)));
+    const batches: string[][] = [];
+    for (let i = 0; i < chunks.length; i += batch) batches.push(chunks.slice(i, i + batch).map((c) => c.text));
+    // The local embedder is CPU work: it runs on the worker threads, as many batches at once as there are threads.
+    const parallel = this.embedder.local ? this.cpu.threads : 1;
+    const vectors: Float32Array[] = [];
+    for (let i = 0; i < batches.length; i += parallel) {
+      const round = batches.slice(i, i + parallel).map((texts) => (this.embedder.local ? this.cpu.embed(texts, ctx.signal) : this.embedder.embed(texts, ctx.signal)));
+      for (const done of await Promise.all(round)) vectors.push(...done);
       ctx.progress({ stage: 'embedding', percent: 30 + Math.round((60 * vectors.length) / chunks.length), chunks: chunks.length, embedded: vectors.length });
     }
     return vectors;
@@ -92,6 +100,17 @@ export class FileProcessingService {
       await bumpIndexVersion(manager.query.bind(manager), file.owner);
     });
   }
+}
+
+/** Milliseconds since the previous call (or creation). */
+function stopwatch(): () => number {
+  let last = performance.now();
+  return () => {
+    const now = performance.now();
+    const elapsed = Math.round(now - last);
+    last = now;
+    return elapsed;
+  };
 }
 
 /** Float32 little-endian bytes, as stored in `file_chunks.embedding`. */

@@ -37,7 +37,8 @@ export function sniff(head: Buffer, name = '', complete = head.length < SNIFF_BY
   }
   const encoding = detectEncoding(head, complete);
   if (!encoding) return { mime: MIME.BINARY };
-  const text = decode(head, encoding, complete);
+  // The kind is judged on the first SNIFF_BYTES (JSON of a complete file is parsed whole).
+  const text = decode(complete && head.length > SNIFF_BYTES && !startsLikeJson(head) ? head.subarray(0, SNIFF_BYTES) : head, encoding, complete && head.length <= SNIFF_BYTES);
   return { mime: textKind(text, name, complete), encoding };
 }
 
@@ -53,12 +54,14 @@ export function detectEncoding(bytes: Buffer, complete = true): TextEncodingName
   if (bytes.includes(0)) return undefined;
   // A multi-byte character may be cut at the end of the sniffed head: drop up to 3 bytes.
   const body = complete ? bytes : trimPartialUtf8(bytes);
+  // Validity is checked on everything (native, fast); the control-character test on a sample.
+  const sample = body.subarray(0, SNIFF_BYTES);
   try {
     new TextDecoder('utf-8', { fatal: true }).decode(body);
-    return looksLikeText(body.toString('utf8')) ? 'utf-8' : undefined;
+    return looksLikeText(trimPartialUtf8(sample).toString('utf8')) ? 'utf-8' : undefined;
   } catch {
     // Not UTF-8: legacy Chinese text is usually GBK/GB18030.
-    const text = new TextDecoder('gb18030').decode(body);
+    const text = new TextDecoder('gb18030').decode(sample);
     const replaced = (text.match(/\uFFFD/g) ?? []).length;
     return replaced <= text.length / 1000 && looksLikeText(text) ? 'gb18030' : undefined;
   }
@@ -68,6 +71,11 @@ export function decode(bytes: Buffer, encoding: TextEncodingName, complete = tru
   const body = !complete && encoding === 'utf-8' ? trimPartialUtf8(bytes) : bytes;
   // TextDecoder drops the BOM by default.
   return new TextDecoder(encoding).decode(body);
+}
+
+function startsLikeJson(bytes: Buffer): boolean {
+  const start = bytes.subarray(0, 64).toString('latin1').replace(/^\uFEFF|^\xEF\xBB\xBF/, '').trimStart();
+  return start[0] === '{' || start[0] === '[';
 }
 
 function trimPartialUtf8(bytes: Buffer): Buffer {
@@ -90,6 +98,11 @@ function looksLikeText(text: string): boolean {
 function textKind(text: string, name: string, complete: boolean): string {
   const start = text.replace(/^\uFEFF/, '').trimStart();
   if (/^[{[]/.test(start) && looksLikeJson(start, complete)) return MIME.JSON;
+  if (start.length > SNIFF_BYTES) return kindOfTextStart(start.slice(0, SNIFF_BYTES), name);
+  return kindOfTextStart(start, name);
+}
+
+function kindOfTextStart(start: string, name: string): string {
   if (/^(<!doctype html|<html[\s>]|<head[\s>]|<body[\s>])/i.test(start) || /<(html|body|div|p|h1|table)[\s>][\s\S]*<\/\1>/i.test(start.slice(0, 4096))) return MIME.HTML;
   if (looksLikeCsv(start)) return MIME.CSV;
   if (looksLikeMarkdown(start) || /\.(md|markdown)$/i.test(name)) return MIME.MARKDOWN;

@@ -2,7 +2,7 @@ import { countTokens, tokenOffsets, wordBoundaryAtOrBefore, words } from './text
 
 describe('text units', () => {
   it('counts Latin words and one token per CJK character, without merging them', () => {
-    expect(countTokens("Don't panic: abc中文 42")).toBe(6);
+    expect(countTokens("Don't panic: abc中文 42")).toBe(7); // don, t, panic, abc, 中, 文, 42
     expect(tokenOffsets('ab 中文')).toEqual([0, 3, 4]);
   });
 

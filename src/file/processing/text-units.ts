@@ -9,27 +9,55 @@
 const CJK_CLASS = String.raw`\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}`;
 /** One CJK ideograph, kana or hangul syllable. */
 export const CJK_CHAR = new RegExp(`[${CJK_CLASS}]`, 'v');
-// The `v` flag (set subtraction) keeps Latin words from swallowing adjacent CJK characters
-// (`abc中文` is `abc` + `中` + `文`). Built with the constructor: the TS target predates `v`.
-const WORD_OR_CJK = new RegExp(`[${CJK_CLASS}]|[[\\p{L}\\p{N}]--[${CJK_CLASS}]]+(?:['’][[\\p{L}]--[${CJK_CLASS}]]+)*`, 'gv');
-/** A run of CJK characters (group 1) or one Latin-like word (group 2). */
+/**
+ * A run of CJK characters (group 1) or one Latin-like word (group 2). The `v` flag (set
+ * subtraction) keeps Latin words from swallowing adjacent CJK characters (`abc中文` is `abc`
+ * + `中文`). Built with the constructor: the TS target predates `v`.
+ */
 export const CJK_RUN_OR_WORD = new RegExp(`([${CJK_CLASS}]+)|([[\\p{L}\\p{N}]--[${CJK_CLASS}]]+(?:['’][[\\p{L}]--[${CJK_CLASS}]]+)*)`, 'gv');
 
-/** Token count: Latin words plus one per CJK character. */
+/** Token count: Latin words (runs of letters and digits) plus one per CJK character. */
 export function countTokens(text: string): number {
   let count = 0;
-  WORD_OR_CJK.lastIndex = 0;
-  while (WORD_OR_CJK.exec(text) !== null) count++;
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const kind = charKind(text.charCodeAt(i), text, i);
+    if (kind === CHAR_CJK) count++;
+    else if (kind === CHAR_WORD && !inWord) count++;
+    inWord = kind === CHAR_WORD;
+  }
   return count;
 }
 
-/** Start offsets of every token, so long passages can be cut at token boundaries. */
+/** Start offsets of every token (as counted by {@link countTokens}), so long passages can be cut at token boundaries. */
 export function tokenOffsets(text: string): number[] {
   const offsets: number[] = [];
-  WORD_OR_CJK.lastIndex = 0;
-  let match: RegExpExecArray | null;
-  while ((match = WORD_OR_CJK.exec(text)) !== null) offsets.push(match.index);
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const kind = charKind(text.charCodeAt(i), text, i);
+    if (kind === CHAR_CJK || (kind === CHAR_WORD && !inWord)) offsets.push(i);
+    inWord = kind === CHAR_WORD;
+  }
   return offsets;
+}
+
+export const CHAR_OTHER = 0;
+export const CHAR_WORD = 1;
+export const CHAR_CJK = 2;
+const NON_ASCII_WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
+
+/**
+ * What the character at `at` is: part of a Latin-like word (letters, digits, marks), a CJK
+ * character (Han, kana, hangul), or a separator. Char-code ranges first: this is the hot loop
+ * of chunking and embedding, and a regex per token is several times slower.
+ */
+export function charKind(code: number, text: string, at: number): number {
+  if (code < 128) return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) ? CHAR_WORD : CHAR_OTHER;
+  if ((code >= 0x4e00 && code <= 0x9fff) || (code >= 0x3400 && code <= 0x4dbf) || (code >= 0xf900 && code <= 0xfaff) || (code >= 0x3040 && code <= 0x30ff) || (code >= 0xac00 && code <= 0xd7af) || (code >= 0x1100 && code <= 0x11ff)) {
+    return CHAR_CJK;
+  }
+  if (code >= 0xd800 && code <= 0xdbff) return CJK_CHAR.test(text.slice(at, at + 2)) ? CHAR_CJK : CHAR_OTHER; // astral Han (Extension B+)
+  return NON_ASCII_WORD_CHAR.test(text[at]) ? CHAR_WORD : CHAR_OTHER;
 }
 
 let wordSegmenter: Intl.Segmenter | undefined;
