@@ -90,8 +90,11 @@ describe('Credits rules: input, ownership, refunds, transfers, expiry', () => {
 
     it('refuses a grant above the balance cap', async () => {
       const rich = await createAccount(admin);
-      await db.query(`UPDATE credit_accounts SET balance = 1000000000000000 - 5 WHERE id = $1`, [rich.id]);
-      await db.query(`INSERT INTO credit_transactions (account_id, kind, amount, balance_after, idempotency_key) VALUES ($1, 'GRANT', 1000000000000000 - 5, 1000000000000000 - 5, 'seed')`, [rich.id]);
+      // Seed a near-maximal balance directly (grants are capped at 10^9 each), ledger included.
+      await db.transaction(async (m) => {
+        await m.query(`UPDATE credit_accounts SET balance = 1000000000000000 - 5 WHERE id = $1`, [rich.id]);
+        await m.query(`INSERT INTO credit_transactions (account_id, kind, amount, balance_after, idempotency_key) VALUES ($1, 'GRANT', 1000000000000000 - 5, 1000000000000000 - 5, 'seed')`, [rich.id]);
+      });
       const task = await admin.submit('tasks.credits.grant', { accountId: rich.id, amount: 6 });
       expect(await admin.waitForTask(task.id)).toMatchObject({ state: 'FAILURE', error: { type: 'BalanceLimit' } });
       expect(await balanceOf(admin, rich.id)).toBe(1_000_000_000_000_000 - 5);

@@ -1,5 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { MAX_BALANCE } from '../credit-limits';
+
+// The balance cap is MAX_BALANCE of credit-limits.ts, written out: a migration must not change after it ran.
+const MAX_BALANCE = '1000000000000000';
 
 export class CreateCredits1764400000000 implements MigrationInterface {
   name = 'CreateCredits1764400000000';
