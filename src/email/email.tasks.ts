@@ -1,4 +1,4 @@
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize, ArrayMinSize, IsArray, IsBase64, IsEmail, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, Min,
   registerDecorator, ValidateIf, ValidateNested, ValidationOptions,
@@ -36,8 +36,10 @@ function NotWith(other: string, options?: ValidationOptions) {
 }
 
 type FieldDecorator = (target: object, propertyName: string) => void;
+/** The old callers passed `to: "a@x"`; one address is taken as a list of one. */
+const oneOrMany = Transform(({ value }) => (typeof value === 'string' ? [value] : value)) as FieldDecorator;
 const addressList = (name: string): FieldDecorator[] => [
-  IsArray(), ArrayMaxSize(EmailLimits.RECIPIENTS_PER_MESSAGE), NoLineBreaks(),
+  oneOrMany, IsArray(), ArrayMaxSize(EmailLimits.RECIPIENTS_PER_MESSAGE), NoLineBreaks(),
   MaxLength(EmailLimits.ADDRESS_LENGTH, { each: true }), IsEmail({}, { each: true, message: `each value in ${name} must be an e-mail address` }),
 ];
 const apply = (decorators: FieldDecorator[]): PropertyDecorator => (target, key) => decorators.forEach((d) => d(target, String(key)));

@@ -11,8 +11,10 @@ const problems = (raw: object, cls: new () => object = SendEmailArgs) =>
   ]);
 
 describe('header injection and size rules', () => {
-  it('accepts a plain message', () => {
+  it('accepts a plain message, with one address as a string too', () => {
     expect(problems(valid)).toEqual([]);
+    expect(problems({ ...valid, to: 'a@example.test', cc: 'b@example.test' })).toEqual([]);
+    expect(plainToInstance(SendEmailArgs, { ...valid, to: 'a@example.test' }).to).toEqual(['a@example.test']);
   });
 
   it('rejects CR or LF in the subject, addresses and attachment names', () => {
