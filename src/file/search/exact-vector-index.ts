@@ -1,25 +1,30 @@
 import { Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { TopK, VectorHit, VectorIndex, VectorQuery } from './vector-index';
+
+/** One file's vectors: `count × dimension` floats, chunk after chunk. */
+interface Segment {
+  fileId: string;
+  /** Changes whenever the file's chunks are replaced (`indexed_at` is set in that transaction). */
+  fingerprint: string;
+  count: number;
+  dimension: number;
+  vectors: Float32Array;
+  ordinals: Int32Array;
+}
 
 interface OwnerIndex {
   version: string;
   model: string;
-  dimension: number;
-  count: number;
-  /** `count × dimension` floats, chunk after chunk. */
-  vectors: Float32Array;
-  fileIds: string[];
-  /** Per chunk, an index into `fileIds`. */
-  fileOf: Int32Array;
-  ordinals: Int32Array;
+  segments: Map<string, Segment>;
 }
 
 /**
- * Exact cosine search: each owner's vectors are loaded once into one Float32Array and
- * scanned per query (100k × 256 floats ≈ 25 M multiply-adds, tens of milliseconds). The cache
- * entry is valid while the owner's row in `file_index_versions` is unchanged; every chunk
- * write and delete bumps it in its own transaction, so api and worker processes agree.
+ * Exact cosine search: each owner's vectors are held in memory, one Float32Array per file,
+ * and scanned per query (100k × 256 floats ≈ 25 M multiply-adds, tens of milliseconds).
+ * The cache entry is valid while the owner's row in `file_index_versions` is unchanged: every
+ * chunk write and delete bumps it in its own transaction, so api and worker processes agree.
+ * After a change only the files whose fingerprint changed are read again.
  */
 export class ExactVectorIndex implements VectorIndex {
   private readonly logger = new Logger(ExactVectorIndex.name);
@@ -33,68 +38,108 @@ export class ExactVectorIndex implements VectorIndex {
 
   async search(query: VectorQuery): Promise<VectorHit[]> {
     const index = await this.indexFor(query.owner, query.model);
-    if (index.count === 0 || index.dimension !== query.vector.length) return [];
-    const only = query.fileId === undefined ? -1 : index.fileIds.indexOf(query.fileId);
-    if (query.fileId !== undefined && only < 0) return [];
     const top = new TopK(query.k);
-    const { vectors, dimension } = index;
+    const found: Segment[] = [];
     const q = query.vector;
-    for (let row = 0, base = 0; row < index.count; row++, base += dimension) {
-      if (only >= 0 && index.fileOf[row] !== only) continue;
-      let dot = 0;
-      for (let d = 0; d < dimension; d++) dot += vectors[base + d] * q[d];
-      top.offer(row, dot);
+    for (const segment of index.segments.values()) {
+      if ((query.fileId !== undefined && segment.fileId !== query.fileId) || segment.dimension !== q.length) continue;
+      const { vectors, dimension } = segment;
+      const at = found.push(segment) - 1;
+      const unrolled = dimension - (dimension % 4);
+      for (let row = 0, base = 0; row < segment.count; row++, base += dimension) {
+        // Four accumulators: about twice as fast as one in V8 (independent multiply-adds).
+        let a = 0;
+        let b = 0;
+        let c = 0;
+        let e = 0;
+        for (let d = 0; d < unrolled; d += 4) {
+          a += vectors[base + d] * q[d];
+          b += vectors[base + d + 1] * q[d + 1];
+          c += vectors[base + d + 2] * q[d + 2];
+          e += vectors[base + d + 3] * q[d + 3];
+        }
+        for (let d = unrolled; d < dimension; d++) a += vectors[base + d] * q[d];
+        // One number per hit: segment in the high part, row in the low 20 bits (files hold < 1M chunks).
+        top.offer(at * 1_048_576 + row, a + b + c + e);
+      }
     }
-    return top.indexes.map((row, i) => ({ fileId: index.fileIds[index.fileOf[row]], ordinal: index.ordinals[row], score: top.scores[i] }));
+    return top.indexes.map((packed, i) => {
+      const segment = found[Math.floor(packed / 1_048_576)];
+      return { fileId: segment.fileId, ordinal: segment.ordinals[packed % 1_048_576], score: top.scores[i] };
+    });
   }
 
   private async indexFor(owner: string, model: string): Promise<OwnerIndex> {
     const [row] = await this.dataSource.query(`SELECT version::text AS version FROM file_index_versions WHERE owner = $1`, [owner]);
     const version: string = row?.version ?? '0';
     const cached = this.cache.get(owner);
-    if (cached && cached.version === version && cached.model === model) {
-      // Map order is the LRU order.
-      this.cache.delete(owner);
-      this.cache.set(owner, cached);
-      return cached;
+    if (!cached || cached.version !== version || cached.model !== model) {
+      const key = `${owner}:${model}:${version}`;
+      let pending = this.loading.get(key);
+      if (!pending) {
+        pending = this.refresh(owner, model, cached?.model === model ? cached : undefined).finally(() => this.loading.delete(key));
+        this.loading.set(key, pending);
+      }
+      const loaded = await pending;
+      this.remember(owner, loaded);
+      return loaded;
     }
-    const key = `${owner}:${model}:${version}`;
-    let pending = this.loading.get(key);
-    if (!pending) {
-      pending = this.load(owner, model).finally(() => this.loading.delete(key));
-      this.loading.set(key, pending);
-    }
-    const loaded = await pending;
-    this.cache.delete(owner);
-    this.cache.set(owner, loaded);
-    while (this.cache.size > this.maxOwners) this.cache.delete(this.cache.keys().next().value as string);
-    return loaded;
+    this.remember(owner, cached);
+    return cached;
   }
 
-  /** Reads the version and the vectors in one snapshot, so the pair is consistent. */
-  private async load(owner: string, model: string): Promise<OwnerIndex> {
+  /** Map order is the LRU order: the least recently searched owner is dropped first. */
+  private remember(owner: string, index: OwnerIndex): void {
+    this.cache.delete(owner);
+    this.cache.set(owner, index);
+    while (this.cache.size > this.maxOwners) this.cache.delete(this.cache.keys().next().value as string);
+  }
+
+  /** Reads the version, the file list and the changed files' vectors in one snapshot, so they agree. */
+  private refresh(owner: string, model: string, previous: OwnerIndex | undefined): Promise<OwnerIndex> {
     const started = Date.now();
     return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
       const [row] = await manager.query(`SELECT version::text AS version FROM file_index_versions WHERE owner = $1`, [owner]);
-      const rows: { file_id: string; ordinal: number; embedding: Buffer }[] = await manager.query(
-        `SELECT c.file_id, c.ordinal, c.embedding FROM file_chunks c JOIN files f ON f.id = c.file_id
-          WHERE c.owner = $1 AND f.embedding_model = $2 ORDER BY c.file_id, c.ordinal`,
+      const files: { id: string; fingerprint: string }[] = await manager.query(
+        `SELECT id, concat(indexed_at, '/', chunk_count) AS fingerprint FROM files WHERE owner = $1 AND embedding_model = $2 AND chunk_count > 0`,
         [owner, model],
       );
-      const dimension = rows.length > 0 ? rows[0].embedding.length / 4 : 0;
-      const vectors = new Float32Array(rows.length * dimension);
-      const fileIds: string[] = [];
-      const fileOf = new Int32Array(rows.length);
-      const ordinals = new Int32Array(rows.length);
-      rows.forEach((r, i) => {
-        if (fileIds[fileIds.length - 1] !== r.file_id) fileIds.push(r.file_id);
-        fileOf[i] = fileIds.length - 1;
-        ordinals[i] = r.ordinal;
-        const bytes = r.embedding;
-        if (bytes.length === dimension * 4) vectors.set(new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)), i * dimension);
-      });
-      this.logger.debug(`Loaded ${rows.length} vectors of owner ${owner} in ${Date.now() - started} ms`);
-      return { version: row?.version ?? '0', model, dimension, count: rows.length, vectors, fileIds, fileOf, ordinals };
+      const segments = new Map<string, Segment>();
+      const stale: string[] = [];
+      for (const file of files) {
+        const kept = previous?.segments.get(file.id);
+        if (kept && kept.fingerprint === file.fingerprint) segments.set(file.id, kept);
+        else stale.push(file.id);
+      }
+      for (const segment of await this.loadSegments(manager, stale, new Map(files.map((f) => [f.id, f.fingerprint])))) segments.set(segment.fileId, segment);
+      this.logger.debug(`Refreshed the vector index of owner ${owner}: ${stale.length} of ${files.length} files read in ${Date.now() - started} ms`);
+      return { version: row?.version ?? '0', model, segments };
     });
+  }
+
+  private async loadSegments(manager: EntityManager, fileIds: string[], fingerprints: Map<string, string>): Promise<Segment[]> {
+    if (fileIds.length === 0) return [];
+    const rows: { file_id: string; ordinal: number; embedding: Buffer }[] = await manager.query(
+      `SELECT file_id, ordinal, embedding FROM file_chunks WHERE file_id = ANY($1::uuid[]) ORDER BY file_id, ordinal`,
+      [fileIds],
+    );
+    const segments: Segment[] = [];
+    for (let start = 0; start < rows.length; ) {
+      let end = start;
+      while (end < rows.length && rows[end].file_id === rows[start].file_id) end++;
+      const dimension = rows[start].embedding.length / 4;
+      const vectors = new Float32Array((end - start) * dimension);
+      const ordinals = new Int32Array(end - start);
+      for (let i = start; i < end; i++) {
+        const bytes = rows[i].embedding;
+        ordinals[i - start] = rows[i].ordinal;
+        // Copied byte-wise: pg's Buffers are not 4-byte aligned, so they cannot be viewed as floats.
+        if (bytes.length === dimension * 4) new Uint8Array(vectors.buffer, (i - start) * dimension * 4, dimension * 4).set(bytes);
+      }
+      const fileId = rows[start].file_id;
+      segments.push({ fileId, fingerprint: fingerprints.get(fileId)!, count: end - start, dimension, vectors, ordinals });
+      start = end;
+    }
+    return segments;
   }
 }
