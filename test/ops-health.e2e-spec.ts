@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { LIVENESS_PATH, READINESS_PATH } from '../src/health/health.routes';
 import { ApiClient } from './support/api-client';
 import { freePort } from './support/processes';
 import { startTestService, TestService } from './support/test-service';
@@ -72,40 +73,40 @@ describe('Operations: health probes', () => {
     });
 
     it('is ready (200) while the database answers, and needs no API key', async () => {
-      const ready = await probe.get('/health/ready');
+      const ready = await probe.get(READINESS_PATH);
       expect(ready.status).toBe(200);
       expect(ready.body.info).toMatchObject({ database: { status: 'up' }, queue_transport: { status: 'up' }, storage: { status: 'up' }, shutdown: { status: 'up' } });
-      expect((await probe.get('/health/live')).status).toBe(200);
+      expect((await probe.get(LIVENESS_PATH)).status).toBe(200);
     });
 
     it('answers 503 naming the database while it is down, stays live, and recovers when it is back', async () => {
       await db!.stop();
       db = undefined;
-      await until(async () => (await probe.get('/health/ready')).status === 503, 'readiness to fail');
-      const down = await probe.get('/health/ready');
+      await until(async () => (await probe.get(READINESS_PATH)).status === 503, 'readiness to fail');
+      const down = await probe.get(READINESS_PATH);
       expect(down.body.status).toBe('error');
       expect(down.body.error.database).toMatchObject({ status: 'down' });
       expect(down.body.info).toMatchObject({ queue_transport: { status: 'up' }, storage: { status: 'up' } });
-      const live = await probe.get('/health/live');
+      const live = await probe.get(LIVENESS_PATH);
       expect(live.status).toBe(200);
       expect(live.body.info.event_loop.status).toBe('up');
 
       db = await startPrivatePostgres(dir, port);
-      await until(async () => (await probe.get('/health/ready')).status === 200, 'readiness to recover');
-      expect((await probe.get('/health/live')).status).toBe(200);
+      await until(async () => (await probe.get(READINESS_PATH)).status === 200, 'readiness to recover');
+      expect((await probe.get(LIVENESS_PATH)).status).toBe(200);
     });
   });
 
   it('turns readiness off (503, shutdown) as soon as the app starts closing, while it still serves', async () => {
     const svc = await startTestService({ ROLE: 'api', SHUTDOWN_READINESS_DELAY_MS: '2000' });
     const probe = new ApiClient(svc.baseUrl);
-    expect((await probe.get('/health/ready')).status).toBe(200);
+    expect((await probe.get(READINESS_PATH)).status).toBe(200);
     const stopping = svc.stop();
     await new Promise((r) => setTimeout(r, 300));
-    const ready = await probe.get('/health/ready');
+    const ready = await probe.get(READINESS_PATH);
     expect(ready.status).toBe(503);
     expect(ready.body.error.shutdown).toMatchObject({ status: 'down' });
-    expect((await probe.get('/health/live')).status).toBe(200);
+    expect((await probe.get(LIVENESS_PATH)).status).toBe(200);
     await stopping;
   });
 });

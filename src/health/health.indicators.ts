@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppConfig } from '../config/app-config';
+import { FileEnvironment } from '../file/file.environment';
 import { QueueName } from '../tasks/queue-names';
 import { TaskQueues } from '../tasks/task-queues.service';
 import { EventLoopDelayMonitor } from './event-loop-delay';
@@ -54,17 +55,18 @@ export class ServiceHealthIndicators implements OnModuleInit, OnModuleDestroy {
       .withTimeout(this.settings.HEALTH_CHECK_TIMEOUT_MS);
   }
 
-  /** Uploads, exports and the outbox live under DATA_DIR: a read-only or full volume is fatal. */
+  /** Uploads and exports live in the storage directory: a read-only or full volume is fatal. */
   storage() {
+    const root = this.config.section(FileEnvironment).STORAGE_DIR ?? join(this.config.env.DATA_DIR, 'storage');
     return this.indicators
       .check('storage')
       .attempt(async () => {
-        const dir = join(this.config.env.DATA_DIR, '.health');
+        const dir = join(root, '.health');
         await mkdir(dir, { recursive: true });
         const probe = join(dir, `probe-${process.pid}-${randomBytes(4).toString('hex')}`);
         await writeFile(probe, 'ok');
         await unlink(probe);
-        return { dir: this.config.env.DATA_DIR };
+        return { dir: root };
       })
       .withTimeout(this.settings.HEALTH_CHECK_TIMEOUT_MS);
   }
