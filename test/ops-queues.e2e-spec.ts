@@ -121,3 +121,32 @@ describe('Operations: queue control, workers, stats, metrics (Redis)', () => {
     expect((await api.get(`/tasks/${response.body.id}`)).body.requestId).toBe('ops-trace-123');
   });
 });
+
+describe('Operations on the PostgreSQL queue backend (no REDIS_URL)', () => {
+  let svc: TestService;
+
+  beforeAll(async () => {
+    svc = await startTestService({ REDIS_URL: undefined });
+  });
+  afterAll(() => svc?.stop());
+
+  it('lists, pauses, purges and resumes queues, and Bull Board shows every queue', async () => {
+    const api = svc.admin;
+    expect((await api.get('/queues')).body.queues.map((q: any) => q.name).sort()).toEqual([...QUEUES].sort());
+    await api.post('/queues/default/pause');
+    const task = await api.submit('tasks.system.noop', { backend: 'postgres' });
+    await new Promise((r) => setTimeout(r, 1000));
+    const paused = (await api.get('/queues/default')).body;
+    expect(paused).toMatchObject({ paused: true, counts: { waiting: 1 } });
+    expect(paused.oldestWaitingSeconds).toBeGreaterThan(0);
+    expect((await api.post('/queues/default/purge')).body).toEqual({ queue: 'default', removed: 1, revoked: 1 });
+    expect((await api.get(`/tasks/${task.id}`)).body.state).toBe('REVOKED');
+    await api.post('/queues/default/resume');
+    const basic = `Basic ${Buffer.from(`admin:${svc.env.ADMIN_API_KEY}`).toString('base64')}`;
+    const board = await api.as(undefined).get('/admin/queues/api/queues', { authorization: basic });
+    expect(board.status).toBe(200);
+    expect(board.body.queues.map((q: any) => q.name).sort()).toEqual([...QUEUES].sort());
+    const ready = await api.as(undefined).get('/health/ready');
+    expect(ready.body.info.queue_transport).toMatchObject({ status: 'up', backend: 'postgres' });
+  });
+});
