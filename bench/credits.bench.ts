@@ -7,7 +7,7 @@
  *   hot    — all on one account (every consume waits for the previous one's row lock).
  * Afterwards the ledger is checked: every task SUCCESS, balance = SUM(ledger) on every account.
  *
- * Usage: npm run bench:credits [-- N]   (default N = 20000; BENCH_CONCURRENCY default 32,
+ * Usage: npm run bench:credits [-- N]   (default N = 20000; BENCH_CONCURRENCY default 64,
  *        BENCH_ACCOUNTS default 100; PostgreSQL and Redis as in bench/support.ts)
  */
 import 'reflect-metadata';
@@ -20,14 +20,14 @@ import { TaskSubmissionService } from '../src/tasks/task-submission.service';
 import { createBenchDatabase, fmt, REDIS_URL, uniquePrefix } from './support';
 
 const N = Number(process.argv[2] ?? 20_000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 100);
 const OPENING = 1_000_000_000;
 
 function serviceEnv(databaseUrl: string, prefix: string, role: string, queue = 'credits'): Record<string, string> {
   return {
     DATABASE_URL: databaseUrl, REDIS_URL, QUEUE_PREFIX: prefix, ROLE: role, PORT: '0', LOG_LEVEL: 'error',
-    WORKER_QUEUES: queue, WORKER_CONCURRENCY: String(CONCURRENCY), DATABASE_POOL_SIZE: String(Math.max(20, CONCURRENCY + 8)),
+    WORKER_QUEUES: queue, WORKER_CONCURRENCY: String(CONCURRENCY),
     CREDITS_EXPIRE_CRON: 'off',
   };
 }

@@ -19,6 +19,8 @@ interface Pending extends ConsumeRequest {
 }
 
 const MAX_BATCH = 500;
+// Two statements in flight: one executes while the other waits for its commit to reach disk.
+const MAX_IN_FLIGHT = 2;
 
 /**
  * The common case of many consumes in one statement — group commit, as the task record writer
@@ -59,7 +61,7 @@ const BATCH_CONSUME_SQL = `
 export class CreditConsumeBatcher {
   private readonly logger = new Logger(CreditConsumeBatcher.name);
   private queue: Pending[] = [];
-  private flushing = false;
+  private inFlight = 0;
   private scheduled = false;
 
   constructor(private readonly dataSource: DataSource) {}
@@ -73,7 +75,7 @@ export class CreditConsumeBatcher {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.flushing) return;
+    if (this.scheduled || this.inFlight >= MAX_IN_FLIGHT) return;
     this.scheduled = true;
     // setImmediate lets every consume started in this turn of the event loop join the batch.
     setImmediate(() => {
@@ -83,8 +85,8 @@ export class CreditConsumeBatcher {
   }
 
   private async flush(): Promise<void> {
-    if (this.flushing || this.queue.length === 0) return;
-    this.flushing = true;
+    if (this.inFlight >= MAX_IN_FLIGHT || this.queue.length === 0) return;
+    this.inFlight += 1;
     const batch: Pending[] = [];
     const rest: Pending[] = [];
     const seen = new Set<string>();
@@ -106,7 +108,7 @@ export class CreditConsumeBatcher {
       this.logger.warn(`A batch of ${batch.length} consumes fell back to one transaction each: ${error.message}`);
       for (const p of batch) p.resolve(null);
     } finally {
-      this.flushing = false;
+      this.inFlight -= 1;
       if (this.queue.length > 0) this.schedule();
     }
   }
