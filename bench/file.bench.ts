@@ -34,14 +34,14 @@ async function upload(baseUrl: string, key: string, path: string): Promise<strin
   const form = new FormData();
   form.append('file', await openAsBlob(path), path.split('/').pop());
   const response = await fetch(`${baseUrl}/files`, { method: 'POST', body: form, headers: { authorization: `Bearer ${key}` } });
-  const body = await response.json();
+  const body = (await response.json()) as { task: { id: string } };
   if (response.status !== 201) throw new Error(`Upload gave ${response.status}: ${JSON.stringify(body)}`);
   return body.task.id;
 }
 
 async function waitForTask(baseUrl: string, key: string, id: string): Promise<{ state: string; runtimeMs: number; result: Record<string, number> }> {
   for (;;) {
-    const task = await (await fetch(`${baseUrl}/tasks/${id}`, { headers: { authorization: `Bearer ${key}` } })).json();
+    const task = (await (await fetch(`${baseUrl}/tasks/${id}`, { headers: { authorization: `Bearer ${key}` } })).json()) as { state: string; runtimeMs: number; result: Record<string, number> };
     if (['SUCCESS', 'FAILURE', 'REVOKED'].includes(task.state)) return task;
     await new Promise((r) => setTimeout(r, 100));
   }

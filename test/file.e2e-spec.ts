@@ -128,7 +128,7 @@ describe('Files: upload, process_file, search, analyze_file (PostgreSQL + Redis 
     // Without Content-Length only the streaming limit can stop it: the partial file is removed.
     const chunked = await uploadChunked(api, 'stream.txt', MAX_UPLOAD_BYTES + 200 * 1024);
     expect(chunked.status).toBe(413);
-    expect(chunked.body.message).toMatch(/upload limit/);
+    expect(chunked.body?.message).toMatch(/upload limit/);
     expect(filesUnder(storageDir)).toHaveLength(before);
     const names = (await api.get('/files?limit=200')).body.items.map((f: { name: string }) => f.name);
     expect(names).not.toContain('big.txt');
