@@ -8,7 +8,7 @@ import { FileAnalysis } from './entities/file-analysis.entity';
 import { StoredFile } from './entities/stored-file.entity';
 import { FILE_OPTIONS, FileOptions } from './file.options';
 import { sniff } from './processing/mime-sniffer';
-import { FILE_STORAGE, FileStorage } from './storage/file-storage';
+import { FILE_STORAGE, FileStorage, StorageNotFoundError } from './storage/file-storage';
 import { receiveUpload } from './upload/multipart-upload';
 
 /** File records and their content: upload, listing, download, deletion; ownership checks. */
@@ -71,7 +71,12 @@ export class FilesService {
   }
 
   async content(file: StoredFile): Promise<Readable> {
-    return this.storage.open(file.storageKey);
+    try {
+      return await this.storage.open(file.storageKey);
+    } catch (error) {
+      if (error instanceof StorageNotFoundError) throw new NotFoundException(`The content of file ${file.id} is missing from storage`);
+      throw error;
+    }
   }
 
   async analysis(file: StoredFile): Promise<FileAnalysis> {

@@ -1,4 +1,4 @@
-import { OnModuleDestroy } from '@nestjs/common';
+import { OnApplicationShutdown } from '@nestjs/common';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +28,7 @@ function workerFilename(): string {
 }
 
 /** Runs extraction, chunking, local embedding and analysis on worker threads (provided by a factory in file.module.ts). */
-export class FileCpuPool implements OnModuleDestroy {
+export class FileCpuPool implements OnApplicationShutdown {
   private pool?: Piscina<CpuTask, CpuResult<unknown>>;
 
   readonly threads: number;
@@ -50,7 +50,8 @@ export class FileCpuPool implements OnModuleDestroy {
     return this.run<ContentAnalysis>({ op: 'analyze', bytes: transferable(bytes), name }, signal, true);
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After `beforeApplicationShutdown`, where the workers let active tasks finish: the threads are needed until then. */
+  async onApplicationShutdown(): Promise<void> {
     await this.pool?.destroy();
   }
 
