@@ -1,21 +1,19 @@
-import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ApiClient } from './support/api-client';
 import { startTestService, TestService } from './support/test-service';
 import { balanceOf, createAccount, ledgerViolations } from './credits-helpers';
 
+// These specs wait on real workers: set their timeout here, whatever the Jest config says.
+jest.setTimeout(120_000);
+
 describe('Credits API (PostgreSQL + Redis)', () => {
   let svc: TestService;
-  let admin: ApiClient;
   let client: ApiClient;
-  let other: ApiClient;
   let db: DataSource;
 
   beforeAll(async () => {
     svc = await startTestService();
-    admin = svc.admin;
     client = await svc.newClient('credits-client');
-    other = await svc.newClient('credits-other');
     db = svc.service.app.get(DataSource);
   });
   afterAll(() => svc?.stop());

@@ -3,6 +3,9 @@ import { ApiClient } from './support/api-client';
 import { startTestService, TestService } from './support/test-service';
 import { balanceOf, createAccount, ledgerViolations, waitForFinal } from './credits-helpers';
 
+// These specs wait on real workers: set their timeout here, whatever the Jest config says.
+jest.setTimeout(120_000);
+
 describe('Credits under concurrency: no double spend, no lost point', () => {
   let svc: TestService;
   let client: ApiClient;
@@ -52,6 +55,31 @@ describe('Credits under concurrency: no double spend, no lost point', () => {
     expect(new Set(copies.map((r) => r.result.transactionId)).size).toBe(1);
     expect(await balanceOf(client, account.id)).toBe(1000 - 7 - 100);
     expect(await ledgerViolations(db, [account.id])).toEqual([]);
+  });
+
+  it('sorts a mixed burst correctly: own, foreign, expiring and short accounts in the same batches', async () => {
+    const mine = await createAccount(client, { openingGrant: { amount: 100 } });
+    const short = await createAccount(client, { openingGrant: { amount: 10 } });
+    const expiring = await createAccount(client, { openingGrant: { amount: 20 } });
+    await client.waitForTask((await client.post(`/credits/accounts/${expiring.id}/grant`, { amount: 30, expiresOn: '2099-12-31' })).body.id);
+    const foreign = await createAccount(await svc.newClient('concurrency-other'), { openingGrant: { amount: 100 } });
+    const kinds = [mine.id, short.id, expiring.id, foreign.id];
+    const tasks = Array.from({ length: 160 }, (_, i) => ({ name: 'tasks.credits.consume', args: { accountId: kinds[i % 4], amount: 1 } }));
+    const response = await client.post('/tasks/batch', { tasks });
+    const ids: string[] = response.body.tasks.map((t: { id: string }) => t.id);
+    const byId = new Map((await waitForFinal(db, ids, 60_000)).map((r) => [r.id, r]));
+    const outcome = (accountId: string) => {
+      const of = ids.filter((_, i) => tasks[i].args.accountId === accountId).map((id) => byId.get(id)!);
+      return { ok: of.filter((r) => r.state === 'SUCCESS').length, failed: [...new Set(of.filter((r) => r.state !== 'SUCCESS').map((r) => r.error.type))] };
+    };
+    expect(outcome(mine.id)).toEqual({ ok: 40, failed: [] });
+    expect(outcome(short.id)).toEqual({ ok: 10, failed: ['InsufficientCredits'] });
+    expect(outcome(expiring.id)).toEqual({ ok: 40, failed: [] });
+    expect(outcome(foreign.id)).toEqual({ ok: 0, failed: ['UnknownAccount'] });
+    // The expiring account spent its expiring grant first: 30 expiring, then 10 of the 20 without expiry.
+    expect((await client.get(`/credits/accounts/${expiring.id}`)).body).toMatchObject({ balance: 10, expiringBalance: 0 });
+    expect([await balanceOf(client, mine.id), await balanceOf(client, short.id), await balanceOf(svc.admin, foreign.id)]).toEqual([60, 0, 100]);
+    expect(await ledgerViolations(db, kinds)).toEqual([]);
   });
 
   it('200 concurrent transfers in both directions preserve the total', async () => {

@@ -3,6 +3,9 @@ import { freePort, ServiceProcess, spawnService } from './support/processes';
 import { startTestService, testEnvironment, TestService } from './support/test-service';
 import { balanceOf, createAccount, ledgerViolations, waitForFinal } from './credits-helpers';
 
+// These specs wait on real workers: set their timeout here, whatever the Jest config says.
+jest.setTimeout(120_000);
+
 const WORKER_READY = 'workers running';
 const TASKS = 600;
 

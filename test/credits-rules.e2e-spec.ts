@@ -4,6 +4,9 @@ import { ApiClient } from './support/api-client';
 import { startTestService, TestService } from './support/test-service';
 import { balanceOf, createAccount, ledgerViolations } from './credits-helpers';
 
+// These specs wait on real workers: set their timeout here, whatever the Jest config says.
+jest.setTimeout(120_000);
+
 describe('Credits rules: input, ownership, refunds, transfers, expiry', () => {
   let svc: TestService;
   let admin: ApiClient;
