@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ApiClient } from './support/api-client';
-import { freePort, ServiceProcess, spawnService } from './support/processes';
+import { builtFile, freePort, ServiceProcess, spawnService } from './support/processes';
 import { ADMIN_KEY, testEnvironment } from './support/test-service';
 
 const ROOT = resolve(__dirname, '..');
@@ -14,10 +14,10 @@ interface CliRun {
   stderr: string;
 }
 
-/** Runs the built CLI (`node dist/cli.js …`) the way an operator would. */
+/** Runs the built CLI (`node dist/cli.js …`, from this run's build) the way an operator would. */
 function cli(env: Record<string, string | undefined>, args: string[], input?: string): Promise<CliRun> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), ...args], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [builtFile('cli.js'), ...args], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (c) => (stdout += c));
@@ -71,7 +71,7 @@ describe('Operations: the CLI against a running instance', () => {
   });
 
   it('worker --queues --concurrency starts a worker that runs tasks and shows in inspect active', async () => {
-    const worker = spawn(process.execPath, [join(ROOT, 'dist/cli.js'), 'worker', '--queues', 'default', '--concurrency', '3'], { cwd: ROOT, env: { ...env, PORT: '0' } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const worker = spawn(process.execPath, [builtFile('cli.js'), 'worker', '--queues', 'default', '--concurrency', '3'], { cwd: ROOT, env: { ...env, PORT: '0' } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     worker.stdout!.on('data', (c) => (output += c));
     worker.stderr!.on('data', (c) => (output += c));
@@ -89,6 +89,15 @@ describe('Operations: the CLI against a running instance', () => {
       expect(human.stdout).toMatch(/queues: default\(3\)/);
       await api.post(`/tasks/${task.id}/cancel`);
       expect((await api.waitForTask(task.id)).state).toBe('REVOKED');
+
+      // The worker listens for its probes and scrapes, and serves nothing of the api.
+      const port = /health and metrics on :(\d+)/.exec(output)![1];
+      const workerHttp = new ApiClient(`http://127.0.0.1:${port}`, ADMIN_KEY);
+      expect((await workerHttp.get('/health/live')).status).toBe(200);
+      expect((await workerHttp.get('/health/ready')).status).toBe(200);
+      expect((await workerHttp.get('/metrics')).body).toMatch(/^tasks_finished_total\{task="tasks.system.sleep",queue="default",state="REVOKED"\} 1$/m);
+      expect((await workerHttp.get('/queues')).status).toBe(404);
+      expect((await workerHttp.get('/admin/queues')).status).toBe(404);
     } finally {
       worker.kill('SIGTERM');
       const code = await new Promise((r) => worker.once('exit', r));

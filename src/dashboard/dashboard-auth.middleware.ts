@@ -9,9 +9,14 @@ import { DASHBOARD_REALM } from './dashboard.routes';
  * HTTP Basic (any user name, an admin API key as password) lets a browser sign in with its own
  * prompt and resend the credentials on every API call of the board; Bearer works for scripts.
  */
-export function dashboardAuth(apiKeys: ApiKeyService) {
+export function dashboardAuth(apiKeys: ApiKeyService, servesApi: boolean) {
   const logger = new Logger('Dashboard');
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    if (!servesApi) {
+      // Worker pods listen for probes and scrapes only; the board belongs to the api role.
+      res.status(404).json({ statusCode: 404, message: 'The dashboard is served by the api role' });
+      return;
+    }
     try {
       const secret = extractApiKey(req.headers.authorization);
       const principal = secret ? await apiKeys.verify(secret) : null;

@@ -2,6 +2,7 @@ import { BullBoardModule } from '@bull-board/nestjs';
 import { ExpressAdapter } from '@bull-board/express';
 import { Module } from '@nestjs/common';
 import { ApiKeyService } from '../auth/api-key.service';
+import { AppConfig } from '../config/app-config';
 import { dashboardAuth } from './dashboard-auth.middleware';
 import { DashboardQueues } from './dashboard-queues.service';
 import { DASHBOARD_PATH } from './dashboard.routes';
@@ -10,12 +11,12 @@ import { DASHBOARD_PATH } from './dashboard.routes';
 @Module({
   imports: [
     BullBoardModule.forRootAsync({
-      inject: [ApiKeyService],
+      inject: [ApiKeyService, AppConfig],
       // The auth middleware is passed to Bull Board so it runs before the board's router, always.
-      useFactory: (apiKeys: ApiKeyService) => ({
+      useFactory: (apiKeys: ApiKeyService, config: AppConfig) => ({
         route: DASHBOARD_PATH,
         adapter: ExpressAdapter,
-        middleware: dashboardAuth(apiKeys),
+        middleware: dashboardAuth(apiKeys, config.runsApi),
         boardOptions: { uiConfig: { boardTitle: 'Task service' } },
       }),
     }),

@@ -1,7 +1,8 @@
-import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminOnly } from '../auth/auth.decorators';
 import { AppConfig } from '../config/app-config';
+import { ApiRoleGuard } from './api-role.guard';
 import { QueueOverviewService } from './queue-overview.service';
 import { QueuesEnvironment } from './queues.environment';
 import { StatsQuery } from './stats.query';
@@ -12,6 +13,7 @@ import { WorkerDirectory } from './worker-directory.service';
 @ApiTags('operations')
 @ApiBearerAuth()
 @AdminOnly()
+@UseGuards(ApiRoleGuard)
 @Controller()
 export class QueuesController {
   constructor(
