@@ -4,6 +4,23 @@ import { SmtpSink } from './support/smtp-sink';
 import { startTestService, TestService } from './support/test-service';
 import { TaskState } from '../src/tasks/task-state';
 
+/** Polls `probe` until it returns a value; fails naming what it waited for and the last error. */
+async function until<T>(probe: () => Promise<T | null>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown = null;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value) return value;
+      last = null;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `; last error: ${last}` : ''}`);
+}
+
 const context = { title: 'Maintenance tonight', body: 'The service pauses at 22:00 for ten minutes.', actionUrl: 'https://status.example.test' };
 
 /** `tasks.email.send_notification`: one delivery per unique recipient, each with its own status and retries. */
@@ -115,12 +132,11 @@ describe('Notifications over SMTP: POST /notifications', () => {
     await sink.stop();
     const recipients = Array.from({ length: 6 }, (_, i) => `outage${i}@example.test`);
     const task = await notify(recipients);
-    const deadline = Date.now() + 30_000;
-    let seen: any;
-    do {
-      await new Promise((r) => setTimeout(r, 100));
-      seen = (await api.get(`/notifications/${task.id}/recipients`)).body;
-    } while (!seen.items?.some((d: any) => d.attempts >= 1 && d.status === 'QUEUED') && Date.now() < deadline);
+    const seen = await until(async () => {
+      const page = await api.get(`/notifications/${task.id}/recipients`);
+      if (page.status !== 200) throw new Error(`GET recipients gave ${page.status}: ${JSON.stringify(page.body)}`);
+      return page.body.items.some((d: any) => d.attempts >= 1 && d.status === 'QUEUED') ? page.body : null;
+    }, 'a delivery retrying after a failed attempt');
     expect(seen.items.find((d: any) => d.error)?.error).toMatchObject({ permanent: false });
     // While it waits, the parent's progress counts deliveries.
     const waiting = await api.get(`/tasks/${task.id}`);
@@ -138,12 +154,11 @@ describe('Notifications over SMTP: POST /notifications', () => {
     const cancelled = await api.post(`/tasks/${task.id}/cancel`);
     expect(cancelled.status).toBe(200);
     expect((await api.waitForTask(task.id)).state).toBe('REVOKED');
-    const deadline = Date.now() + 10_000;
-    let page: any;
-    do {
-      await new Promise((r) => setTimeout(r, 100));
-      page = (await api.get(`/notifications/${task.id}/recipients`)).body;
-    } while (page.counts.FAILED < 3 && Date.now() < deadline);
+    const page = await until(async () => {
+      const response = await api.get(`/notifications/${task.id}/recipients`);
+      if (response.status !== 200) throw new Error(`GET recipients gave ${response.status}: ${JSON.stringify(response.body)}`);
+      return response.body.counts.FAILED === 3 ? response.body : null;
+    }, 'every delivery FAILED after the cancel');
     expect(page.counts).toMatchObject({ FAILED: 3, SENT: 0 });
     expect(page.items[0].error.message).toMatch(/cancelled/);
     await sink.restart();

@@ -3,6 +3,7 @@ import {
   ArrayMaxSize, ArrayMinSize, IsArray, IsBase64, IsEmail, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, Min,
   registerDecorator, ValidateIf, ValidateNested, ValidationOptions,
 } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { defineTask } from '../tasks/task-definition';
 import { EMAIL_LOCALES, EmailLocale } from './email.environment';
 import { EmailLimits } from './email.limits';
@@ -13,12 +14,15 @@ type TemplateContext = Record<string, string | number>;
 
 /** A small file sent inline with the message (base64). */
 export class InlineAttachment {
+  @ApiProperty({ example: 'report.csv' })
   @IsString() @Length(1, EmailLimits.FILENAME_LENGTH) @NoLineBreaks() @Matches(/^[^\\/\0]+$/, { message: 'filename must not contain a path separator' })
   filename: string;
 
+  @ApiPropertyOptional({ example: 'text/csv', description: 'Guessed from the file name when omitted' })
   @IsOptional() @IsString() @Matches(/^[\w.+-]+\/[\w.+-]+$/, { message: 'contentType must look like type/subtype, e.g. application/pdf' })
   contentType?: string;
 
+  @ApiProperty({ description: 'The file, base64 (all attachments together at most 5 MB decoded)' })
   @IsString() @IsBase64()
   content: string;
 }
@@ -45,57 +49,73 @@ const addressList = (name: string): FieldDecorator[] => [
 const apply = (decorators: FieldDecorator[]): PropertyDecorator => (target, key) => decorators.forEach((d) => d(target, String(key)));
 
 export class SendEmailArgs {
+  @ApiProperty({ type: [String], example: ['ann@example.com'], description: 'Up to 50 addresses with cc and bcc; one address may be given as a string' })
   @apply([ArrayMinSize(1), ...addressList('to')])
   to: string[];
 
+  @ApiPropertyOptional({ type: [String] })
   @IsOptional() @apply(addressList('cc'))
   cc?: string[];
 
+  @ApiPropertyOptional({ type: [String] })
   @IsOptional() @apply(addressList('bcc'))
   bcc?: string[];
 
+  @ApiProperty({ maxLength: EmailLimits.SUBJECT_LENGTH, description: 'No CR or LF' })
   @IsString() @Length(1, EmailLimits.SUBJECT_LENGTH) @NoLineBreaks()
   subject: string;
 
+  @ApiPropertyOptional({ description: 'Plain-text body (generated from html when only html is given)' })
   @IsOptional() @IsString() @MaxLength(EmailLimits.BODY_CHARS) @NotWith('template')
   text?: string;
 
+  @ApiPropertyOptional()
   @IsOptional() @IsString() @MaxLength(EmailLimits.BODY_CHARS) @NotWith('template')
   html?: string;
 
   /** Required unless `text` or `html` is given. */
+  @ApiPropertyOptional({ enum: TEMPLATE_NAMES, description: 'Instead of text/html' })
   @ValidateIf((o: SendEmailArgs) => o.template !== undefined || (o.text === undefined && o.html === undefined))
   @IsIn(TEMPLATE_NAMES, { message: `template must be one of ${TEMPLATE_NAMES.join(', ')} (or give text and/or html)` })
   template?: string;
 
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: "The template's fields (docs/email.md)" })
   @ValidateIf((o: SendEmailArgs) => o.template !== undefined)
   @IsObject() @IsTemplateContext()
   context?: TemplateContext;
 
+  @ApiPropertyOptional({ enum: EMAIL_LOCALES, description: 'Default EMAIL_DEFAULT_LOCALE (en)' })
   @IsOptional() @IsIn(EMAIL_LOCALES)
   locale?: EmailLocale;
 
+  @ApiPropertyOptional({ type: [InlineAttachment] })
   @IsOptional() @IsArray() @ArrayMaxSize(EmailLimits.ATTACHMENTS) @ValidateNested({ each: true }) @Type(() => InlineAttachment) @AttachmentsWithinLimit()
   attachments?: InlineAttachment[];
 
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, example: { 'X-Report-Id': 'r-42' } })
   @IsOptional() @IsSafeHeaders()
   headers?: Record<string, string>;
 }
 
 export class SendNotificationArgs {
+  @ApiProperty({ type: [String], description: 'Up to 20,000; duplicates (case-insensitive) are sent once' })
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(EmailLimits.NOTIFICATION_RECIPIENTS) @NoLineBreaks()
   @MaxLength(EmailLimits.ADDRESS_LENGTH, { each: true }) @IsEmail({}, { each: true, message: 'each value in recipients must be an e-mail address' })
   recipients: string[];
 
+  @ApiProperty({ maxLength: EmailLimits.SUBJECT_LENGTH, description: 'No CR or LF' })
   @IsString() @Length(1, EmailLimits.SUBJECT_LENGTH) @NoLineBreaks()
   subject: string;
 
+  @ApiProperty({ enum: TEMPLATE_NAMES })
   @IsIn(TEMPLATE_NAMES, { message: `template must be one of ${TEMPLATE_NAMES.join(', ')}` })
   template: string;
 
+  @ApiProperty({ type: 'object', additionalProperties: true })
   @IsObject() @IsTemplateContext()
   context: TemplateContext;
 
+  @ApiPropertyOptional({ enum: EMAIL_LOCALES, description: 'Default EMAIL_DEFAULT_LOCALE (en)' })
   @IsOptional() @IsIn(EMAIL_LOCALES)
   locale?: EmailLocale;
 }
