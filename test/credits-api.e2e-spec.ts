@@ -82,6 +82,9 @@ describe('Credits API (PostgreSQL + Redis)', () => {
     const { TaskQueues } = await import('../src/tasks/task-queues.service');
     const { TaskSubmissionService } = await import('../src/tasks/task-submission.service');
     const queue = svc.service.app.get(TaskQueues).get('credits');
+    // The record says SUCCESS a moment before BullMQ moves the job to completed.
+    const settle = Date.now() + 10_000;
+    while (!(await (await queue.getJob(task.id))?.isCompleted()) && Date.now() < settle) await new Promise((r) => setTimeout(r, 50));
     await (await queue.getJob(task.id))!.remove();
     const [run] = await db.query(`SELECT * FROM task_runs WHERE id = $1`, [task.id]);
     await svc.service.app.get(TaskSubmissionService).requeue({ ...run, runAt: run.run_at });

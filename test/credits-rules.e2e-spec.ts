@@ -7,6 +7,13 @@ import { balanceOf, createAccount, ledgerViolations } from './credits-helpers';
 // These specs wait on real workers: set their timeout here, whatever the Jest config says.
 jest.setTimeout(120_000);
 
+/** A calendar date `days` after `date` (YYYY-MM-DD). */
+const addDays = (date: string, days: number) => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+// Expiry dates a month ahead, so the specs do not depend on the day they run. Shanghai has no
+// DST: the end of local day D is D at 16:00 UTC.
+const DAY1 = addDays(new Date().toISOString().slice(0, 10), 30);
+const DAY2 = addDays(DAY1, 1);
+
 describe('Credits rules: input, ownership, refunds, transfers, expiry', () => {
   let svc: TestService;
   let admin: ApiClient;
@@ -43,7 +50,7 @@ describe('Credits rules: input, ownership, refunds, transfers, expiry', () => {
     it.each([
       ['grant with a zero amount', (id: string) => `/credits/accounts/${id}/grant`, { amount: 0 }, 'amount'],
       ['grant with a bad date', (id: string) => `/credits/accounts/${id}/grant`, { amount: 1, expiresOn: '2026-02-30' }, 'expiresOn'],
-      ['grant with both expiries', (id: string) => `/credits/accounts/${id}/grant`, { amount: 1, expiresOn: '2026-12-01', expiresAt: '2026-12-01T00:00:00Z' }, 'expiresOn'],
+      ['grant with both expiries', (id: string) => `/credits/accounts/${id}/grant`, { amount: 1, expiresOn: '2099-12-01', expiresAt: '2099-12-01T00:00:00Z' }, 'expiresOn'],
       ['refund with a bad id', (id: string) => `/credits/accounts/${id}/refund`, { transactionId: 'abc' }, 'transactionId'],
       ['refund with a negative amount', (id: string) => `/credits/accounts/${id}/refund`, { transactionId: '1', amount: -1 }, 'amount'],
       ['consume with an unknown field', (id: string) => `/credits/accounts/${id}/consume`, { amount: 1, sneaky: true }, 'sneaky'],
@@ -155,25 +162,25 @@ describe('Credits rules: input, ownership, refunds, transfers, expiry', () => {
   describe('expiry (TZ = Asia/Shanghai)', () => {
     it('expires what is left of grants at the end of their local day, once', async () => {
       const acc = await createAccount(client, { openingGrant: { amount: 30 } });
-      const first = await client.waitForTask((await client.post(`/credits/accounts/${acc.id}/grant`, { amount: 100, expiresOn: '2026-12-01' })).body.id);
-      expect(first.result).toMatchObject({ kind: 'GRANT', amount: 100, expiresAt: '2026-12-01T16:00:00.000Z' });
-      await client.waitForTask((await client.post(`/credits/accounts/${acc.id}/grant`, { amount: 50, expiresOn: '2026-12-02' })).body.id);
+      const first = await client.waitForTask((await client.post(`/credits/accounts/${acc.id}/grant`, { amount: 100, expiresOn: DAY1 })).body.id);
+      expect(first.result).toMatchObject({ kind: 'GRANT', amount: 100, expiresAt: `${DAY1}T16:00:00.000Z` });
+      await client.waitForTask((await client.post(`/credits/accounts/${acc.id}/grant`, { amount: 50, expiresOn: DAY2 })).body.id);
       // Debits spend the earliest-expiring grant first: 30 of the 100 are gone.
       await client.waitForTask((await client.post(`/credits/accounts/${acc.id}/consume`, { amount: 30 })).body.id);
       expect((await client.get(`/credits/accounts/${acc.id}`)).body).toMatchObject({ balance: 150, expiringBalance: 120 });
 
       const expire = async (asOf: string) => (await admin.waitForTask((await admin.post('/credits/expire', { asOf, accountId: acc.id })).body.id)).result;
-      // One millisecond before local midnight of 2026-12-02 in Shanghai: nothing is due.
-      expect(await expire('2026-12-01T15:59:59.999Z')).toMatchObject({ grants: 0, points: 0 });
+      // One millisecond before local midnight at the end of DAY1 in Shanghai: nothing is due.
+      expect(await expire(`${DAY1}T15:59:59.999Z`)).toMatchObject({ grants: 0, points: 0 });
       expect(await balanceOf(client, acc.id)).toBe(150);
       // At local midnight the first grant's remaining 70 expire; the second grant is untouched.
-      expect(await expire('2026-12-01T16:00:00.000Z')).toMatchObject({ accounts: 1, grants: 1, points: 70 });
+      expect(await expire(`${DAY1}T16:00:00.000Z`)).toMatchObject({ accounts: 1, grants: 1, points: 70 });
       expect((await client.get(`/credits/accounts/${acc.id}`)).body).toMatchObject({ balance: 80, expiringBalance: 50 });
-      expect(await expire('2026-12-01T16:00:00.000Z')).toMatchObject({ grants: 0, points: 0 });
+      expect(await expire(`${DAY1}T16:00:00.000Z`)).toMatchObject({ grants: 0, points: 0 });
       const [latest] = (await client.get(`/credits/accounts/${acc.id}/transactions?limit=1`)).body.items;
       expect(latest).toMatchObject({ kind: 'EXPIRE', amount: -70, balanceAfter: 80, relatedId: first.result.transactionId });
       // The next day's run takes the second grant.
-      expect(await expire('2026-12-02T16:00:00.000Z')).toMatchObject({ grants: 1, points: 50 });
+      expect(await expire(`${DAY2}T16:00:00.000Z`)).toMatchObject({ grants: 1, points: 50 });
       expect((await client.get(`/credits/accounts/${acc.id}`)).body).toMatchObject({ balance: 30, expiringBalance: 0 });
     });
 
@@ -200,12 +207,12 @@ describe('Credits rules: input, ownership, refunds, transfers, expiry', () => {
     it('submits one daily run per local day, keyed by the Shanghai date', async () => {
       const { CreditExpiryScheduler } = await import('../src/credits/credit-expiry.scheduler');
       const scheduler = svc.service.app.get(CreditExpiryScheduler);
-      // 00:00:30 on 2026-12-03 in Shanghai is still 2026-12-02 in UTC.
-      await scheduler.submitDaily(new Date('2026-12-02T16:00:30Z'));
-      await scheduler.submitDaily(new Date('2026-12-02T16:00:31Z'));
-      const runs = await db.query(`SELECT id, owner, args FROM task_runs WHERE idempotency_key = 'credits-expire-2026-12-03'`);
+      // 00:00:30 on the day after DAY2 in Shanghai is still DAY2 in UTC.
+      await scheduler.submitDaily(new Date(`${DAY2}T16:00:30Z`));
+      await scheduler.submitDaily(new Date(`${DAY2}T16:00:31Z`));
+      const runs = await db.query(`SELECT id, owner, args FROM task_runs WHERE idempotency_key = $1`, [`credits-expire-${addDays(DAY2, 1)}`]);
       expect(runs).toHaveLength(1);
-      expect(runs[0]).toMatchObject({ owner: null, args: { asOf: '2026-12-02T16:00:30.000Z' } });
+      expect(runs[0]).toMatchObject({ owner: null, args: { asOf: `${DAY2}T16:00:30.000Z` } });
       expect(await admin.waitForTask(runs[0].id)).toMatchObject({ state: 'SUCCESS' });
     });
   });
