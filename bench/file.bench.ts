@@ -123,14 +123,17 @@ async function searchLatency(api: RunningService, baseUrl: string, size: number)
   };
   const coldMs = await query('river mountain');
   const latencies: number[] = [];
+  const cpuBefore = process.cpuUsage();
   for (let i = 0; i < QUERIES; i++) latencies.push(await query(i % 2 ? `${WORDS[i % WORDS.length]} ${WORDS[(i * 5) % WORDS.length]}` : ZH[i % 4]));
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMsPerQuery = (cpu.user + cpu.system) / 1000 / QUERIES;
   latencies.sort((a, b) => a - b);
   // A re-processed file: only its 1,000 vectors are read again.
   await db.query(`UPDATE files SET indexed_at = now() WHERE id = (SELECT id FROM files WHERE owner = $1 LIMIT 1)`, [owner]);
   await db.query(`UPDATE file_index_versions SET version = version + 1 WHERE owner = $1`, [owner]);
   const afterChangeMs = await query('river mountain');
   await db.query(`DELETE FROM files WHERE owner = $1`, [owner]);
-  return { size, coldMs, afterChangeMs, p50: percentile(latencies, 50), p95: percentile(latencies, 95) };
+  return { size, coldMs, afterChangeMs, cpuMsPerQuery, p50: percentile(latencies, 50), p95: percentile(latencies, 95) };
 }
 
 async function main() {
@@ -152,7 +155,7 @@ async function main() {
     console.log(`search (exact, ${HASHING_DIMENSION} dims, k=10, ${QUERIES} queries over HTTP after one cold load):`);
     for (const size of SEARCH_SIZES) {
       const r = await searchLatency(api, baseUrl, size);
-      console.log(`  ${fmt(r.size).padStart(8)} chunks  p50 ${fmt(r.p50, 1).padStart(6)} ms  p95 ${fmt(r.p95, 1).padStart(6)} ms  (first query, loading every vector: ${fmt(r.coldMs)} ms; first query after one file changed: ${fmt(r.afterChangeMs)} ms)`);
+      console.log(`  ${fmt(r.size).padStart(8)} chunks  p50 ${fmt(r.p50, 1).padStart(6)} ms  p95 ${fmt(r.p95, 1).padStart(6)} ms  CPU ${fmt(r.cpuMsPerQuery, 1)} ms/query  (first query, loading every vector: ${fmt(r.coldMs)} ms; first query after one file changed: ${fmt(r.afterChangeMs)} ms)`);
     }
   } finally {
     await api.stop();
