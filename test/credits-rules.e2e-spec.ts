@@ -54,6 +54,7 @@ describe('Credits rules: input, ownership, refunds, transfers, expiry', () => {
       ['refund with a bad id', (id: string) => `/credits/accounts/${id}/refund`, { transactionId: 'abc' }, 'transactionId'],
       ['refund with a negative amount', (id: string) => `/credits/accounts/${id}/refund`, { transactionId: '1', amount: -1 }, 'amount'],
       ['consume with an unknown field', (id: string) => `/credits/accounts/${id}/consume`, { amount: 1, sneaky: true }, 'sneaky'],
+      ['consume with a reserved key', (id: string) => `/credits/accounts/${id}/consume`, { amount: 1, idempotencyKey: 'sys:expire:1' }, 'idempotencyKey'],
       ['consume with a long key', (id: string) => `/credits/accounts/${id}/consume`, { amount: 1, idempotencyKey: 'k'.repeat(201) }, 'idempotencyKey'],
     ])('%s → 400 naming the field', async (_label, path, body, field) => {
       const response = await client.post(path(account.id), body);

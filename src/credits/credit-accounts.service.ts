@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Repository } from 'typeorm';
 import { isUniqueViolation } from './credit-errors';
 import { CreditLedger } from './credit-ledger.service';
+import { systemKey } from './credit-results';
 import { CreditsService } from './credits.service';
 import { CreateAccountDto, ListAccountsQuery, ListTransactionsQuery } from './dto/credit-requests.dto';
 import { CreditAccount } from './entities/credit-account.entity';
@@ -29,7 +30,7 @@ export class CreditAccountsService {
         if (!dto.openingGrant) return;
         const account = (await this.ledger.lock(m, [id], owner)).get(id)!;
         const { amount, reference, reason } = dto.openingGrant;
-        await this.credits.grantLocked(m, account, { amount, expiresAt, idempotencyKey: 'opening-grant', taskId: null, reference, reason: reason ?? 'Opening grant' });
+        await this.credits.grantLocked(m, account, { amount, expiresAt, idempotencyKey: systemKey('opening-grant'), taskId: null, reference, reason: reason ?? 'Opening grant' });
       });
     } catch (error) {
       if (isUniqueViolation(error, 'credit_accounts_owner_external')) {

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, EntityManager } from 'typeorm';
 import { balanceLimit, idempotencyConflict, insufficientBalance, isRetryableConflict, unknownAccount } from './credit-errors';
 import { MAX_BALANCE, toPoints } from './credit-limits';
+import { systemKey } from './credit-results';
 import { CreditKind } from './entities/credit-transaction.entity';
 
 /** An account row locked (FOR UPDATE) by the current transaction; kept in step as it changes. */
@@ -143,7 +144,7 @@ export class CreditLedger {
 
   /**
    * Expires what is left of the account's grants due at `asOf`: one EXPIRE row per grant
-   * (keyed `expire:<grant id>`, and a unique index allows one per grant).
+   * (keyed `sys:expire:<grant id>`, and a unique index allows one per grant).
    */
   async expireDue(manager: EntityManager, account: LockedAccount, asOf: Date, taskId: string | null): Promise<LedgerRow[]> {
     if (account.expiringBalance === 0) return [];
@@ -161,7 +162,7 @@ export class CreditLedger {
       );
       account.balance -= remaining;
       account.expiringBalance -= remaining;
-      expired.push(await this.append(manager, { accountId: account.id, kind: 'EXPIRE', amount: -remaining, balanceAfter: account.balance, idempotencyKey: `expire:${lot.grant_id}`, taskId, reason: `Grant ${lot.grant_id} expired`, relatedId: lot.grant_id }));
+      expired.push(await this.append(manager, { accountId: account.id, kind: 'EXPIRE', amount: -remaining, balanceAfter: account.balance, idempotencyKey: systemKey(`expire:${lot.grant_id}`), taskId, reason: `Grant ${lot.grant_id} expired`, relatedId: lot.grant_id }));
     }
     return expired;
   }

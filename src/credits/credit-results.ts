@@ -1,5 +1,5 @@
 import { toPoints } from './credit-limits';
-import { LedgerRow } from './credit-ledger.service';
+import type { LedgerRow } from './credit-ledger.service';
 import { CreditKind } from './entities/credit-transaction.entity';
 
 /** A task's result: the ledger row it wrote (or, for a repeat, the row it wrote the first time). */
@@ -28,7 +28,15 @@ export function toCreditResult(row: LedgerRow, duplicate: boolean): CreditResult
   };
 }
 
+/**
+ * Keys the service writes itself start with this prefix, which caller keys may not use: a
+ * caller cannot pre-empt the expiry of a grant or pose as another task.
+ */
+export const SYSTEM_KEY_PREFIX = 'sys:';
+
+export const systemKey = (name: string) => `${SYSTEM_KEY_PREFIX}${name}`;
+
 /** The ledger key of an operation: the caller's key, else the task id (so a redelivery is a repeat). */
 export function ledgerKey(callerKey: string | undefined, taskId: string): string {
-  return callerKey ?? `task:${taskId}`;
+  return callerKey ?? systemKey(`task:${taskId}`);
 }

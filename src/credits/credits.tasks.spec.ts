@@ -25,6 +25,11 @@ describe('credits payloads', () => {
     expect(errors.map((e) => e.field).sort()).toEqual(['args.extra', 'args.idempotencyKey']);
   });
 
+  it('reserves the sys: prefix for the service\'s own keys', () => {
+    expect(validatePayload(ConsumeArgs, { accountId: ACCOUNT, amount: 1, idempotencyKey: 'sys:task:x' }).errors.map((e) => e.field)).toEqual(['args.idempotencyKey']);
+    expect(validatePayload(ConsumeArgs, { accountId: ACCOUNT, amount: 1, idempotencyKey: 'my-sys:key' }).errors).toEqual([]);
+  });
+
   it('checks grant expiry dates', () => {
     expect(validatePayload(GrantArgs, { accountId: ACCOUNT, amount: 1, expiresOn: '2026-03-01' }).errors).toEqual([]);
     expect(validatePayload(GrantArgs, { accountId: ACCOUNT, amount: 1, expiresAt: '2026-03-01T16:00:00Z' }).errors).toEqual([]);

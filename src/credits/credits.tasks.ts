@@ -30,6 +30,7 @@ class CalendarDateRule implements ValidatorConstraintInterface {
 export class CreditOperationArgs {
   @ApiPropertyOptional({ description: 'The caller\'s key: the operation takes effect once per account and key (default: the task id)', maxLength: MAX_KEY_LENGTH })
   @IsOptional() @IsString() @Length(1, MAX_KEY_LENGTH)
+  @Matches(/^(?!sys:)/, { message: 'idempotencyKey must not start with "sys:" (reserved for the service\'s own keys)' })
   idempotencyKey?: string;
 
   @ApiPropertyOptional({ description: 'The caller\'s reference (order id, request id …)', maxLength: MAX_REFERENCE_LENGTH })
