@@ -28,7 +28,11 @@ export class FilesService {
   async upload(request: IncomingMessage, owner: string): Promise<{ file: StoredFile; fields: Record<string, string> }> {
     const id = randomUUID();
     const storageKey = `files/${owner}/${id}`;
-    const received = await receiveUpload(request, this.storage, storageKey, this.options.maxUploadBytes);
+    const received = await receiveUpload(request, this.storage, storageKey, this.options.maxUploadBytes).catch(async (error) => {
+      // The file part may have been stored before a later part of the request failed.
+      await this.storage.delete(storageKey);
+      throw error;
+    });
     const sniffed = sniff(received.head, received.originalName, received.size <= received.head.length);
     const now = new Date();
     const file = Object.assign(new StoredFile(), {

@@ -34,10 +34,13 @@ export async function receiveUpload(request: IncomingMessage, storage: FileStora
   return new Promise<ReceivedUpload>((resolve, reject) => {
     const fields: Record<string, string> = {};
     let stored: Promise<ReceivedUpload> | undefined;
+    let meter: UploadMeter | undefined;
     let failed = false;
     const fail = (error: Error) => {
       if (failed) return;
       failed = true;
+      // Ends a write still in progress: storage then removes the partial file.
+      meter?.destroy(error);
       request.unpipe(parser);
       // Let the client finish sending so it can read the error; the bytes go nowhere.
       request.resume();
@@ -55,11 +58,11 @@ export async function receiveUpload(request: IncomingMessage, storage: FileStora
         stream.resume();
         return;
       }
-      const meter = new UploadMeter();
-      stream.on('limit', () => meter.destroy(tooLarge(maxBytes)));
-      stream.on('error', (error: Error) => meter.destroy(error));
-      stream.pipe(meter);
-      stored = storage.put(key, meter).then(() => ({ originalName: sanitiseFileName(info.filename), size: meter.size, sha256: meter.digest(), head: meter.head(), fields }));
+      const sink = (meter = new UploadMeter());
+      stream.on('limit', () => sink.destroy(tooLarge(maxBytes)));
+      stream.on('error', (error: Error) => sink.destroy(error));
+      stream.pipe(sink);
+      stored = storage.put(key, sink).then(() => ({ originalName: sanitiseFileName(info.filename), size: sink.size, sha256: sink.digest(), head: sink.head(), fields }));
       stored.catch(fail);
     });
     parser.on('error', (error: Error) => fail(new BadRequestException(`Malformed multipart request: ${error.message}`)));
