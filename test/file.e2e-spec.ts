@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { fixtureBytes, uploadChunked, uploadFile, uploadFixture } from './fixtures/file-api';
@@ -133,6 +134,21 @@ describe('Files: upload, process_file, search, analyze_file (PostgreSQL + Redis 
     const names = (await api.get('/files?limit=200')).body.items.map((f: { name: string }) => f.name);
     expect(names).not.toContain('big.txt');
     expect(names).not.toContain('stream.txt');
+  });
+
+  it('removes the partial file when the client goes away mid-upload', async () => {
+    const before = filesUnder(storageDir).length;
+    const boundary = 'abort-boundary';
+    const request = httpRequest(`${api.baseUrl}/files`, { method: 'POST', headers: { authorization: `Bearer ${api.apiKey}`, 'content-type': `multipart/form-data; boundary=${boundary}` } });
+    request.on('error', () => undefined);
+    request.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="half.txt"\r\n\r\n`);
+    request.write(Buffer.alloc(200 * 1024, 'b'));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(filesUnder(storageDir).some((p) => p.includes('.partial-'))).toBe(true);
+    request.destroy();
+    const deadline = Date.now() + 5000;
+    while (filesUnder(storageDir).length !== before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(filesUnder(storageDir)).toHaveLength(before);
   });
 
   it('stores without processing when process=false, and sanitises the name', async () => {
