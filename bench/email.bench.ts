@@ -3,7 +3,7 @@
  * against raw nodemailer with the same pooled connections:
  *   ours — POST /notifications, time until the task is SUCCESS (every delivery recorded SENT);
  *   raw  — nodemailer's SMTP pool sending N messages, nothing recorded.
- * Memory (RSS, and live heap after a full GC) is sampled every second while ours runs. The SMTP server runs in a
+ * Memory (RSS, and live heap after a full GC) is sampled every 2 s while ours runs. The SMTP server runs in a
  * process of its own (this file with `--sink`), as a real one would, so it does not compete
  * with the service for the event loop.
  * Usage: npm run bench:email [-- N]   (default N = 10000; BENCH_SMTP_POOL_SIZE, default 5)
@@ -80,6 +80,8 @@ async function main() {
   const service = await startService(AppConfig.fromEnv({
     DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: uniquePrefix('email'), ADMIN_API_KEY: ADMIN_KEY, PORT: '0', LOG_LEVEL: 'warn',
     DATA_DIR: `/tmp/task-service-bench-${process.pid}`, SMTP_URL: sink.url, SMTP_POOL_SIZE: String(POOL), PATH: process.env.PATH,
+    // Tuning knobs pass through (defaults otherwise).
+    EMAIL_SEND_CONCURRENCY: process.env.EMAIL_SEND_CONCURRENCY, EMAIL_BATCH_SIZE: process.env.EMAIL_BATCH_SIZE, QUEUE_CONCURRENCY: process.env.QUEUE_CONCURRENCY,
   }));
   const baseUrl = `http://127.0.0.1:${(service.app.getHttpServer().address() as AddressInfo).port}`;
   const headers = { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' };
@@ -91,7 +93,7 @@ async function main() {
       gc();
       const m = process.memoryUsage();
       samples.push({ rss: m.rss, heap: m.heapUsed });
-    }, 1000);
+    }, 2000);
     const before = await sink.accepted();
     const started = performance.now();
     const submitted = await fetch(`${baseUrl}/notifications`, { method: 'POST', headers, body });
