@@ -1,17 +1,24 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
+import { Client } from 'pg';
 import { ApiClient } from './support/api-client';
 import { startTestService, TestService } from './support/test-service';
 
-/** Without SMTP_URL, messages become .eml files under ${DATA_DIR}/outbox: nothing is sent, nothing is dropped. */
+/**
+ * Without SMTP_URL, messages become .eml files under ${DATA_DIR}/outbox: nothing is sent, nothing
+ * is dropped. This service also runs ONE e-mail job at a time, so a notification's children can
+ * never get a worker slot while it waits: it must send its deliveries itself.
+ */
 describe('E-mail embedded default: the .eml outbox', () => {
   let svc: TestService;
   let api: ApiClient;
   let outbox: string;
 
   beforeAll(async () => {
-    svc = await startTestService({ SMTP_URL: undefined, DATA_DIR: `/tmp/task-service-e2e/${process.env.TEST_RUN_ID}-outbox` });
+    svc = await startTestService({
+      SMTP_URL: undefined, DATA_DIR: `/tmp/task-service-e2e/${process.env.TEST_RUN_ID}-outbox`, QUEUE_CONCURRENCY: 'email_tasks=1', EMAIL_ASSIST_AFTER_MS: '300', EMAIL_POLL_MS: '100',
+    });
     outbox = join(svc.env.DATA_DIR!, 'outbox');
     api = svc.admin;
   });
@@ -52,7 +59,7 @@ describe('E-mail embedded default: the .eml outbox', () => {
     expect(record.smtpResponse).toContain(`Written to ${path}`);
   });
 
-  it('writes every delivery of a notification, with a generated plain-text part', async () => {
+  it('writes every delivery of a notification, also when its children never get a worker slot', async () => {
     const response = await api.post('/notifications', {
       recipients: ['one@example.test', 'two@example.test', 'ONE@example.test'], subject: '导出完成', template: 'export-ready', locale: 'zh-CN',
       context: { fileName: 'q3.zip', downloadUrl: 'https://files.example.test/q3' },
@@ -66,5 +73,19 @@ describe('E-mail embedded default: the .eml outbox', () => {
     expect(mails.map((m) => (m.to && !Array.isArray(m.to) ? m.to.text : '')).sort()).toEqual(['one@example.test', 'two@example.test']);
     expect(mails[0].text).toContain('您的导出文件已就绪');
     expect(mails[0].html).toContain('https://files.example.test/q3');
+
+    // The only e-mail slot was the parent's: it sent the deliveries itself, the child found nothing left.
+    const db = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+    await db.connect();
+    try {
+      let children: { state: string; result: { sent: number } | null }[] = [];
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+        children = (await db.query(`SELECT state, result FROM task_runs WHERE parent_id = $1`, [response.body.id])).rows;
+        if (children.length > 0 && children.every((c) => c.state === 'SUCCESS')) break;
+      }
+      expect(children).toEqual([{ state: 'SUCCESS', result: { batch: 0, sent: 0, failed: 0, deferred: 0 } }]);
+    } finally {
+      await db.end();
+    }
   });
 });
