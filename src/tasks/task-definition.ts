@@ -52,6 +52,8 @@ export interface TaskContext<Args extends object = object> {
   args: Args;
   /** 1 for the first attempt. */
   attempt: number;
+  /** Attempts this run may make in all; `attempt === maxAttempts` is the last chance. */
+  maxAttempts: number;
   /** The key that submitted the task, or null for system tasks. */
   owner: string | null;
   /** Aborts on timeout and on cancel; pass it to every I/O call that takes one. */

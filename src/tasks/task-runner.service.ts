@@ -74,6 +74,7 @@ export class TaskRunner {
       queue,
       args,
       attempt,
+      maxAttempts: job.opts.attempts ?? 1,
       owner: (job.data as TaskJobData).owner ?? null,
       signal,
       logger: this.logger,

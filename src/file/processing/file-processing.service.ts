@@ -6,7 +6,7 @@ import { TaskContext } from '../../tasks/task-definition';
 import { EMBEDDER, Embedder } from '../embedding/embedder';
 import { StoredFile } from '../entities/stored-file.entity';
 import { FILE_OPTIONS, FileOptions } from '../file.options';
-import { FileTaskArgs, ProcessFileTask } from '../file.tasks';
+import { FileTaskArgs } from '../file.tasks';
 import { bumpIndexVersion, FilesService } from '../files.service';
 import { FILE_STORAGE, FileStorage, StorageNotFoundError } from '../storage/file-storage';
 import { Chunk } from './chunker';
@@ -64,7 +64,7 @@ export class FileProcessingService {
     } catch (error) {
       const permanent = error instanceof ExtractionError || error instanceof StorageNotFoundError || error instanceof UnrecoverableError;
       const message = error instanceof StorageNotFoundError ? `The content of file ${file.id} is missing from storage` : error.message;
-      if (permanent || ctx.attempt >= ProcessFileTask.retry.attempts || ctx.signal.aborted) {
+      if (permanent || ctx.attempt >= ctx.maxAttempts || ctx.signal.aborted) {
         await this.records.update(file.id, { status: 'FAILED', error: message, updatedAt: new Date() });
       }
       throw permanent ? new UnrecoverableError(message) : error;
