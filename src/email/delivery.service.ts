@@ -5,9 +5,9 @@ import { DataSource, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { EmailEnvironment } from './email.environment';
 import { EmailSender, SentInfo } from './email-sender';
-import { persistHard } from './email.service';
 import { EmailDelivery } from './entities/email-delivery.entity';
 import { EmailNotification } from './entities/email-notification.entity';
+import { persistHard } from './persist-hard';
 import { classifySendError, describeFailure } from './smtp-errors';
 
 export interface DrainTally {
@@ -82,7 +82,7 @@ export class DeliveryService {
     }
   }
 
-  /** The notification's assist: sends rows that no delivery task took in time. Returns how many it claimed. */
+  /** The notification's assist: sends rows that no delivery task took in time. True when it sent any. */
   async drainOverdue(notification: EmailNotification, overdueByMs: number, tally: DrainTally): Promise<boolean> {
     let claimedAny = false;
     while ((await this.drainRound(notification, { overdueByMs }, tally)) === 'sent') claimedAny = true;

@@ -1,7 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { UnrecoverableError } from 'bullmq';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { TaskContext } from '../tasks/task-definition';
@@ -10,6 +9,7 @@ import { SendEmailArgs, SendEmailTask } from './email.tasks';
 import { EmailSender, SentInfo } from './email-sender';
 import { EmailTemplates, htmlToText } from './email-templates';
 import { EmailMessage } from './entities/email-message.entity';
+import { persistHard } from './persist-hard';
 import { classifySendError, describeFailure } from './smtp-errors';
 
 export interface SendEmailResult {
@@ -118,21 +118,5 @@ export class EmailService {
 
   private resultOf(row: EmailMessage, alreadySent: boolean): SendEmailResult {
     return { id: row.id, status: 'SENT', messageId: row.messageId, response: row.smtpResponse, accepted: row.accepted, rejected: row.rejected, attempts: row.attempts, alreadySent };
-  }
-}
-
-/**
- * Writes the accepted state, trying a few times: once the server has the message, losing this
- * write is the only way a retry could send it twice.
- */
-export async function persistHard(write: () => Promise<unknown>, tries = 5): Promise<void> {
-  for (let i = 1; ; i++) {
-    try {
-      await write();
-      return;
-    } catch (error) {
-      if (i >= tries) throw error;
-      await sleep(100 * 2 ** i);
-    }
   }
 }
