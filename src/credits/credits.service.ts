@@ -20,7 +20,7 @@ export interface GrantInput {
   reason?: string | null;
 }
 
-/** Grants, consumes and refunds: each one transaction, each applied once per idempotency key. */
+/** Grants, consumes and refunds: each committed in a transaction, each applied once per idempotency key. */
 @Injectable()
 export class CreditsService {
   constructor(
