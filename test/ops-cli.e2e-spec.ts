@@ -118,8 +118,11 @@ describe('Operations: the CLI against a running instance', () => {
   it('inspect stats and inspect queues report per queue and task', async () => {
     const stats = await cli(env, ['inspect', 'stats', '--json', '--window', '60']);
     expect(stats.code).toBe(0);
-    expect(JSON.parse(stats.stdout)).toMatchObject({ windowMinutes: 60, tasks: expect.arrayContaining([expect.objectContaining({ task: 'tasks.system.sleep', revoked: 1 })]) });
-    expect((await cli(env, ['inspect', 'stats'])).stdout).toMatch(/^tasks\.system\.sleep\s+default\s+1\s/m);
+    // Stats come from the run's shared database: other specs' tasks count too, so at least ours.
+    const report = JSON.parse(stats.stdout);
+    expect(report.windowMinutes).toBe(60);
+    expect(report.tasks.find((t: any) => t.task === 'tasks.system.sleep').revoked).toBeGreaterThanOrEqual(1);
+    expect((await cli(env, ['inspect', 'stats'])).stdout).toMatch(/^tasks\.system\.sleep\s+default\s+\d+\s+\d+\s+\d+\s+[1-9]\d*\s/m);
     const queues = await cli(env, ['inspect', 'queues']);
     expect(queues.stdout).toMatch(/^default\s+no\s+0\s+0\s/m);
     expect(queues.stdout).toMatch(/^ops_cli\s+no\s/m);
