@@ -16,8 +16,10 @@ export class DashboardQueues implements OnModuleInit {
 
   onModuleInit(): void {
     for (const queue of this.queues.all()) {
-      // Task records are the source of truth; the board may retry and clean, never add jobs.
-      this.board.addQueue(new BullMQAdapter(queue, { allowRetries: true, readOnlyMode: false }));
+      // Read-only: task records are the source of truth, and a job added, removed or retried on
+      // the board would bypass them (a removed job's PENDING record would even be re-enqueued by
+      // the reconciler). Acting is done through the API and CLI: cancel, retry, pause, purge.
+      this.board.addQueue(new BullMQAdapter(queue, { readOnlyMode: true }));
     }
   }
 }
