@@ -34,6 +34,8 @@ export async function startService(config: AppConfig): Promise<RunningService> {
   app.useLogger(app.get(PinoLogger));
   // No enableShutdownHooks(): stopOnSignals closes the app (running the same shutdown hooks),
   // then the embedded database, then exits 0; Nest's own hook would re-raise the signal first.
+  // A full POST /tasks/batch (1,000 tasks) is larger than Express's 100 kB default.
+  app.useBodyParser('json', { limit: '5mb' });
   app.useGlobalPipes(
     new ValidationPipe({ ...VALIDATION_OPTIONS, transform: true, exceptionFactory: (errors) => fieldErrorsException(flattenValidationErrors(errors)) }),
   );

@@ -9,8 +9,8 @@ describe('AppConfig', () => {
   });
 
   it('lists every invalid variable in one error', () => {
-    expect(() => AppConfig.fromEnv({ PORT: 'eighty', ROLE: 'boss', REDIS_URL: 'http://x', WORKER_CONCURRENCY: '0' })).toThrow(
-      /Invalid configuration:\n(.|\n)*PORT(.|\n)*ROLE(.|\n)*REDIS_URL(.|\n)*WORKER_CONCURRENCY/,
+    expect(() => AppConfig.fromEnv({ PORT: 'eighty', ROLE: 'boss', REDIS_URL: 'http://x', WORKER_CONCURRENCY: '0', TZ: 'Mars/Olympus' })).toThrow(
+      /Invalid configuration:\n(.|\n)*PORT(.|\n)*ROLE(.|\n)*REDIS_URL(.|\n)*WORKER_CONCURRENCY(.|\n)*TZ must be an IANA time zone/,
     );
   });
 

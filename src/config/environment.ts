@@ -1,5 +1,5 @@
 import { Transform, plainToInstance } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, Validate, validateSync, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
 
 export const ROLES = ['api', 'worker', 'all'] as const;
 export type Role = (typeof ROLES)[number];
@@ -7,6 +7,23 @@ export type Role = (typeof ROLES)[number];
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
 const toTrimmed = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+/** An IANA time zone this runtime knows (`Asia/Shanghai`, `UTC`). */
+@ValidatorConstraint({ name: 'isTimeZone' })
+class IsTimeZone implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: String(value) });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  defaultMessage(): string {
+    return 'TZ must be an IANA time zone such as Asia/Shanghai or UTC';
+  }
+}
 
 /**
  * Every environment variable the service reads, with its rule. `.env.example` documents
@@ -54,7 +71,7 @@ export class Environment {
   @IsOptional() @Matches(/^[\w:-]+$/, { message: 'QUEUE_PREFIX may hold letters, digits, _, - and :' })
   QUEUE_PREFIX = 'bull';
 
-  @IsOptional() @IsString()
+  @IsOptional() @IsString() @Validate(IsTimeZone)
   TZ = 'Asia/Shanghai';
 
   /** How long finished task records (and their results) are kept, in seconds. */

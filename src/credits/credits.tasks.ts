@@ -100,20 +100,21 @@ export class ExpireArgs {
   accountId?: string;
 }
 
-// Ledger operations are short and idempotent: transient database errors retry quickly.
+// Ledger operations are short and idempotent: transient database errors retry quickly. They are
+// not abortable: a cancel or timeout never abandons a transaction that may still commit.
 const LEDGER_RETRY = { attempts: 5, backoffMs: 200 };
 
 /** Adds points to an account, optionally expiring at a date. */
-export const GrantTask = defineTask({ name: 'tasks.credits.grant', description: 'Grants points to an account', payload: GrantArgs, retry: LEDGER_RETRY, timeoutMs: 30_000 });
+export const GrantTask = defineTask({ name: 'tasks.credits.grant', description: 'Grants points to an account', payload: GrantArgs, retry: LEDGER_RETRY, timeoutMs: 30_000, abortable: false });
 
 /** Spends points; fails (no retry) when the balance is short. */
-export const ConsumeTask = defineTask({ name: 'tasks.credits.consume', description: 'Consumes points from an account; fails when the balance is insufficient', payload: ConsumeArgs, retry: LEDGER_RETRY, timeoutMs: 30_000 });
+export const ConsumeTask = defineTask({ name: 'tasks.credits.consume', description: 'Consumes points from an account; fails when the balance is insufficient', payload: ConsumeArgs, retry: LEDGER_RETRY, timeoutMs: 30_000, abortable: false });
 
 /** Gives back (part of) an earlier consume, once. */
-export const RefundTask = defineTask({ name: 'tasks.credits.refund', description: 'Refunds an earlier consume, at most its amount, once', payload: RefundArgs, retry: LEDGER_RETRY, timeoutMs: 30_000 });
+export const RefundTask = defineTask({ name: 'tasks.credits.refund', description: 'Refunds an earlier consume, at most its amount, once', payload: RefundArgs, retry: LEDGER_RETRY, timeoutMs: 30_000, abortable: false });
 
 /** Moves points between two accounts of one owner atomically. */
-export const TransferTask = defineTask({ name: 'tasks.credits.transfer', description: 'Transfers points between two accounts atomically', payload: TransferArgs, retry: LEDGER_RETRY, timeoutMs: 30_000 });
+export const TransferTask = defineTask({ name: 'tasks.credits.transfer', description: 'Transfers points between two accounts atomically', payload: TransferArgs, retry: LEDGER_RETRY, timeoutMs: 30_000, abortable: false });
 
 /** Expires what is left of grants past their date (daily in TZ). */
-export const ExpireTask = defineTask({ name: 'tasks.credits.expire', description: 'Expires what is left of grants past their expiry date', payload: ExpireArgs, retry: { attempts: 3, backoffMs: 5000 }, timeoutMs: 30 * 60_000 });
+export const ExpireTask = defineTask({ name: 'tasks.credits.expire', description: 'Expires what is left of grants past their expiry date', payload: ExpireArgs, retry: { attempts: 3, backoffMs: 5000 }, timeoutMs: 30 * 60_000, abortable: false });

@@ -5,6 +5,7 @@ import { CANCEL_CHANNEL } from './active-tasks.service';
 import { TaskRun } from './entities/task-run.entity';
 import { FINISHED_CHANNEL } from './task-completions.service';
 import { TaskQueues } from './task-queues.service';
+import { TaskRegistry } from './task-registry.service';
 import { TaskSubmissionService } from './task-submission.service';
 import { isFinal, TaskState } from './task-state';
 
@@ -17,6 +18,7 @@ export class TaskControlService {
 
   constructor(
     private readonly queues: TaskQueues,
+    private readonly registry: TaskRegistry,
     private readonly submission: TaskSubmissionService,
     private readonly dataSource: DataSource,
     @InjectRepository(TaskRun) private readonly runs: Repository<TaskRun>,
@@ -25,18 +27,24 @@ export class TaskControlService {
   /**
    * Revokes a task. A waiting or delayed job is removed from its queue; an active one is aborted
    * through its signal on whichever worker holds it (a PostgreSQL NOTIFY reaches every worker).
+   * `pending` is true when a non-abortable task was asked to stop and will record its own outcome.
    */
-  async cancel(run: TaskRun): Promise<TaskRun> {
+  async cancel(run: TaskRun): Promise<{ run: TaskRun; pending: boolean }> {
     if (isFinal(run.state)) throw new ConflictException(`Task ${run.id} has already finished with state ${run.state}`);
     const job = await this.queues.get(run.queue).getJob(run.id);
-    if (job) {
-      const removed = await job.remove().then(() => true, () => false);
+    const removed = job ? await job.remove().then(() => true, () => false) : true;
+    if (!removed) {
       // A job that cannot be removed is locked by a worker: abort it there.
-      if (!removed) await this.dataSource.query('SELECT pg_notify($1, $2)', [CANCEL_CHANNEL, run.id]);
+      await this.dataSource.query('SELECT pg_notify($1, $2)', [CANCEL_CHANNEL, run.id]);
+      // A task that is not abortable decides itself: it may still commit and end SUCCESS.
+      if (this.registry.get(run.name)?.definition.abortable === false) {
+        this.logger.log({ msg: 'Cancel requested', taskId: run.id, task: run.name, queue: run.queue });
+        return { run, pending: true };
+      }
     }
     await this.markRevoked([run.id]);
-    this.logger.log({ msg: 'Task revoked', taskId: run.id, task: run.name, queue: run.queue, wasQueued: Boolean(job) });
-    return this.runs.findOneByOrFail({ id: run.id });
+    this.logger.log({ msg: 'Task revoked', taskId: run.id, task: run.name, queue: run.queue, wasRunning: !removed });
+    return { run: await this.runs.findOneByOrFail({ id: run.id }), pending: false };
   }
 
   /** Runs a failed or revoked task again, as a fresh set of attempts under the same id. */

@@ -22,6 +22,12 @@ export interface TaskDefinition<Args extends object = object> {
   acceptsAnyArgs?: boolean;
   retry: RetryPolicy;
   timeoutMs: number;
+  /**
+   * Default true: on timeout or cancel the run is abandoned at once. False for handlers that
+   * commit an effect (a ledger write): their signal still fires, to be checked at safe points,
+   * but the runner waits for them and records how they really ended.
+   */
+  abortable?: boolean;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, backoffMs: 1000 };
@@ -31,7 +37,7 @@ const declared = new Map<string, TaskDefinition>();
 
 /** Declares a task. Names are unique: declaring one twice is a programming error. */
 export function defineTask<Args extends object>(
-  definition: Pick<TaskDefinition<Args>, 'name' | 'description' | 'payload'> & Partial<Pick<TaskDefinition<Args>, 'retry' | 'timeoutMs' | 'acceptsAnyArgs'>>,
+  definition: Pick<TaskDefinition<Args>, 'name' | 'description' | 'payload'> & Partial<Pick<TaskDefinition<Args>, 'retry' | 'timeoutMs' | 'acceptsAnyArgs' | 'abortable'>>,
 ): TaskDefinition<Args> {
   if (declared.has(definition.name)) throw new Error(`Task ${definition.name} is declared twice`);
   const full = { retry: DEFAULT_RETRY, timeoutMs: DEFAULT_TIMEOUT_MS, ...definition };

@@ -50,14 +50,16 @@ export class TaskRunner {
     bullSignal?.addEventListener('abort', onBullAbort);
     this.active.add({ id, name: job.name, queue, attempt, startedAt: new Date(started), controller });
     try {
-      const result = await raceAbort(task.handler(args, this.context(job, queue, attempt, args, controller.signal)), controller.signal);
+      const running = task.handler(args, this.context(job, queue, attempt, args, controller.signal));
+      const result = await (task.definition.abortable === false ? running : raceAbort(running, controller.signal));
       const runtimeMs = Date.now() - started;
       await this.writer.write(id, { state: TaskState.SUCCESS, result: result ?? null, error: null, finishedAt: new Date(), runtimeMs, progress: 100 }, true);
       this.logger.log({ msg: 'Task succeeded', taskId: id, task: job.name, queue, attempt, durationMs: runtimeMs, outcome: 'SUCCESS' });
       this.events.emitAttemptFinished({ taskId: id, name: job.name, queue, attempt, state: TaskState.SUCCESS, runtimeMs });
       return result;
     } catch (error) {
-      return this.fail(job, attempt, started, error);
+      // Whatever a handler throws once its signal fired, the cause is the timeout or the cancel.
+      return this.fail(job, attempt, started, controller.signal.aborted ? controller.signal.reason : error);
     } finally {
       clearTimeout(timer);
       bullSignal?.removeEventListener('abort', onBullAbort);

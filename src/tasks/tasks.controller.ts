@@ -107,10 +107,11 @@ export class TasksController {
   }
 
   @Post(':id/cancel')
-  @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Revoke a waiting, delayed or running task' })
-  async cancel(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
-    return toTaskView(await this.control.cancel(await this.query.findVisible(id, principal)));
+  @ApiOperation({ summary: 'Revoke a waiting, delayed or running task: 200 with the REVOKED task, or 202 when a running non-abortable task was asked to stop' })
+  async cancel(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) response: Response) {
+    const { run, pending } = await this.control.cancel(await this.query.findVisible(id, principal));
+    response.status(pending ? HttpStatus.ACCEPTED : HttpStatus.OK);
+    return toTaskView(run);
   }
 
   @Post(':id/retry')
