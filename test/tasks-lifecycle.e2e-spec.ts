@@ -112,6 +112,15 @@ describe('Task lifecycle over HTTP (Redis + PostgreSQL)', () => {
     expect(done.map((t) => t.result.i).sort((a, b) => a - b)).toEqual(tasks.map((_, i) => i));
   });
 
+  it('accepts a full batch of 1,000 tasks in one request', async () => {
+    const tasks = Array.from({ length: 1000 }, (_, i) => ({ name: 'tasks.system.noop', args: { index: i, padding: 'x'.repeat(100) } }));
+    const response = await api.post('/tasks/batch', { tasks });
+    expect(response.status).toBe(202);
+    expect(response.body.count).toBe(1000);
+    const last = response.body.tasks[999];
+    expect((await api.get(`/tasks/${last.id}?wait=30000`)).body).toMatchObject({ state: 'SUCCESS', result: { index: 999 } });
+  });
+
   it('streams state changes as Server-Sent Events and ends with the final state', async () => {
     const submitted = await api.submit('tasks.system.sleep', { ms: 600 });
     const response = await fetch(`${svc.baseUrl}/tasks/${submitted.id}/events`, { headers: { authorization: `Bearer ${svc.env.ADMIN_API_KEY}` } });
