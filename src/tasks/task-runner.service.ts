@@ -35,6 +35,7 @@ export class TaskRunner {
     const task = this.registry.get(job.name);
     const started = Date.now();
     void this.writer.write(id, { state: TaskState.STARTED, attempts: attempt, workerId: this.workerId, startedAt: new Date(started), finishedAt: null }, false);
+    this.logger.log({ msg: 'Task started', taskId: id, task: job.name, queue, attempt, outcome: 'STARTED' });
     if (!task) return this.fail(job, attempt, started, new UnrecoverableError(`No handler is registered for task ${job.name}`));
     const raw = (job.data as TaskJobData).args ?? {};
     // A task that accepts any arguments has nothing to check: skip the class-transformer round trip.
