@@ -96,6 +96,7 @@ describe('E-mail over SMTP: POST /emails', () => {
       [{ to: ['a@example.test'], subject: 'Hi', template: 'no-such-template', context: {} }, 'template'],
       [{ to: ['a@example.test'], subject: 'Hi', template: 'notification', context: { title: 'only a title' } }, 'context'],
       [{ to: ['a@example.test'], subject: 'Hi' }, 'template'],
+      [{ ...base, attachments: [{ filename: 'big.bin', content: Buffer.alloc(3 * 1024 * 1024 + 1).toString('base64') }] }, 'attachments'],
     ];
     for (const [body, field] of cases) {
       const response = await api.post('/emails', body);

@@ -5,6 +5,7 @@ import { DataSource, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { EmailEnvironment } from './email.environment';
 import { EmailSender, SentInfo } from './email-sender';
+import { EncodedPart, encodedPart } from './encoded-part';
 import { EmailDelivery } from './entities/email-delivery.entity';
 import { EmailNotification } from './entities/email-notification.entity';
 import { persistHard } from './persist-hard';
@@ -38,7 +39,7 @@ export class DeliveryService {
   private readonly logger = new Logger(DeliveryService.name);
   private readonly env: EmailEnvironment;
   private readonly leaseMs: number;
-  private readonly cache = new Map<string, EmailNotification>();
+  private readonly cache = new Map<string, { notification: EmailNotification; text: EncodedPart; html: EncodedPart }>();
 
   constructor(
     @InjectRepository(EmailDelivery) private readonly deliveries: Repository<EmailDelivery>,
@@ -53,14 +54,19 @@ export class DeliveryService {
   }
 
   async notification(id: string): Promise<EmailNotification | null> {
+    return (await this.content(id))?.notification ?? null;
+  }
+
+  /** The notification with its body parts encoded once, for all its deliveries in this process. */
+  private async content(id: string) {
     const cached = this.cache.get(id);
     if (cached) return cached;
-    const found = await this.notifications.findOneBy({ id });
-    if (found) {
-      if (this.cache.size >= 100) this.cache.delete(this.cache.keys().next().value as string);
-      this.cache.set(id, found);
-    }
-    return found;
+    const notification = await this.notifications.findOneBy({ id });
+    if (!notification) return null;
+    const content = { notification, text: encodedPart('text/plain', notification.text), html: encodedPart('text/html', notification.html) };
+    if (this.cache.size >= 100) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(id, content);
+    return content;
   }
 
   /**
@@ -118,10 +124,11 @@ export class DeliveryService {
   }
 
   private async deliverOne(notification: EmailNotification, row: Claimed): Promise<'sent' | 'failed' | 'deferred' | 'connection'> {
+    const content = await this.content(notification.id);
     let info: SentInfo;
     try {
       info = await this.sender.send(row.id, {
-        to: row.address, subject: notification.subject, html: notification.html, text: notification.text,
+        to: row.address, subject: notification.subject, text: content?.text ?? notification.text, html: content?.html ?? notification.html,
         headers: { 'X-Notification-Id': notification.id },
       });
     } catch (error) {

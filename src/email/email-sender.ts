@@ -2,6 +2,7 @@ import { ISendMailOptions, MailerService } from '@nestjs-modules/mailer';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { EmailEnvironment } from './email.environment';
+import { EncodedPart } from './encoded-part';
 
 /** What the server said when it took a message. */
 export interface SentInfo {
@@ -32,8 +33,10 @@ export class EmailSender {
     return `<${recordId}@${this.domain}>`;
   }
 
-  async send(recordId: string, message: Omit<ISendMailOptions, 'from' | 'messageId'>): Promise<SentInfo> {
-    const info = await this.mailer.sendMail({ ...message, from: this.from, messageId: this.messageIdFor(recordId) });
+  /** `text` and `html` may also be pre-encoded parts (`{ raw }`), which nodemailer sends as given. */
+  async send(recordId: string, message: Omit<ISendMailOptions, 'from' | 'messageId' | 'text' | 'html'> & { text?: string | EncodedPart; html?: string | EncodedPart }): Promise<SentInfo> {
+    // The mailer's typings know only strings for html; nodemailer itself takes { raw } parts.
+    const info = await this.mailer.sendMail({ ...message, from: this.from, messageId: this.messageIdFor(recordId) } as ISendMailOptions);
     return {
       messageId: String(info.messageId ?? this.messageIdFor(recordId)),
       response: String(info.response ?? ''),

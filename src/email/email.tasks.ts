@@ -22,7 +22,7 @@ export class InlineAttachment {
   @IsOptional() @IsString() @Matches(/^[\w.+-]+\/[\w.+-]+$/, { message: 'contentType must look like type/subtype, e.g. application/pdf' })
   contentType?: string;
 
-  @ApiProperty({ description: 'The file, base64 (all attachments together at most 5 MB decoded)' })
+  @ApiProperty({ description: 'The file, base64 (all attachments together at most 3 MB decoded)' })
   @IsString() @IsBase64()
   content: string;
 }

@@ -1,6 +1,7 @@
 import { validateSync } from 'class-validator';
 import { plainToInstance } from 'class-transformer';
 import { SendEmailArgs, SendNotificationArgs } from './email.tasks';
+import { EmailLimits } from './email.limits';
 import { base64Bytes, hasLineBreak, headersProblem } from './header-safety';
 
 const valid = { to: ['a@example.com'], subject: 'Hello', text: 'Body' };
@@ -44,9 +45,10 @@ describe('header injection and size rules', () => {
   });
 
   it('caps attachments by decoded size', () => {
-    const big = Buffer.alloc(5 * 1024 * 1024 + 1).toString('base64');
-    expect(base64Bytes(big)).toBe(5 * 1024 * 1024 + 1);
-    expect(problems({ ...valid, attachments: [{ filename: 'a.bin', content: big }] })).toContain('attachments may hold at most 5242880 bytes in total (decoded)');
+    const big = Buffer.alloc(EmailLimits.ATTACHMENT_BYTES + 1).toString('base64');
+    expect(base64Bytes(big)).toBe(EmailLimits.ATTACHMENT_BYTES + 1);
+    expect(problems({ ...valid, attachments: [{ filename: 'a.bin', content: big }] })).toContain(`attachments may hold at most ${EmailLimits.ATTACHMENT_BYTES} bytes in total (decoded)`);
+    expect(problems({ ...valid, attachments: [{ filename: 'a.bin', content: Buffer.alloc(EmailLimits.ATTACHMENT_BYTES).toString('base64') }] })).toEqual([]);
   });
 
   it('detects line breaks in nested arrays', () => {
