@@ -5,7 +5,7 @@
  *   latency — one task at a time, submit → SUCCESS as the caller sees it (ours: HTTP POST then
  *             GET ?wait= long-poll; raw: add then waitUntilFinished on QueueEvents);
  *   idle RSS of a worker process.
- * Usage: npm run bench [-- N]   (default N = 20000; BENCH_CONCURRENCY, default 100)
+ * Usage: npm run bench [-- N]   (default N = 20000; BENCH_CONCURRENCY, default 256)
  */
 import 'reflect-metadata';
 import { Job, Queue, QueueEvents, Worker } from 'bullmq';
@@ -14,13 +14,13 @@ import { readFileSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { RunningService, startService } from '../src/bootstrap';
+import { startService } from '../src/bootstrap';
 import { AppConfig } from '../src/config/app-config';
 import { redisOptionsFromUrl } from '../src/tasks/transport';
 import { createBenchDatabase, fmt, percentile, REDIS_URL, uniquePrefix } from './support';
 
 const N = Number(process.argv[2] ?? 20_000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 256);
 const LATENCY_SAMPLES = 300;
 const ADMIN_KEY = 'bench-admin-key-0123456789';
 const connection = redisOptionsFromUrl(REDIS_URL) as never;
@@ -97,7 +97,9 @@ async function pipeline(databaseUrl: string) {
 
   await submit(N);
   let start = performance.now();
-  const worker: RunningService = await startService(AppConfig.fromEnv(serviceEnv(databaseUrl, prefix, 'worker')));
+  // The worker runs in its own process, as in production: the HTTP client and api here
+  // would otherwise share its event loop.
+  const worker = spawnWorker(databaseUrl, prefix);
   await until(N);
   const drain = N / ((performance.now() - start) / 1000);
 
@@ -116,15 +118,20 @@ async function pipeline(databaseUrl: string) {
     if (run.state !== 'SUCCESS') throw new Error(`task ${id} ended ${run.state}`);
     latencies.push(performance.now() - t0);
   }
-  await worker.stop();
+  worker.kill('SIGTERM');
+  await new Promise((r) => worker.once('exit', r));
   await api.stop();
   return { drain, e2e, latencies: latencies.sort((a, b) => a - b) };
 }
 
+const ROOT = join(__dirname, '..');
+
+function spawnWorker(databaseUrl: string, prefix: string, extra: Record<string, string> = {}) {
+  return spawn(process.execPath, [...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []), join(ROOT, 'dist/main.js')], { env: { ...process.env, ...serviceEnv(databaseUrl, prefix, 'worker'), PORT: '0', ...extra }, stdio: 'ignore' });
+}
+
 async function idleWorkerRssMb(databaseUrl: string): Promise<number> {
-  const root = join(__dirname, '..');
-  execFileSync('npx', ['nest', 'build'], { cwd: root, stdio: 'ignore' });
-  const child = spawn(process.execPath, [join(root, 'dist/main.js')], { env: { ...process.env, ...serviceEnv(databaseUrl, uniquePrefix('idle'), 'worker'), WORKER_QUEUES: '' }, stdio: 'ignore' });
+  const child = spawnWorker(databaseUrl, uniquePrefix('idle'), { WORKER_QUEUES: '' });
   await new Promise((r) => setTimeout(r, 8000));
   const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
   child.kill('SIGTERM');
@@ -136,6 +143,7 @@ async function main() {
   const database = await createBenchDatabase();
   try {
     console.log(`N = ${fmt(N)} no-op tasks, worker concurrency ${CONCURRENCY}, Redis ${REDIS_URL}\n`);
+    if (!process.env.BENCH_NO_BUILD) execFileSync('npx', ['nest', 'build'], { cwd: ROOT, stdio: 'ignore' });
     const raw = await rawBullmq();
     const ours = await pipeline(database.url);
     const rss = await idleWorkerRssMb(database.url);

@@ -1,30 +1,34 @@
-import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/app-config';
 import { TaskRecordWriter } from './task-record.writer';
 import { TaskState } from './task-state';
 
-function fakeDataSource(fail = false) {
-  const batches: Record<string, unknown>[][] = [];
-  const dataSource = {
-    query: jest.fn(async (_sql: string, [json]: [string]) => {
-      batches.push(JSON.parse(json));
-      if (fail) throw new Error('database is down');
-      return [];
-    }),
-  };
-  return { dataSource: dataSource as unknown as DataSource, batches };
+/** The writer with its database statement replaced: batches are recorded instead. */
+class RecordingWriter extends TaskRecordWriter {
+  readonly batches: Record<string, unknown>[][] = [];
+  readonly query = jest.fn(async (_sql: string, [json]: unknown[]) => {
+    this.batches.push(JSON.parse(json as string));
+    if (this.fail) throw new Error('database is down');
+  });
+
+  constructor(private readonly fail = false) {
+    super(AppConfig.fromEnv({}));
+  }
+
+  protected execute(sql: string, params: unknown[]): Promise<void> {
+    return this.query(sql, params);
+  }
 }
 
 describe('TaskRecordWriter', () => {
   it('merges the changes of one task and commits many tasks in one statement', async () => {
-    const { dataSource, batches } = fakeDataSource();
-    const sut = new TaskRecordWriter(dataSource);
+    const sut = new RecordingWriter();
     void sut.write('a', { state: TaskState.STARTED, attempts: 1, workerId: 'w1' }, false);
     const durable = [
       sut.write('a', { state: TaskState.SUCCESS, result: { ok: true } }, true),
       sut.write('b', { state: TaskState.FAILURE, error: { type: 'Error', message: 'x' } }, true),
     ];
     await Promise.all(durable);
-    expect(batches).toEqual([
+    expect(sut.batches).toEqual([
       [
         { id: 'a', state: 'SUCCESS', attempts: 1, workerId: 'w1', result: { ok: true } },
         { id: 'b', state: 'FAILURE', error: { type: 'Error', message: 'x' } },
@@ -33,10 +37,9 @@ describe('TaskRecordWriter', () => {
   });
 
   it('resolves a durable write only after its batch is committed', async () => {
-    const { dataSource } = fakeDataSource();
+    const sut = new RecordingWriter();
     let release!: () => void;
-    (dataSource.query as jest.Mock).mockImplementationOnce(() => new Promise<void>((r) => (release = r)));
-    const sut = new TaskRecordWriter(dataSource);
+    sut.query.mockImplementationOnce(() => new Promise<void>((r) => (release = r)));
     let done = false;
     const write = sut.write('a', { state: TaskState.SUCCESS }, true).then(() => (done = true));
     await new Promise((r) => setImmediate(r));
@@ -47,16 +50,14 @@ describe('TaskRecordWriter', () => {
   });
 
   it('rejects durable writes when the batch fails, so the job is not completed', async () => {
-    const { dataSource } = fakeDataSource(true);
-    const sut = new TaskRecordWriter(dataSource);
+    const sut = new RecordingWriter(true);
     await expect(sut.write('a', { state: TaskState.SUCCESS }, true)).rejects.toThrow('database is down');
   });
 
   it('flushes intermediate states on shutdown', async () => {
-    const { dataSource, batches } = fakeDataSource();
-    const sut = new TaskRecordWriter(dataSource);
+    const sut = new RecordingWriter();
     void sut.write('a', { progress: 50 }, false);
     await sut.onApplicationShutdown();
-    expect(batches).toEqual([[{ id: 'a', progress: 50 }]]);
+    expect(sut.batches).toEqual([[{ id: 'a', progress: 50 }]]);
   });
 });

@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { Pool } from 'pg';
+import { AppConfig } from '../config/app-config';
 import { TaskError } from './entities/task-run.entity';
 import { FINISHED_CHANNEL } from './task-completions.service';
 import { TaskState } from './task-state';
@@ -43,7 +44,9 @@ export class TaskRecordWriter implements OnApplicationShutdown {
   private immediate?: NodeJS.Immediate;
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly dataSource: DataSource) {}
+  private pool?: Pool;
+
+  constructor(private readonly config: AppConfig) {}
 
   write(id: string, patch: TaskRunPatch, durable: boolean): Promise<void> {
     let entry = this.pending.get(id);
@@ -69,6 +72,22 @@ export class TaskRecordWriter implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.flush();
+    await this.pool?.end();
+  }
+
+  /**
+   * Runs a batch on the writer's own connection. Batches are written one at a time, so one
+   * connection is enough, and it carries planner settings for this statement alone: with hash
+   * or merge joins off, a batch always finds its rows through the primary key. Otherwise a
+   * quickly growing table with stale statistics gets a sequential scan per batch.
+   */
+  protected async execute(sql: string, params: unknown[]): Promise<void> {
+    if (!this.pool) {
+      this.pool = new Pool({ connectionString: this.config.databaseUrl, max: 1, options: '-c enable_hashjoin=off -c enable_mergejoin=off' });
+      // An idle connection that drops (a database restart) is replaced on the next batch.
+      this.pool.on('error', (error) => this.logger.warn(`Record writer connection lost: ${error.message}`));
+    }
+    await this.pool.query(sql, params);
   }
 
   private schedule(durable: boolean): void {
@@ -107,7 +126,7 @@ export class TaskRecordWriter implements OnApplicationShutdown {
   private async commit(batch: [string, Pending][]): Promise<void> {
     const docs = batch.map(([id, { patch }]) => ({ id, ...patch }));
     try {
-      await this.dataSource.query(UPDATE_SQL, [JSON.stringify(docs)]);
+      await this.execute(UPDATE_SQL, [JSON.stringify(docs)]);
       for (const [, { waiters }] of batch) waiters.forEach((w) => w.resolve());
     } catch (error) {
       this.logger.error(`Could not write ${batch.length} task records: ${error.message}`);
