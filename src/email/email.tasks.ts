@@ -79,7 +79,7 @@ export class SendEmailArgs {
   @IsIn(TEMPLATE_NAMES, { message: `template must be one of ${TEMPLATE_NAMES.join(', ')} (or give text and/or html)` })
   template?: string;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: "The template's fields (docs/email.md)" })
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: "The template's fields (README, E-mail section)" })
   @ValidateIf((o: SendEmailArgs) => o.template !== undefined)
   @IsObject() @IsTemplateContext()
   context?: TemplateContext;
