@@ -97,6 +97,10 @@ describe('Notifications over SMTP: POST /notifications', () => {
     }
     expect(children).toHaveLength(8);
     expect(children.every((c) => c.name === 'tasks.email.deliver' && c.state === 'SUCCESS')).toBe(true);
+    // The same children through the API.
+    const listed = await api.get(`/tasks?parentId=${task.id}&limit=100`);
+    expect(listed.body.items).toHaveLength(8);
+    expect(listed.body.items.every((t: { parentId: string }) => t.parentId === task.id)).toBe(true);
   });
 
   it('marks a recipient the server rejects with 550 FAILED and the others SENT, and reports both', async () => {

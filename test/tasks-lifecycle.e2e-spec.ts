@@ -141,6 +141,8 @@ describe('Task lifecycle over HTTP (Redis + PostgreSQL)', () => {
     expect(page1.body.items.map((t: any) => t.id)).toEqual(ids.slice(-3).reverse());
     const page2 = await api.get(`/tasks?name=tasks.system.*&limit=2&cursor=${page1.body.nextCursor}`);
     expect(page2.body.items.map((t: any) => t.id)).toEqual(ids.slice(0, 2).reverse());
+    expect((await api.get(`/tasks?parentId=${ids[0]}`)).body.items).toEqual([]);
+    expect((await api.get('/tasks?parentId=nope')).status).toBe(400);
     const failures = await api.get('/tasks?state=FAILURE');
     expect(failures.body.items.every((t: any) => t.state === 'FAILURE')).toBe(true);
     const future = await api.get(`/tasks?from=${new Date(Date.now() + 60_000).toISOString()}`);

@@ -1,8 +1,9 @@
 import { Transform, Type } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayMinSize, IsArray, IsBase64, IsEmail, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, Min,
+  ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, Min,
   registerDecorator, ValidateIf, ValidateNested, ValidationOptions,
 } from 'class-validator';
+import { IsBase64Content } from '../common/is-base64.decorator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { defineTask } from '../tasks/task-definition';
 import { EMAIL_LOCALES, EmailLocale } from './email.environment';
@@ -23,7 +24,7 @@ export class InlineAttachment {
   contentType?: string;
 
   @ApiProperty({ description: 'The file, base64 (all attachments together at most 3 MB decoded)' })
-  @IsString() @IsBase64()
+  @IsString() @IsBase64Content()
   content: string;
 }
 

@@ -24,6 +24,7 @@ export class TaskQueryService {
     if (query.name?.endsWith('*')) qb.andWhere('t.name LIKE :prefix', { prefix: `${escapeLike(query.name.slice(0, -1))}%` });
     else if (query.name) qb.andWhere('t.name = :name', { name: query.name });
     if (query.state) qb.andWhere('t.state = :state', { state: query.state });
+    if (query.parentId) qb.andWhere('t.parent_id = :parentId', { parentId: query.parentId });
     if (query.from) qb.andWhere('t.created_at >= :from', { from: query.from });
     if (query.to) qb.andWhere('t.created_at < :to', { to: query.to });
     if (query.cursor) {

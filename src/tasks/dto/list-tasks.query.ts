@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDate, IsEnum, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsDate, IsEnum, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
 import { TaskState } from '../task-state';
 
 export class ListTasksQuery {
@@ -19,6 +19,10 @@ export class ListTasksQuery {
   @ApiPropertyOptional({ description: 'Created before (ISO 8601)' })
   @IsOptional() @Type(() => Date) @IsDate({ message: 'to must be an ISO 8601 date' })
   to?: Date;
+
+  @ApiPropertyOptional({ description: 'Only the children of this task (e.g. the deliveries of a notification)' })
+  @IsOptional() @IsUUID('all', { message: 'parentId must be a task id (UUID)' })
+  parentId?: string;
 
   @ApiPropertyOptional({ default: 50, maximum: 500 })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(500)
