@@ -83,6 +83,7 @@ describe('tasks.api.* over HTTP against a real endpoint', () => {
     expect(record.status).toBe(200);
     expect(record.body).toMatchObject({ taskId: done.id, kind: 'call', method: 'POST', statusCode: 200, attempts: 1, error: null, responseTruncated: false });
     expect(record.body.requestHeaders).toMatchObject({ authorization: '[redacted]', 'x-trace': 't-1' });
+    expect(done.args.headers).toEqual({ Authorization: '[redacted]', 'X-Trace': 't-1' });
     expect(JSON.parse(record.body.responseBody)).toEqual({ method: 'POST', body: '{"a":1}', trace: 't-1' });
     expect(record.body.responseHeaders).toEqual(expect.objectContaining({ 'x-request-id': 'rq-1', 'content-type': 'application/json' }));
     expect(record.body.responseHeaders['set-cookie']).toBeUndefined();
@@ -149,6 +150,8 @@ describe('tasks.api.* over HTTP against a real endpoint', () => {
     expect(verifyWebhookSignature('wrong-secret-wrong-secret', delivery.body, delivery.headers['x-signature'] as string)).toBe(false);
     expect(JSON.parse(delivery.body.toString())).toMatchObject({ id: done.id, event: 'order.paid', payload: { orderId: 7 } });
     expect((await api.get(`/api-calls/${done.id}`)).body).toMatchObject({ kind: 'webhook', event: 'order.paid', statusCode: 204 });
+    // The secret signs the delivery but never shows in the task.
+    expect((await api.get(`/tasks/${done.id}`)).body.args).toMatchObject({ secret: '[redacted]', event: 'order.paid' });
   });
 
   it('answers bad input with 400 naming each field', async () => {

@@ -61,6 +61,7 @@ export const ApiCallTask = defineTask({
   name: 'tasks.api.call',
   description: 'Makes one outbound HTTP request (SSRF-guarded) and records the response',
   payload: ApiCallArgs,
+  sensitiveArgs: ['headers.authorization', 'headers.proxy-authorization', 'headers.cookie', 'headers.x-api-key'],
   retry: API_RETRY,
   timeoutMs: API_TASK_TIMEOUT_MS,
 });
@@ -70,6 +71,7 @@ export const WebhookTask = defineTask({
   name: 'tasks.api.webhook',
   description: 'POSTs a signed JSON event to a webhook URL; X-Webhook-Id is the task id',
   payload: WebhookArgs,
+  sensitiveArgs: ['secret'],
   retry: API_RETRY,
   timeoutMs: API_TASK_TIMEOUT_MS,
 });

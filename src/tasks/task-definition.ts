@@ -28,6 +28,11 @@ export interface TaskDefinition<Args extends object = object> {
    * but the runner waits for them and records how they really ended.
    */
   abortable?: boolean;
+  /**
+   * Argument paths that hold secrets (`secret`, `headers.authorization`; names match without
+   * regard to case). Task views show them as `[redacted]`; the job still carries them.
+   */
+  sensitiveArgs?: string[];
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, backoffMs: 1000 };
@@ -37,12 +42,17 @@ const declared = new Map<string, TaskDefinition>();
 
 /** Declares a task. Names are unique: declaring one twice is a programming error. */
 export function defineTask<Args extends object>(
-  definition: Pick<TaskDefinition<Args>, 'name' | 'description' | 'payload'> & Partial<Pick<TaskDefinition<Args>, 'retry' | 'timeoutMs' | 'acceptsAnyArgs' | 'abortable'>>,
+  definition: Pick<TaskDefinition<Args>, 'name' | 'description' | 'payload'> & Partial<Pick<TaskDefinition<Args>, 'retry' | 'timeoutMs' | 'acceptsAnyArgs' | 'abortable' | 'sensitiveArgs'>>,
 ): TaskDefinition<Args> {
   if (declared.has(definition.name)) throw new Error(`Task ${definition.name} is declared twice`);
   const full = { retry: DEFAULT_RETRY, timeoutMs: DEFAULT_TIMEOUT_MS, ...definition };
   declared.set(full.name, full as TaskDefinition);
   return full;
+}
+
+/** The declaration of a task name, if any (views use it to hide sensitive arguments). */
+export function declaredTask(name: string): TaskDefinition | undefined {
+  return declared.get(name);
 }
 
 /** Every task declared so far (the registry checks each has exactly one handler). */

@@ -1,4 +1,5 @@
-import { TaskRun } from './entities/task-run.entity';
+import { Json, TaskRun } from './entities/task-run.entity';
+import { declaredTask } from './task-definition';
 
 /** What the API returns for a task: the record, minus internals, plus links. */
 export function toTaskView(run: TaskRun) {
@@ -12,7 +13,7 @@ export function toTaskView(run: TaskRun) {
     error: run.error ? { type: run.error.type, message: run.error.message } : null,
     attempts: run.attempts,
     maxAttempts: run.maxAttempts,
-    args: run.args,
+    args: redactArgs(run.name, run.args),
     priority: run.priority,
     parentId: run.parentId,
     workerId: run.workerId,
@@ -32,3 +33,22 @@ export function toTaskView(run: TaskRun) {
 }
 
 export type TaskView = ReturnType<typeof toTaskView>;
+
+export const REDACTED = '[redacted]';
+
+/** The task's arguments with its declared `sensitiveArgs` replaced by `[redacted]`. */
+export function redactArgs(name: string, args: Record<string, Json>): Record<string, Json> {
+  const paths = declaredTask(name)?.sensitiveArgs;
+  if (!paths?.length || !args) return args;
+  const copy = structuredClone(args);
+  for (const path of paths) redactPath(copy, path.toLowerCase().split('.'));
+  return copy;
+}
+
+function redactPath(target: Record<string, Json>, [head, ...rest]: string[]): void {
+  for (const key of Object.keys(target)) {
+    if (key.toLowerCase() !== head) continue;
+    if (rest.length === 0) target[key] = REDACTED;
+    else if (target[key] && typeof target[key] === 'object') redactPath(target[key], rest);
+  }
+}
