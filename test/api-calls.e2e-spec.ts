@@ -1,7 +1,7 @@
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
-import { ApiCallsRetention } from '../src/api-calls/api-calls-retention.service';
+import { TaskReconciler } from '../src/tasks/task-reconciler.service';
 import { verifyWebhookSignature } from '../src/api-calls/webhook-signature';
 import { ApiClient } from './support/api-client';
 import { startTestService, TestService } from './support/test-service';
@@ -184,11 +184,18 @@ describe('tasks.api.* over HTTP against a real endpoint', () => {
     const recent = await call({ method: 'GET', url: `${target.base}/echo/${run}-recent` });
     const db = svc.service.app.get(DataSource);
     const oldId = '00000000-0000-4000-8000-0000000000aa';
+    // An API call record is its task's result: it expires with the task record (ON DELETE CASCADE).
+    await db.query(
+      `INSERT INTO task_runs (id, name, queue, args, state, attempts, max_attempts, run_at, created_at, updated_at, finished_at)
+       VALUES ($1, 'tasks.api.call', 'api_calls', '{}', 'SUCCESS', 1, 3, now() - interval '30 days', now() - interval '30 days', now() - interval '30 days', now() - interval '30 days')`,
+      [oldId],
+    );
     await db.query(
       `INSERT INTO api_calls (task_id, kind, method, url, created_at, updated_at) VALUES ($1, 'call', 'GET', 'http://old.example/', now() - interval '30 days', now() - interval '30 days')`,
       [oldId],
     );
-    expect(await svc.service.app.get(ApiCallsRetention).expire()).toBeGreaterThanOrEqual(1);
+    await svc.service.app.get(TaskReconciler).expire();
+    expect(await db.query('SELECT id FROM task_runs WHERE id = $1', [oldId])).toEqual([]);
     expect(await db.query('SELECT task_id FROM api_calls WHERE task_id = $1', [oldId])).toEqual([]);
     expect((await api.get(`/api-calls/${recent.id}`)).status).toBe(200);
   });

@@ -1,3 +1,5 @@
+import { DataSource } from 'typeorm';
+import { TaskReconciler } from '../src/tasks/task-reconciler.service';
 import { TaskState } from '../src/tasks/task-state';
 import { ApiClient } from './support/api-client';
 import { startTestService, TestService } from './support/test-service';
@@ -147,6 +149,25 @@ describe('Task lifecycle over HTTP (Redis + PostgreSQL)', () => {
     expect(failures.body.items.every((t: any) => t.state === 'FAILURE')).toBe(true);
     const future = await api.get(`/tasks?from=${new Date(Date.now() + 60_000).toISOString()}`);
     expect(future.body.items).toEqual([]);
+  });
+
+  it('deletes finished records past RESULT_EXPIRES_SECONDS and keeps the rest', async () => {
+    const db = svc.service.app.get(DataSource);
+    const old = (state: string, finished: boolean) =>
+      db.query(
+        `INSERT INTO task_runs (id, name, queue, args, state, attempts, max_attempts, run_at, created_at, updated_at, finished_at)
+         VALUES (gen_random_uuid(), 'tasks.system.noop', 'default', '{}', $1, 1, 1, now() - interval '30 days', now() - interval '30 days', now() - interval '30 days', $2)
+         RETURNING id`,
+        [state, finished ? new Date(Date.now() - 30 * 86_400_000) : null],
+      );
+    const [[expired], [open]] = [await old('SUCCESS', true), await old('PENDING', false)];
+    const recent = await api.submit('tasks.system.noop', {});
+    await api.waitForTask(recent.id);
+    await svc.service.app.get(TaskReconciler).expire();
+    expect((await api.get(`/tasks/${expired.id}`)).status).toBe(404);
+    expect((await api.get(`/tasks/${open.id}`)).status).toBe(200);
+    expect((await api.get(`/tasks/${recent.id}`)).status).toBe(200);
+    await db.query('DELETE FROM task_runs WHERE id = $1', [open.id]);
   });
 
   it('lists the registered tasks with queue and policies', async () => {

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiCallRecords } from './api-call-records.service';
-import { ApiCallsRetention } from './api-calls-retention.service';
 import { ApiCallsController } from './api-calls.controller';
 import { ApiCallsProcessor } from './api-calls.processor';
 import { ApiCallsService } from './api-calls.service';
@@ -11,6 +10,6 @@ import { ApiCall } from './entities/api-call.entity';
 @Module({
   imports: [TypeOrmModule.forFeature([ApiCall])],
   controllers: [ApiCallsController],
-  providers: [ApiCallRecords, ApiCallsService, ApiCallsProcessor, ApiCallsRetention],
+  providers: [ApiCallRecords, ApiCallsService, ApiCallsProcessor],
 })
 export class ApiCallsModule {}

@@ -1,14 +1,15 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { DataSource, In, LessThan, Repository } from 'typeorm';
+import { DataSource, In, LessThan } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { TaskRun } from './entities/task-run.entity';
 import { TaskQueues } from './task-queues.service';
 import { TaskSubmissionService } from './task-submission.service';
-import { OPEN_STATES, TaskState } from './task-state';
+import { OPEN_STATES } from './task-state';
 
 // One reconciler at a time across replicas: a transaction-scoped advisory lock.
 const LOCK_KEY = 0x7a5c_0001;
 const BATCH = 500;
+const EXPIRE_BATCH = 5000;
 
 /**
  * Finds unfinished records whose job is gone from the transport (a crash between insert and
@@ -44,6 +45,12 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
 
   /** One pass; returns how many tasks were queued again. */
   async reconcile(): Promise<number> {
+    const requeued = await this.requeueLost();
+    await this.expire();
+    return requeued;
+  }
+
+  private requeueLost(): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
       const [{ locked }] = await manager.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [LOCK_KEY]);
       if (!locked) return 0;
@@ -66,14 +73,26 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
       }
       // Touch what was checked so the next pass moves on to other records.
       if (candidates.length > 0) await manager.getRepository(TaskRun).update({ id: In(candidates.map((r) => r.id)), state: In([...OPEN_STATES]) }, { updatedAt: new Date() });
-      await this.expire(manager.getRepository(TaskRun));
       return requeued;
     });
   }
 
-  private async expire(runs: Repository<TaskRun>): Promise<void> {
+  /**
+   * Deletes finished records past retention, in short transactions of a few thousand rows. Domain records that are a task's
+   * result (API call records, e-mail messages and notifications) reference `task_runs` with
+   * ON DELETE CASCADE and go with it.
+   */
+  async expire(): Promise<void> {
     const cutoff = new Date(Date.now() - this.config.env.RESULT_EXPIRES_SECONDS * 1000);
-    const { affected } = await runs.delete({ finishedAt: LessThan(cutoff), state: In([TaskState.SUCCESS, TaskState.FAILURE, TaskState.REVOKED]) });
-    if (affected) this.logger.log(`Deleted ${affected} task records older than the retention period`);
+    let total = 0;
+    for (;;) {
+      const [, deleted]: [unknown, number] = await this.dataSource.query(
+        `DELETE FROM task_runs WHERE id IN (SELECT id FROM task_runs WHERE finished_at < $1 AND state IN ('SUCCESS', 'FAILURE', 'REVOKED') LIMIT ${EXPIRE_BATCH})`,
+        [cutoff],
+      );
+      total += deleted;
+      if (deleted < EXPIRE_BATCH) break;
+    }
+    if (total > 0) this.logger.log(`Deleted ${total} task records older than the retention period`);
   }
 }

@@ -6,7 +6,8 @@ export class CreateApiCalls1764500000610 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
       CREATE TABLE api_calls (
-        task_id uuid PRIMARY KEY,
+        -- The record is the task's result: it expires with the task (RESULT_EXPIRES_SECONDS).
+        task_id uuid PRIMARY KEY REFERENCES task_runs (id) ON DELETE CASCADE,
         owner uuid,
         kind varchar(16) NOT NULL,
         method varchar(10) NOT NULL,

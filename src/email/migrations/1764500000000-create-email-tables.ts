@@ -6,7 +6,8 @@ export class CreateEmailTables1764500000000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
       CREATE TABLE email_messages (
-        id uuid PRIMARY KEY,
+        -- The task's id: the message record expires with the task (RESULT_EXPIRES_SECONDS).
+        id uuid PRIMARY KEY REFERENCES task_runs (id) ON DELETE CASCADE,
         owner uuid,
         from_address varchar(400) NOT NULL,
         to_addresses jsonb NOT NULL,
@@ -29,7 +30,7 @@ export class CreateEmailTables1764500000000 implements MigrationInterface {
     await q.query(`CREATE INDEX email_messages_owner_created ON email_messages (owner, created_at DESC)`);
     await q.query(`
       CREATE TABLE email_notifications (
-        id uuid PRIMARY KEY,
+        id uuid PRIMARY KEY REFERENCES task_runs (id) ON DELETE CASCADE,
         owner uuid,
         subject varchar(300) NOT NULL,
         template varchar(100) NOT NULL,
