@@ -2,8 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { AppConfig } from '../config/app-config';
 import { declaredTasks, TASK_HANDLER, TaskContext, TaskDefinition } from './task-definition';
-import { DEFAULT_ROUTES, TaskRouter } from './task-routes';
-import { KNOWN_QUEUES } from './queue-names';
+import { TaskRouter } from './task-routes';
 
 export type TaskHandlerFn = (args: any, context: TaskContext<any>) => Promise<unknown>;
 
@@ -30,7 +29,7 @@ export class TaskRegistry implements OnModuleInit {
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
   ) {
-    this.router = new TaskRouter({ ...DEFAULT_ROUTES, ...config.extraRoutes() });
+    this.router = TaskRouter.fromConfig(config);
   }
 
   onModuleInit(): void {
@@ -67,11 +66,6 @@ export class TaskRegistry implements OnModuleInit {
 
   all(): RegisteredTask[] {
     return [...this.tasks.values()].sort((a, b) => a.definition.name.localeCompare(b.definition.name));
-  }
-
-  /** Every queue a task can land on: the known ones, the routed ones and the task's own. */
-  queues(): string[] {
-    return [...new Set([...KNOWN_QUEUES, ...this.router.queues()])];
   }
 
   /** Registered names close to `name`, for a helpful 404. */

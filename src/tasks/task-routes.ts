@@ -1,3 +1,4 @@
+import { AppConfig } from '../config/app-config';
 import { QueueName } from './queue-names';
 
 /** The old system's `task_routes`: glob → queue. An exact name beats any glob. */
@@ -18,6 +19,11 @@ function globToRegExp(glob: string): RegExp {
 export class TaskRouter {
   private readonly exact = new Map<string, string>();
   private readonly globs: { pattern: RegExp; specificity: number; queue: string }[] = [];
+
+  /** The built-in routes with `TASK_ROUTES` on top. */
+  static fromConfig(config: AppConfig): TaskRouter {
+    return new TaskRouter({ ...DEFAULT_ROUTES, ...config.extraRoutes() });
+  }
 
   constructor(routes: Readonly<Record<string, string>>) {
     for (const [pattern, queue] of Object.entries(routes)) {

@@ -32,8 +32,6 @@ export function toTaskView(run: TaskRun) {
   };
 }
 
-export type TaskView = ReturnType<typeof toTaskView>;
-
 export const REDACTED = '[redacted]';
 
 /** The task's arguments with its declared `sensitiveArgs` replaced by `[redacted]`. */

@@ -1,6 +1,6 @@
 import { ConnectionOptions, createPostgresBackend, createRedisBackend, setDefaultBackendFactory } from 'bullmq';
 import { AppConfig } from '../config/app-config';
-import { DEFAULT_ROUTES, TaskRouter } from './task-routes';
+import { TaskRouter } from './task-routes';
 import { KNOWN_QUEUES } from './queue-names';
 
 /** The schema BullMQ's PostgreSQL backend keeps its tables in, apart from ours. */
@@ -45,6 +45,5 @@ export function describeTransport(config: AppConfig): string {
 
 /** Every queue this deployment knows: the old system's and any a route points at. */
 export function allQueues(config: AppConfig): string[] {
-  const router = new TaskRouter({ ...DEFAULT_ROUTES, ...config.extraRoutes() });
-  return [...new Set([...KNOWN_QUEUES, ...router.queues()])];
+  return [...new Set([...KNOWN_QUEUES, ...TaskRouter.fromConfig(config).queues()])];
 }
