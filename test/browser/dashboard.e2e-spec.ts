@@ -47,7 +47,9 @@ describe('Dashboard in a browser', () => {
         expect({ path, status: response.status() }).toEqual({ path, status: 401 });
         expect(await response.text()).not.toMatch(/file_tasks|email_tasks/);
       }
-      await page.screenshot({ path: join(ARTIFACTS, 'dashboard-401.png') });
+      // Best effort: the page is Chromium's error page for an aborted navigation, which headless
+      // Chromium sometimes refuses to capture. The assertions above are the test.
+      await page.screenshot({ path: join(ARTIFACTS, 'dashboard-401.png') }).catch(() => undefined);
     } finally {
       await context.close();
     }
