@@ -26,20 +26,33 @@ const OPENING = 1_000_000_000;
 
 function serviceEnv(databaseUrl: string, prefix: string, role: string, queue = 'credits'): Record<string, string> {
   return {
-    DATABASE_URL: databaseUrl, REDIS_URL, QUEUE_PREFIX: prefix, ROLE: role, PORT: '0', LOG_LEVEL: 'error',
-    WORKER_QUEUES: queue, WORKER_CONCURRENCY: String(CONCURRENCY),
+    DATABASE_URL: databaseUrl,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    ROLE: role,
+    PORT: '0',
+    LOG_LEVEL: 'error',
+    WORKER_QUEUES: queue,
+    WORKER_CONCURRENCY: String(CONCURRENCY),
     CREDITS_EXPIRE_CRON: 'off',
   };
 }
 
 /** Queues N tasks, then starts one worker for `queue` and times it until none is open. */
-async function drain(api: RunningService, databaseUrl: string, prefix: string, queue: string, task: (i: number) => { name: string; owner: string | null; args: object }) {
+async function drain(
+  api: RunningService,
+  databaseUrl: string,
+  prefix: string,
+  queue: string,
+  task: (i: number) => { name: string; owner: string | null; args: object },
+) {
   const db = api.app.get(DataSource);
   const submission = api.app.get(TaskSubmissionService);
   for (let i = 0; i < N; i += 1000) {
     await submission.submitMany(Array.from({ length: Math.min(1000, N - i) }, (_, j) => task(i + j)));
   }
-  const open = async () => Number((await db.query(`SELECT count(*) AS n FROM task_runs WHERE state IN ('PENDING', 'STARTED', 'RETRY')`))[0].n);
+  const open = async () =>
+    Number((await db.query(`SELECT count(*) AS n FROM task_runs WHERE state IN ('PENDING', 'STARTED', 'RETRY')`))[0].n);
   const start = performance.now();
   const worker = await startService(AppConfig.fromEnv(serviceEnv(databaseUrl, prefix, 'worker', queue)));
   while ((await open()) > 0) await new Promise((r) => setTimeout(r, 20));
@@ -48,18 +61,39 @@ async function drain(api: RunningService, databaseUrl: string, prefix: string, q
   return seconds;
 }
 
-async function scenario(label: string, api: RunningService, databaseUrl: string, prefix: string, owner: string, accounts: string[]) {
+async function scenario(
+  label: string,
+  api: RunningService,
+  databaseUrl: string,
+  prefix: string,
+  owner: string,
+  accounts: string[],
+) {
   const db = api.app.get(DataSource);
-  const seconds = await drain(api, databaseUrl, prefix, 'credits', (i) => ({ name: 'tasks.credits.consume', owner, args: { accountId: accounts[i % accounts.length], amount: 1 } }));
+  const seconds = await drain(api, databaseUrl, prefix, 'credits', (i) => ({
+    name: 'tasks.credits.consume',
+    owner,
+    args: { accountId: accounts[i % accounts.length], amount: 1 },
+  }));
 
-  const [states] = await db.query(`SELECT count(*) FILTER (WHERE state = 'SUCCESS') AS ok, count(*) FILTER (WHERE state <> 'SUCCESS') AS bad FROM task_runs WHERE name = 'tasks.credits.consume'`);
+  const [states] = await db.query(
+    `SELECT count(*) FILTER (WHERE state = 'SUCCESS') AS ok, count(*) FILTER (WHERE state <> 'SUCCESS') AS bad FROM task_runs WHERE name = 'tasks.credits.consume'`,
+  );
   const [ledger] = await db.query(
     `SELECT (SELECT count(*) FROM credit_transactions WHERE kind = 'CONSUME' AND account_id = ANY($1::uuid[])) AS consumes,
             (SELECT count(*) FROM credit_accounts a WHERE a.id = ANY($1::uuid[]) AND a.balance <> (SELECT SUM(amount) FROM credit_transactions t WHERE t.account_id = a.id)) AS unbalanced`,
     [accounts],
   );
   await db.query(`DELETE FROM task_runs`);
-  return { label, rate: N / seconds, seconds, ok: Number(states.ok), bad: Number(states.bad), consumes: Number(ledger.consumes), unbalanced: Number(ledger.unbalanced) };
+  return {
+    label,
+    rate: N / seconds,
+    seconds,
+    ok: Number(states.ok),
+    bad: Number(states.bad),
+    consumes: Number(ledger.consumes),
+    unbalanced: Number(ledger.unbalanced),
+  };
 }
 
 async function main() {
@@ -74,15 +108,27 @@ async function main() {
     const spread = await Promise.all(Array.from({ length: ACCOUNTS }, create));
     const hot = [await create()];
 
-    console.log(`N = ${fmt(N)} consume(1) tasks per scenario, one worker process, concurrency ${CONCURRENCY}, Redis ${REDIS_URL}\n`);
+    console.log(
+      `N = ${fmt(N)} consume(1) tasks per scenario, one worker process, concurrency ${CONCURRENCY}, Redis ${REDIS_URL}\n`,
+    );
     console.log(`${'scenario'.padEnd(28)} ${'tasks/s'.padStart(10)} ${'seconds'.padStart(8)}  ledger check`);
     // The platform's own ceiling on this machine right now: the same pipeline running no-op tasks.
-    const noop = await drain(api, database.url, prefix, 'default', (i) => ({ name: 'tasks.system.noop', owner: null, args: { i } }));
+    const noop = await drain(api, database.url, prefix, 'default', (i) => ({
+      name: 'tasks.system.noop',
+      owner: null,
+      args: { i },
+    }));
     await api.app.get(DataSource).query(`DELETE FROM task_runs`);
     console.log(`${'no-op tasks (baseline)'.padEnd(28)} ${fmt(N / noop).padStart(10)} ${fmt(noop, 1).padStart(8)}  -`);
-    for (const [label, accounts] of [[`spread over ${ACCOUNTS} accounts`, spread], ['hot (one account)', hot]] as const) {
+    for (const [label, accounts] of [
+      [`spread over ${ACCOUNTS} accounts`, spread],
+      ['hot (one account)', hot],
+    ] as const) {
       const r = await scenario(label, api, database.url, prefix, key.id, [...accounts]);
-      const check = r.ok === N && r.bad === 0 && r.consumes === N && r.unbalanced === 0 ? 'ok' : `FAILED (success ${r.ok}, other ${r.bad}, ledger rows ${r.consumes}, unbalanced accounts ${r.unbalanced})`;
+      const check =
+        r.ok === N && r.bad === 0 && r.consumes === N && r.unbalanced === 0
+          ? 'ok'
+          : `FAILED (success ${r.ok}, other ${r.bad}, ledger rows ${r.consumes}, unbalanced accounts ${r.unbalanced})`;
       console.log(`${r.label.padEnd(28)} ${fmt(r.rate).padStart(10)} ${fmt(r.seconds, 1).padStart(8)}  ${check}`);
     }
   } finally {

@@ -43,7 +43,10 @@ interface RemoteSink {
 }
 
 async function startRemoteSink(): Promise<RemoteSink> {
-  const child: ChildProcess = fork(__filename, ['--sink'], { execArgv: ['-r', '@swc-node/register'], stdio: 'inherit' });
+  const child: ChildProcess = fork(__filename, ['--sink'], {
+    execArgv: ['-r', '@swc-node/register'],
+    stdio: 'inherit',
+  });
   const url = await new Promise<string>((resolve) => child.once('message', (m: any) => resolve(m.url)));
   return {
     url,
@@ -68,7 +71,9 @@ async function raw(sink: RemoteSink): Promise<number> {
   const started = performance.now();
   const inFlight = new Set<Promise<unknown>>();
   for (let i = 0; i < N; i++) {
-    const p = transport.sendMail({ from: 'bench@example.test', to: `raw${i}@example.test`, subject: SUBJECT, ...BODY }).finally(() => inFlight.delete(p));
+    const p = transport
+      .sendMail({ from: 'bench@example.test', to: `raw${i}@example.test`, subject: SUBJECT, ...BODY })
+      .finally(() => inFlight.delete(p));
     inFlight.add(p);
     if (inFlight.size >= 100) await Promise.race(inFlight);
   }
@@ -83,12 +88,24 @@ async function raw(sink: RemoteSink): Promise<number> {
 async function main() {
   const sink = await startRemoteSink();
   const db = await createBenchDatabase();
-  const service = await startService(AppConfig.fromEnv({
-    DATABASE_URL: db.url, REDIS_URL, QUEUE_PREFIX: uniquePrefix('email'), ADMIN_API_KEY: ADMIN_KEY, PORT: '0', LOG_LEVEL: 'warn',
-    DATA_DIR: `/tmp/task-service-bench-${process.pid}`, SMTP_URL: sink.url, SMTP_POOL_SIZE: String(POOL), PATH: process.env.PATH,
-    // Tuning knobs pass through (defaults otherwise).
-    EMAIL_SEND_CONCURRENCY: process.env.EMAIL_SEND_CONCURRENCY, EMAIL_BATCH_SIZE: process.env.EMAIL_BATCH_SIZE, QUEUE_CONCURRENCY: process.env.QUEUE_CONCURRENCY,
-  }));
+  const service = await startService(
+    AppConfig.fromEnv({
+      DATABASE_URL: db.url,
+      REDIS_URL,
+      QUEUE_PREFIX: uniquePrefix('email'),
+      ADMIN_API_KEY: ADMIN_KEY,
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      DATA_DIR: `/tmp/task-service-bench-${process.pid}`,
+      SMTP_URL: sink.url,
+      SMTP_POOL_SIZE: String(POOL),
+      PATH: process.env.PATH,
+      // Tuning knobs pass through (defaults otherwise).
+      EMAIL_SEND_CONCURRENCY: process.env.EMAIL_SEND_CONCURRENCY,
+      EMAIL_BATCH_SIZE: process.env.EMAIL_BATCH_SIZE,
+      QUEUE_CONCURRENCY: process.env.QUEUE_CONCURRENCY,
+    }),
+  );
   const baseUrl = `http://127.0.0.1:${(service.app.getHttpServer().address() as AddressInfo).port}`;
   const headers = { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' };
   try {
@@ -110,12 +127,16 @@ async function main() {
       // The HTTP JSON body limit (100 KB unless the platform raises it) is below N addresses:
       // submit through the same service POST /notifications calls.
       via = `in-process submit (POST of ${fmt(body.length / 1024)} KB gave 413)`;
-      const { run } = await service.app.get(TaskSubmissionService).submit({ name: SendNotificationTask.name, args: JSON.parse(body), owner: null });
+      const { run } = await service.app
+        .get(TaskSubmissionService)
+        .submit({ name: SendNotificationTask.name, args: JSON.parse(body), owner: null });
       id = run.id;
     } else if (submitted.status === 202) {
       id = ((await submitted.json()) as { id: string }).id;
     } else {
-      throw new Error(`POST /notifications (${fmt(body.length / 1024)} KB) gave ${submitted.status}: ${(await submitted.text()).slice(0, 300)}`);
+      throw new Error(
+        `POST /notifications (${fmt(body.length / 1024)} KB) gave ${submitted.status}: ${(await submitted.text()).slice(0, 300)}`,
+      );
     }
     let task: any;
     do {
@@ -127,7 +148,9 @@ async function main() {
     clearInterval(sampler);
     const got = (await sink.accepted()) - before;
     if (task.state !== 'SUCCESS' || task.result.sent !== N || got !== N) {
-      throw new Error(`Notification ended ${task.state}: ${JSON.stringify(task.result ?? task.error).slice(0, 300)}; the sink got ${got}`);
+      throw new Error(
+        `Notification ended ${task.state}: ${JSON.stringify(task.result ?? task.error).slice(0, 300)}; the sink got ${got}`,
+      );
     }
     const ours = N / seconds;
     const third = Math.max(1, Math.floor(samples.length / 3));
@@ -136,9 +159,15 @@ async function main() {
     const heapLast = avg(samples.slice(-third).map((s) => s.heap));
     const rawRate = process.env.BENCH_SKIP_RAW ? NaN : await raw(sink);
     console.log(`E-mail notification to ${fmt(N)} recipients, ${POOL} pooled SMTP connections, local smtp-server`);
-    console.log(`  ours (${via} → ${Math.ceil(N / 50)} deliver tasks → SMTP, every delivery recorded): ${fmt(seconds, 1)} s, ${fmt(ours)} messages/s`);
-    console.log(`  raw nodemailer pool, same message (no records, no queue): ${fmt(rawRate)} messages/s  (ours = ${fmt(ours / rawRate, 2)}x raw)`);
-    console.log(`  memory while sending: RSS ${mb(Math.min(...samples.map((s) => s.rss)))}–${mb(Math.max(...samples.map((s) => s.rss)))} MB; live heap first third ${mb(heapFirst)} MB, last third ${mb(heapLast)} MB, peak ${mb(Math.max(...samples.map((s) => s.heap)))} MB`);
+    console.log(
+      `  ours (${via} → ${Math.ceil(N / 50)} deliver tasks → SMTP, every delivery recorded): ${fmt(seconds, 1)} s, ${fmt(ours)} messages/s`,
+    );
+    console.log(
+      `  raw nodemailer pool, same message (no records, no queue): ${fmt(rawRate)} messages/s  (ours = ${fmt(ours / rawRate, 2)}x raw)`,
+    );
+    console.log(
+      `  memory while sending: RSS ${mb(Math.min(...samples.map((s) => s.rss)))}–${mb(Math.max(...samples.map((s) => s.rss)))} MB; live heap first third ${mb(heapFirst)} MB, last third ${mb(heapLast)} MB, peak ${mb(Math.max(...samples.map((s) => s.heap)))} MB`,
+    );
     console.log(`  event loop of the service process busy ${fmt(busy * 100)}% of the time (100% = CPU-bound)`);
     console.log(`  target ≥ 200 messages/s: ${ours >= 200 ? 'met' : 'NOT met'}`);
   } finally {

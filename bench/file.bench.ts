@@ -30,21 +30,34 @@ const TEXT_MB = Number(process.env.BENCH_TEXT_MB ?? 20);
 const PDF_PAGES = Number(process.env.BENCH_PDF_PAGES ?? 400);
 const SEARCH_SIZES = (process.env.BENCH_SEARCH_SIZES ?? '10000,100000').split(',').filter(Boolean).map(Number);
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 50);
-const WORDS = 'river mountain library engine garden harbour market bridge season visitor record summer winter forest valley station museum theatre vector search index chunk'.split(' ');
+const WORDS =
+  'river mountain library engine garden harbour market bridge season visitor record summer winter forest valley station museum theatre vector search index chunk'.split(
+    ' ',
+  );
 const ZH = ['城市的河流在清晨显得格外安静', '人们沿着小路散步', '讨论天气和最近的新闻', '图书馆里有很多书'];
 
 async function upload(baseUrl: string, key: string, path: string): Promise<string> {
   const form = new FormData();
   form.append('file', await openAsBlob(path), path.split('/').pop());
-  const response = await fetch(`${baseUrl}/files`, { method: 'POST', body: form, headers: { authorization: `Bearer ${key}` } });
+  const response = await fetch(`${baseUrl}/files`, {
+    method: 'POST',
+    body: form,
+    headers: { authorization: `Bearer ${key}` },
+  });
   const body = (await response.json()) as { task: { id: string } };
   if (response.status !== 201) throw new Error(`Upload gave ${response.status}: ${JSON.stringify(body)}`);
   return body.task.id;
 }
 
-async function waitForTask(baseUrl: string, key: string, id: string): Promise<{ state: string; runtimeMs: number; result: Record<string, number> }> {
+async function waitForTask(
+  baseUrl: string,
+  key: string,
+  id: string,
+): Promise<{ state: string; runtimeMs: number; result: Record<string, number> }> {
   for (;;) {
-    const task = (await (await fetch(`${baseUrl}/tasks/${id}`, { headers: { authorization: `Bearer ${key}` } })).json()) as { state: string; runtimeMs: number; result: Record<string, number> };
+    const task = (await (
+      await fetch(`${baseUrl}/tasks/${id}`, { headers: { authorization: `Bearer ${key}` } })
+    ).json()) as { state: string; runtimeMs: number; result: Record<string, number> };
     if (['SUCCESS', 'FAILURE', 'REVOKED'].includes(task.state)) return task;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -57,7 +70,14 @@ function paragraph(i: number): string {
 }
 
 async function processThroughput(api: RunningService, baseUrl: string, key: string, dir: string) {
-  const rows: { label: string; mb: number; seconds: number; chunks: number; timings: Record<string, number>; cpuSeconds: number }[] = [];
+  const rows: {
+    label: string;
+    mb: number;
+    seconds: number;
+    chunks: number;
+    timings: Record<string, number>;
+    cpuSeconds: number;
+  }[] = [];
   const textPath = join(dir, 'bench.txt');
   const parts: string[] = [];
   for (let i = 0, bytes = 0; bytes < TEXT_MB * 1024 * 1024; i++) {
@@ -66,8 +86,21 @@ async function processThroughput(api: RunningService, baseUrl: string, key: stri
   }
   await writeFile(textPath, parts.join(''));
   const pdfPath = join(dir, 'bench.pdf');
-  await writeFile(pdfPath, makePdf(Array.from({ length: PDF_PAGES }, (_, p) => Array.from({ length: 45 }, (_, l) => `Page ${p} line ${l}: ${WORDS.slice((p + l) % 10, ((p + l) % 10) + 9).join(' ')}`))));
-  for (const [label, path] of [['plain text', textPath], ['PDF', pdfPath]] as const) {
+  await writeFile(
+    pdfPath,
+    makePdf(
+      Array.from({ length: PDF_PAGES }, (_, p) =>
+        Array.from(
+          { length: 45 },
+          (_, l) => `Page ${p} line ${l}: ${WORDS.slice((p + l) % 10, ((p + l) % 10) + 9).join(' ')}`,
+        ),
+      ),
+    ),
+  );
+  for (const [label, path] of [
+    ['plain text', textPath],
+    ['PDF', pdfPath],
+  ] as const) {
     const size = (await stat(path)).size;
     for (let run = 1; run <= 2; run++) {
       const cpuBefore = process.cpuUsage();
@@ -75,7 +108,14 @@ async function processThroughput(api: RunningService, baseUrl: string, key: stri
       const cpu = process.cpuUsage(cpuBefore);
       if (process.env.BENCH_VERBOSE) console.log(JSON.stringify(task.result));
       if (task.state !== 'SUCCESS') throw new Error(`${label} processing ended ${task.state}: ${JSON.stringify(task)}`);
-      rows.push({ label: `${label} run ${run}`, mb: size / 1024 / 1024, seconds: task.runtimeMs / 1000, chunks: task.result.chunks, timings: task.result.timingsMs as unknown as Record<string, number>, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
+      rows.push({
+        label: `${label} run ${run}`,
+        mb: size / 1024 / 1024,
+        seconds: task.runtimeMs / 1000,
+        chunks: task.result.chunks,
+        timings: task.result.timingsMs as unknown as Record<string, number>,
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      });
     }
   }
   await api.app.get(DataSource).query(`DELETE FROM files`);
@@ -110,13 +150,25 @@ async function searchLatency(api: RunningService, baseUrl: string, size: number)
     const ordinals = Array.from({ length: n }, (_, i) => i);
     await db.query(
       `INSERT INTO file_chunks (file_id, owner, ordinal, text, token_count, embedding) SELECT $1, $2, * FROM unnest($3::int[], $4::text[], $5::int[], $6::bytea[])`,
-      [file.id, owner, ordinals, ordinals.map((i) => paragraph(f * perFile + i)), ordinals.map(() => 40), ordinals.map((i) => randomUnitVector(f * perFile + i + 1))],
+      [
+        file.id,
+        owner,
+        ordinals,
+        ordinals.map((i) => paragraph(f * perFile + i)),
+        ordinals.map(() => 40),
+        ordinals.map((i) => randomUnitVector(f * perFile + i + 1)),
+      ],
     );
   }
-  await db.query(`INSERT INTO file_index_versions (owner, version) VALUES ($1, 1) ON CONFLICT (owner) DO UPDATE SET version = file_index_versions.version + 1`, [owner]);
+  await db.query(
+    `INSERT INTO file_index_versions (owner, version) VALUES ($1, 1) ON CONFLICT (owner) DO UPDATE SET version = file_index_versions.version + 1`,
+    [owner],
+  );
   const query = async (q: string) => {
     const started = performance.now();
-    const response = await fetch(`${baseUrl}/files/search?q=${encodeURIComponent(q)}&k=10`, { headers: { authorization: `Bearer ${secret}` } });
+    const response = await fetch(`${baseUrl}/files/search?q=${encodeURIComponent(q)}&k=10`, {
+      headers: { authorization: `Bearer ${secret}` },
+    });
     if (response.status !== 200) throw new Error(`Search gave ${response.status}: ${await response.text()}`);
     await response.json();
     return performance.now() - started;
@@ -124,12 +176,15 @@ async function searchLatency(api: RunningService, baseUrl: string, size: number)
   const coldMs = await query('river mountain');
   const latencies: number[] = [];
   const cpuBefore = process.cpuUsage();
-  for (let i = 0; i < QUERIES; i++) latencies.push(await query(i % 2 ? `${WORDS[i % WORDS.length]} ${WORDS[(i * 5) % WORDS.length]}` : ZH[i % 4]));
+  for (let i = 0; i < QUERIES; i++)
+    latencies.push(await query(i % 2 ? `${WORDS[i % WORDS.length]} ${WORDS[(i * 5) % WORDS.length]}` : ZH[i % 4]));
   const cpu = process.cpuUsage(cpuBefore);
   const cpuMsPerQuery = (cpu.user + cpu.system) / 1000 / QUERIES;
   latencies.sort((a, b) => a - b);
   // A re-processed file: only its 1,000 vectors are read again.
-  await db.query(`UPDATE files SET indexed_at = now() WHERE id = (SELECT id FROM files WHERE owner = $1 LIMIT 1)`, [owner]);
+  await db.query(`UPDATE files SET indexed_at = now() WHERE id = (SELECT id FROM files WHERE owner = $1 LIMIT 1)`, [
+    owner,
+  ]);
   await db.query(`UPDATE file_index_versions SET version = version + 1 WHERE owner = $1`, [owner]);
   const afterChangeMs = await query('river mountain');
   await db.query(`DELETE FROM files WHERE owner = $1`, [owner]);
@@ -140,22 +195,35 @@ async function main() {
   const database = await createBenchDatabase();
   const dir = await mkdtemp(join(tmpdir(), 'file-bench-'));
   const config = AppConfig.fromEnv({
-    DATABASE_URL: database.url, REDIS_URL, QUEUE_PREFIX: uniquePrefix('file'), PORT: '0', LOG_LEVEL: 'error',
-    QUEUE_CONCURRENCY: 'file_tasks=1', STORAGE_DIR: join(dir, 'storage'), MAX_UPLOAD_BYTES: String(200 * 1024 * 1024), PATH: process.env.PATH,
+    DATABASE_URL: database.url,
+    REDIS_URL,
+    QUEUE_PREFIX: uniquePrefix('file'),
+    PORT: '0',
+    LOG_LEVEL: 'error',
+    QUEUE_CONCURRENCY: 'file_tasks=1',
+    STORAGE_DIR: join(dir, 'storage'),
+    MAX_UPLOAD_BYTES: String(200 * 1024 * 1024),
+    PATH: process.env.PATH,
   });
   const api = await startService(config);
   try {
     const address = api.app.getHttpServer().address() as { port: number };
     const baseUrl = `http://127.0.0.1:${address.port}`;
     const { secret } = await api.app.get(ApiKeyService).create('bench-files', 'client');
-    console.log(`process_file, one worker (file_tasks concurrency 1, ${process.env.FILE_CPU_THREADS ?? 'default'} CPU threads), local hashing embedder:`);
+    console.log(
+      `process_file, one worker (file_tasks concurrency 1, ${process.env.FILE_CPU_THREADS ?? 'default'} CPU threads), local hashing embedder:`,
+    );
     for (const row of await processThroughput(api, baseUrl, secret, dir)) {
-      console.log(`  ${row.label.padEnd(16)} ${fmt(row.mb, 1).padStart(6)} MB in ${fmt(row.seconds, 2).padStart(6)} s = ${fmt(row.mb / row.seconds, 2).padStart(6)} MB/s wall, ${fmt(row.mb / row.cpuSeconds, 2).padStart(6)} MB per CPU-second  (${fmt(row.chunks)} chunks; extract ${fmt(row.timings.extract)} ms, embed + write ${fmt(row.timings.embedAndWrite)} ms)`);
+      console.log(
+        `  ${row.label.padEnd(16)} ${fmt(row.mb, 1).padStart(6)} MB in ${fmt(row.seconds, 2).padStart(6)} s = ${fmt(row.mb / row.seconds, 2).padStart(6)} MB/s wall, ${fmt(row.mb / row.cpuSeconds, 2).padStart(6)} MB per CPU-second  (${fmt(row.chunks)} chunks; extract ${fmt(row.timings.extract)} ms, embed + write ${fmt(row.timings.embedAndWrite)} ms)`,
+      );
     }
     console.log(`search (exact, ${HASHING_DIMENSION} dims, k=10, ${QUERIES} queries over HTTP after one cold load):`);
     for (const size of SEARCH_SIZES) {
       const r = await searchLatency(api, baseUrl, size);
-      console.log(`  ${fmt(r.size).padStart(8)} chunks  p50 ${fmt(r.p50, 1).padStart(6)} ms  p95 ${fmt(r.p95, 1).padStart(6)} ms  CPU ${fmt(r.cpuMsPerQuery, 1)} ms/query  (first query, loading every vector: ${fmt(r.coldMs)} ms; first query after one file changed: ${fmt(r.afterChangeMs)} ms)`);
+      console.log(
+        `  ${fmt(r.size).padStart(8)} chunks  p50 ${fmt(r.p50, 1).padStart(6)} ms  p95 ${fmt(r.p95, 1).padStart(6)} ms  CPU ${fmt(r.cpuMsPerQuery, 1)} ms/query  (first query, loading every vector: ${fmt(r.coldMs)} ms; first query after one file changed: ${fmt(r.afterChangeMs)} ms)`,
+      );
     }
   } finally {
     await api.stop();

@@ -31,17 +31,24 @@ async function rawBullmq() {
   const queue = new Queue('default', { connection, prefix });
   const fill = async (count: number) => {
     for (let i = 0; i < count; i += 1000) {
-      await queue.addBulk(Array.from({ length: Math.min(1000, count - i) }, (_, j) => ({ name: 'noop', data: { i: i + j } })));
+      await queue.addBulk(
+        Array.from({ length: Math.min(1000, count - i) }, (_, j) => ({ name: 'noop', data: { i: i + j } })),
+      );
     }
   };
   let done = 0;
   const worker = new Worker('default', async (job: Job) => job.data, {
-    connection, prefix, concurrency: CONCURRENCY, autorun: false, removeOnComplete: { age: 3600, count: 10_000 },
+    connection,
+    prefix,
+    concurrency: CONCURRENCY,
+    autorun: false,
+    removeOnComplete: { age: 3600, count: 10_000 },
   });
   worker.on('completed', () => done++);
-  const until = (count: number) => new Promise<void>((resolve) => {
-    const check = setInterval(() => done >= count && (clearInterval(check), resolve()), 2);
-  });
+  const until = (count: number) =>
+    new Promise<void>((resolve) => {
+      const check = setInterval(() => done >= count && (clearInterval(check), resolve()), 2);
+    });
 
   await fill(N);
   let start = performance.now();
@@ -74,8 +81,15 @@ async function rawBullmq() {
 
 function serviceEnv(databaseUrl: string, prefix: string, role: string): Record<string, string> {
   return {
-    DATABASE_URL: databaseUrl, REDIS_URL, QUEUE_PREFIX: prefix, ROLE: role, PORT: '0', LOG_LEVEL: 'error',
-    ADMIN_API_KEY: ADMIN_KEY, WORKER_CONCURRENCY: String(CONCURRENCY), WORKER_QUEUES: 'default',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    ROLE: role,
+    PORT: '0',
+    LOG_LEVEL: 'error',
+    ADMIN_API_KEY: ADMIN_KEY,
+    WORKER_CONCURRENCY: String(CONCURRENCY),
+    WORKER_QUEUES: 'default',
   };
 }
 
@@ -86,12 +100,20 @@ async function pipeline(databaseUrl: string) {
   const db = api.app.get(DataSource);
   const submit = async (count: number) => {
     for (let i = 0; i < count; i += 1000) {
-      const tasks = Array.from({ length: Math.min(1000, count - i) }, (_, j) => ({ name: 'tasks.system.noop', args: { i: i + j } }));
-      const res = await fetch(`${base}/tasks/batch`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ tasks }) });
+      const tasks = Array.from({ length: Math.min(1000, count - i) }, (_, j) => ({
+        name: 'tasks.system.noop',
+        args: { i: i + j },
+      }));
+      const res = await fetch(`${base}/tasks/batch`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ tasks }),
+      });
       if (res.status !== 202) throw new Error(`batch submit gave ${res.status}: ${await res.text()}`);
     }
   };
-  const succeeded = async () => Number((await db.query(`SELECT count(*) AS n FROM task_runs WHERE state = 'SUCCESS'`))[0].n);
+  const succeeded = async () =>
+    Number((await db.query(`SELECT count(*) AS n FROM task_runs WHERE state = 'SUCCESS'`))[0].n);
   const until = async (count: number) => {
     while ((await succeeded()) < count) await new Promise((r) => setTimeout(r, 10));
   };
@@ -118,7 +140,11 @@ async function pipeline(databaseUrl: string) {
   const headers = { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' };
   for (let i = 0; i < LATENCY_SAMPLES; i++) {
     const t0 = performance.now();
-    const res = await fetch(`${base}/tasks`, { method: 'POST', headers, body: JSON.stringify({ name: 'tasks.system.noop', args: { i } }) });
+    const res = await fetch(`${base}/tasks`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ name: 'tasks.system.noop', args: { i } }),
+    });
     const { id } = (await res.json()) as { id: string };
     const run = (await (await fetch(`${base}/tasks/${id}?wait=10000`, { headers })).json()) as { state: string };
     if (run.state !== 'SUCCESS') throw new Error(`task ${id} ended ${run.state}`);
@@ -134,11 +160,19 @@ const ROOT = join(__dirname, '..');
 
 /** A worker process is up once it has published its heartbeat. */
 async function waitForWorker(db: DataSource): Promise<void> {
-  while (Number((await db.query('SELECT count(*) AS n FROM worker_heartbeats'))[0].n) === 0) await new Promise((r) => setTimeout(r, 100));
+  while (Number((await db.query('SELECT count(*) AS n FROM worker_heartbeats'))[0].n) === 0)
+    await new Promise((r) => setTimeout(r, 100));
 }
 
 function spawnWorker(databaseUrl: string, prefix: string, extra: Record<string, string> = {}) {
-  return spawn(process.execPath, [...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []), join(ROOT, 'dist/main.js')], { env: { ...process.env, ...serviceEnv(databaseUrl, prefix, 'worker'), PORT: '0', ...extra }, stdio: 'ignore' });
+  return spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []),
+      join(ROOT, 'dist/main.js'),
+    ],
+    { env: { ...process.env, ...serviceEnv(databaseUrl, prefix, 'worker'), PORT: '0', ...extra }, stdio: 'ignore' },
+  );
 }
 
 async function idleWorkerRssMb(databaseUrl: string): Promise<number> {
@@ -159,20 +193,29 @@ async function main() {
     const ours = await pipeline(database.url);
     const rss = await idleWorkerRssMb(database.url);
     const row = (label: string, a: number, b: number, unit: string, ratio: number) =>
-      console.log(`${label.padEnd(34)} ${fmt(a).padStart(9)} ${fmt(b).padStart(9)}  ${unit.padEnd(8)} ${fmt(ratio, 2).padStart(6)}x`);
+      console.log(
+        `${label.padEnd(34)} ${fmt(a).padStart(9)} ${fmt(b).padStart(9)}  ${unit.padEnd(8)} ${fmt(ratio, 2).padStart(6)}x`,
+      );
     console.log(`${''.padEnd(34)} ${'raw'.padStart(9)} ${'pipeline'.padStart(9)}  ${''.padEnd(8)}  ratio`);
     row('drain (queued → done)', raw.drain, ours.drain, 'tasks/s', ours.drain / raw.drain);
     row('submit + run (workers running)', raw.e2e, ours.e2e, 'tasks/s', ours.e2e / raw.e2e);
     const p = (xs: number[], q: number) => percentile(xs, q);
-    console.log(`${'latency p50 submit → SUCCESS'.padEnd(34)} ${fmt(p(raw.latencies, 50), 2).padStart(9)} ${fmt(p(ours.latencies, 50), 2).padStart(9)}  ${'ms'.padEnd(8)} ${fmt(p(ours.latencies, 50) / p(raw.latencies, 50), 2).padStart(6)}x`);
-    console.log(`${'latency p99 submit → SUCCESS'.padEnd(34)} ${fmt(p(raw.latencies, 99), 2).padStart(9)} ${fmt(p(ours.latencies, 99), 2).padStart(9)}  ${'ms'.padEnd(8)} ${fmt(p(ours.latencies, 99) / p(raw.latencies, 99), 2).padStart(6)}x`);
+    console.log(
+      `${'latency p50 submit → SUCCESS'.padEnd(34)} ${fmt(p(raw.latencies, 50), 2).padStart(9)} ${fmt(p(ours.latencies, 50), 2).padStart(9)}  ${'ms'.padEnd(8)} ${fmt(p(ours.latencies, 50) / p(raw.latencies, 50), 2).padStart(6)}x`,
+    );
+    console.log(
+      `${'latency p99 submit → SUCCESS'.padEnd(34)} ${fmt(p(raw.latencies, 99), 2).padStart(9)} ${fmt(p(ours.latencies, 99), 2).padStart(9)}  ${'ms'.padEnd(8)} ${fmt(p(ours.latencies, 99) / p(raw.latencies, 99), 2).padStart(6)}x`,
+    );
     console.log(`${'idle worker RSS (all queues)'.padEnd(34)} ${''.padStart(9)} ${fmt(rss, 1).padStart(9)}  MB`);
   } finally {
     await database.drop();
   }
 }
 
-main().then(() => process.exit(0), (error) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

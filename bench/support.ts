@@ -33,4 +33,5 @@ export function uniquePrefix(label: string): string {
   return `bench-${label}-${randomBytes(3).toString('hex')}`;
 }
 
-export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+export const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });

@@ -30,20 +30,29 @@ export async function startService(config: AppConfig): Promise<RunningService> {
     config.databaseUrl = embedded.url;
   }
   const connection = configureTransport(config);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, connection), { bufferLogs: true });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, connection), {
+    bufferLogs: true,
+  });
   app.useLogger(app.get(PinoLogger));
   // No enableShutdownHooks(): stopOnSignals closes the app (running the same shutdown hooks),
   // then the embedded database, then exits 0; Nest's own hook would re-raise the signal first.
   // A full POST /tasks/batch (1,000 tasks) is larger than Express's 100 kB default.
   app.useBodyParser('json', { limit: '5mb' });
   app.useGlobalPipes(
-    new ValidationPipe({ ...VALIDATION_OPTIONS, transform: true, exceptionFactory: (errors) => fieldErrorsException(flattenValidationErrors(errors)) }),
+    new ValidationPipe({
+      ...VALIDATION_OPTIONS,
+      transform: true,
+      exceptionFactory: (errors) => fieldErrorsException(flattenValidationErrors(errors)),
+    }),
   );
   app.useGlobalFilters(new DatabaseErrorFilter());
   const store = embedded ? `embedded PostgreSQL (${config.env.DATA_DIR}/postgres)` : 'PostgreSQL at DATABASE_URL';
   const logger = new Logger('Bootstrap');
   if (config.runsApi) {
-    const document = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle('Task service').setVersion('1').addBearerAuth().build());
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder().setTitle('Task service').setVersion('1').addBearerAuth().build(),
+    );
     SwaggerModule.setup('docs', app, document);
   }
   // Workers listen too: Kubernetes probes them and Prometheus scrapes their task metrics.
@@ -52,7 +61,9 @@ export async function startService(config: AppConfig): Promise<RunningService> {
   if (config.runsApi) {
     logger.log(`Role ${config.role}: listening on :${port}; store: ${store}; transport: ${describeTransport(config)}`);
   } else {
-    logger.log(`Role ${config.role}: workers running; store: ${store}; transport: ${describeTransport(config)}; health and metrics on :${port}`);
+    logger.log(
+      `Role ${config.role}: workers running; store: ${store}; transport: ${describeTransport(config)}; health and metrics on :${port}`,
+    );
   }
   return {
     app,
@@ -71,10 +82,13 @@ export async function startService(config: AppConfig): Promise<RunningService> {
 export function stopOnSignals(service: RunningService): void {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      void service.stop().then(() => process.exit(0), (error) => {
-        process.stderr.write(`Shutdown failed: ${error.stack ?? error}\n`);
-        process.exit(1);
-      });
+      void service.stop().then(
+        () => process.exit(0),
+        (error) => {
+          process.stderr.write(`Shutdown failed: ${error.stack ?? error}\n`);
+          process.exit(1);
+        },
+      );
     });
   }
 }

@@ -28,7 +28,11 @@ describe('tasks.api.call refuses internal destinations (no allow-list)', () => {
   });
 
   it.each([
-    ['a name that resolves to 127.0.0.1', 'localhost', /localhost resolves to 127\.0\.0\.1, which is in a blocked range \(loopback, 127\.0\.0\.0\/8\)/],
+    [
+      'a name that resolves to 127.0.0.1',
+      'localhost',
+      /localhost resolves to 127\.0\.0\.1, which is in a blocked range \(loopback, 127\.0\.0\.0\/8\)/,
+    ],
     ['a loopback literal', '127.0.0.1', /127\.0\.0\.1 is in a blocked range \(loopback/],
     ['an IPv4-mapped IPv6 literal', '[::ffff:127.0.0.1]', /is in a blocked range \(IPv4-mapped loopback/],
   ])('fails %s at once, naming the rule', async (_case, host, message) => {
@@ -37,7 +41,11 @@ describe('tasks.api.call refuses internal destinations (no allow-list)', () => {
     const done = await api.waitForTask(response.body.id);
     expect(done).toMatchObject({ state: 'FAILURE', attempts: 1, error: { type: 'SsrfBlockedError' } });
     expect(done.error.message).toMatch(message);
-    expect((await api.get(`/api-calls/${done.id}`)).body).toMatchObject({ statusCode: null, attempts: 1, error: { type: 'SsrfBlockedError' } });
+    expect((await api.get(`/api-calls/${done.id}`)).body).toMatchObject({
+      statusCode: null,
+      attempts: 1,
+      error: { type: 'SsrfBlockedError' },
+    });
     expect(requests).toBe(0);
   });
 

@@ -27,11 +27,17 @@ async function startTarget(): Promise<{ server: Server; base: string; received: 
     const [, route] = req.url!.split('/');
     switch (route) {
       case 'echo':
-        return void res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'rq-1', 'set-cookie': 'session=abc' }).end(JSON.stringify({ method: req.method, body: body.toString(), trace: req.headers['x-trace'] }));
+        return void res
+          .writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'rq-1', 'set-cookie': 'session=abc' })
+          .end(JSON.stringify({ method: req.method, body: body.toString(), trace: req.headers['x-trace'] }));
       case 'flaky':
-        return void (hit <= 2 ? res.writeHead(500).end(`failure ${hit}`) : res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ hit })));
+        return void (hit <= 2
+          ? res.writeHead(500).end(`failure ${hit}`)
+          : res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ hit })));
       case 'rate-limited':
-        return void (hit === 1 ? res.writeHead(429, { 'retry-after': '1' }).end('slow down') : res.writeHead(200).end('ok'));
+        return void (hit === 1
+          ? res.writeHead(429, { 'retry-after': '1' }).end('slow down')
+          : res.writeHead(200).end('ok'));
       case 'missing':
         return void res.writeHead(404, { 'content-type': 'text/plain' }).end('no such thing here');
       case 'slow':
@@ -58,7 +64,10 @@ describe('tasks.api.* over HTTP against a real endpoint', () => {
 
   beforeAll(async () => {
     target = await startTarget();
-    svc = await startTestService({ API_CALLS_ALLOWED_HOSTS: '127.0.0.1,localhost', API_CALLS_MAX_RESPONSE_BYTES: '100000' });
+    svc = await startTestService({
+      API_CALLS_ALLOWED_HOSTS: '127.0.0.1,localhost',
+      API_CALLS_MAX_RESPONSE_BYTES: '100000',
+    });
     api = await svc.newClient();
   });
   afterAll(async () => {
@@ -73,19 +82,39 @@ describe('tasks.api.* over HTTP against a real endpoint', () => {
   };
 
   it('makes the call, returns the result and stores the record without secrets', async () => {
-    const done = await call({ method: 'post', url: `${target.base}/echo/${run}`, headers: { Authorization: 'Bearer s3cret', 'X-Trace': 't-1' }, body: { a: 1 } });
+    const done = await call({
+      method: 'post',
+      url: `${target.base}/echo/${run}`,
+      headers: { Authorization: 'Bearer s3cret', 'X-Trace': 't-1' },
+      body: { a: 1 },
+    });
     expect(done).toMatchObject({ state: 'SUCCESS', attempts: 1, queue: 'api_calls', name: 'tasks.api.call' });
-    expect(done.result).toMatchObject({ status: 200, redirects: 0, json: { method: 'POST', body: '{"a":1}', trace: 't-1' }, record: `/api-calls/${done.id}` });
+    expect(done.result).toMatchObject({
+      status: 200,
+      redirects: 0,
+      json: { method: 'POST', body: '{"a":1}', trace: 't-1' },
+      record: `/api-calls/${done.id}`,
+    });
     const sent = target.received.find((r) => r.url === `/echo/${run}`)!;
     expect(sent.headers).toMatchObject({ authorization: 'Bearer s3cret', 'content-type': 'application/json' });
 
     const record = await api.get(`/api-calls/${done.id}`);
     expect(record.status).toBe(200);
-    expect(record.body).toMatchObject({ taskId: done.id, kind: 'call', method: 'POST', statusCode: 200, attempts: 1, error: null, responseTruncated: false });
+    expect(record.body).toMatchObject({
+      taskId: done.id,
+      kind: 'call',
+      method: 'POST',
+      statusCode: 200,
+      attempts: 1,
+      error: null,
+      responseTruncated: false,
+    });
     expect(record.body.requestHeaders).toMatchObject({ authorization: '[redacted]', 'x-trace': 't-1' });
     expect(done.args.headers).toEqual({ Authorization: '[redacted]', 'X-Trace': 't-1' });
     expect(JSON.parse(record.body.responseBody)).toEqual({ method: 'POST', body: '{"a":1}', trace: 't-1' });
-    expect(record.body.responseHeaders).toEqual(expect.objectContaining({ 'x-request-id': 'rq-1', 'content-type': 'application/json' }));
+    expect(record.body.responseHeaders).toEqual(
+      expect.objectContaining({ 'x-request-id': 'rq-1', 'content-type': 'application/json' }),
+    );
     expect(record.body.responseHeaders['set-cookie']).toBeUndefined();
     expect(record.body.finishedAt).not.toBeNull();
 
@@ -110,7 +139,11 @@ describe('tasks.api.* over HTTP against a real endpoint', () => {
     const done = await call({ method: 'GET', url: `${target.base}/missing/${run}` });
     expect(done).toMatchObject({ state: 'FAILURE', attempts: 1, error: { type: 'HttpStatusError' } });
     expect(done.error.message).toMatch(/answered 404 Not Found: no such thing here/);
-    expect((await api.get(`/api-calls/${done.id}`)).body).toMatchObject({ statusCode: 404, responseBody: 'no such thing here', attempts: 1 });
+    expect((await api.get(`/api-calls/${done.id}`)).body).toMatchObject({
+      statusCode: 404,
+      responseBody: 'no such thing here',
+      attempts: 1,
+    });
   });
 
   it('accepts a status listed in expectStatus', async () => {
@@ -138,7 +171,12 @@ describe('tasks.api.* over HTTP against a real endpoint', () => {
 
   it('delivers a webhook the receiver can verify', async () => {
     const secret = 'whsec_e2e_0123456789';
-    const response = await api.post('/webhooks', { url: `${target.base}/hook/${run}`, event: 'order.paid', payload: { orderId: 7 }, secret });
+    const response = await api.post('/webhooks', {
+      url: `${target.base}/hook/${run}`,
+      event: 'order.paid',
+      payload: { orderId: 7 },
+      secret,
+    });
     expect(response.status).toBe(202);
     const done = await api.waitForTask(response.body.id);
     expect(done).toMatchObject({ state: 'SUCCESS', name: 'tasks.api.webhook', result: { status: 204 } });
@@ -147,9 +185,19 @@ describe('tasks.api.* over HTTP against a real endpoint', () => {
     expect(delivery.headers['x-webhook-id']).toBe(done.id);
     expect(delivery.headers['x-webhook-event']).toBe('order.paid');
     expect(verifyWebhookSignature(secret, delivery.body, delivery.headers['x-signature'] as string)).toBe(true);
-    expect(verifyWebhookSignature('wrong-secret-wrong-secret', delivery.body, delivery.headers['x-signature'] as string)).toBe(false);
-    expect(JSON.parse(delivery.body.toString())).toMatchObject({ id: done.id, event: 'order.paid', payload: { orderId: 7 } });
-    expect((await api.get(`/api-calls/${done.id}`)).body).toMatchObject({ kind: 'webhook', event: 'order.paid', statusCode: 204 });
+    expect(
+      verifyWebhookSignature('wrong-secret-wrong-secret', delivery.body, delivery.headers['x-signature'] as string),
+    ).toBe(false);
+    expect(JSON.parse(delivery.body.toString())).toMatchObject({
+      id: done.id,
+      event: 'order.paid',
+      payload: { orderId: 7 },
+    });
+    expect((await api.get(`/api-calls/${done.id}`)).body).toMatchObject({
+      kind: 'webhook',
+      event: 'order.paid',
+      statusCode: 204,
+    });
     // The secret signs the delivery but never shows in the task.
     expect((await api.get(`/tasks/${done.id}`)).body.args).toMatchObject({ secret: '[redacted]', event: 'order.paid' });
   });
@@ -164,10 +212,21 @@ describe('tasks.api.* over HTTP against a real endpoint', () => {
     const notUrl = await api.post('/api-calls', { method: 'GET', url: 'not a url' });
     expect(notUrl.body.errors).toEqual([expect.objectContaining({ field: 'url', rule: 'isHttpUrl' })]);
 
-    const bodyOnGet = await api.post('/api-calls', { method: 'GET', url: `${target.base}/echo`, body: 'x', headers: { Host: 'evil' } });
-    expect(bodyOnGet.body.errors.map((e: { rule: string }) => e.rule).sort()).toEqual(['bodyNotAllowed', 'isHeaderMap']);
+    const bodyOnGet = await api.post('/api-calls', {
+      method: 'GET',
+      url: `${target.base}/echo`,
+      body: 'x',
+      headers: { Host: 'evil' },
+    });
+    expect(bodyOnGet.body.errors.map((e: { rule: string }) => e.rule).sort()).toEqual([
+      'bodyNotAllowed',
+      'isHeaderMap',
+    ]);
 
-    const generic = await api.post('/tasks', { name: 'tasks.api.call', args: { method: 'GET', url: 'file:///etc/passwd' } });
+    const generic = await api.post('/tasks', {
+      name: 'tasks.api.call',
+      args: { method: 'GET', url: 'file:///etc/passwd' },
+    });
     expect(generic.status).toBe(400);
     expect(generic.body.errors).toEqual([expect.objectContaining({ field: 'args.url', rule: 'isHttpUrl' })]);
 

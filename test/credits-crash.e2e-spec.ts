@@ -18,7 +18,13 @@ describe('Credits survive a worker killed with SIGKILL mid-batch', () => {
 
   const startWorker = async () => {
     // One shared env: both processes must use the same QUEUE_PREFIX.
-    const worker = spawnService({ ...env, ROLE: 'worker', WORKER_QUEUES: 'credits', QUEUE_CONCURRENCY: 'credits=8', PORT: String(await freePort()) });
+    const worker = spawnService({
+      ...env,
+      ROLE: 'worker',
+      WORKER_QUEUES: 'credits',
+      QUEUE_CONCURRENCY: 'credits=8',
+      PORT: String(await freePort()),
+    });
     workers.push(worker);
     await worker.waitFor(WORKER_READY);
     return worker;
@@ -39,7 +45,11 @@ describe('Credits survive a worker killed with SIGKILL mid-batch', () => {
     const account = await createAccount(client, { openingGrant: { amount: 1000 } });
     const first = await startWorker();
 
-    const batch = () => Array.from({ length: TASKS / 3 }, () => ({ name: 'tasks.credits.consume', args: { accountId: account.id, amount: 1 } }));
+    const batch = () =>
+      Array.from({ length: TASKS / 3 }, () => ({
+        name: 'tasks.credits.consume',
+        args: { accountId: account.id, amount: 1 },
+      }));
     const responses = await Promise.all([1, 2, 3].map(() => client.post('/tasks/batch', { tasks: batch() })));
     expect(responses.map((r) => r.status)).toEqual([202, 202, 202]);
     const ids: string[] = responses.flatMap((r) => r.body.tasks.map((t: { id: string }) => t.id));
@@ -48,20 +58,29 @@ describe('Credits survive a worker killed with SIGKILL mid-batch', () => {
     const deadline = Date.now() + 30_000;
     let applied = 0;
     while (applied < 60) {
-      if (Date.now() > deadline) throw new Error(`Only ${applied} consumes were applied in 30 s:\n${first.output().slice(-2000)}`);
-      [{ applied }] = await db.query(`SELECT count(*)::int AS applied FROM credit_transactions WHERE account_id = $1 AND kind = 'CONSUME'`, [account.id]);
+      if (Date.now() > deadline)
+        throw new Error(`Only ${applied} consumes were applied in 30 s:\n${first.output().slice(-2000)}`);
+      [{ applied }] = await db.query(
+        `SELECT count(*)::int AS applied FROM credit_transactions WHERE account_id = $1 AND kind = 'CONSUME'`,
+        [account.id],
+      );
       await new Promise((r) => setTimeout(r, 10));
     }
     first.child.kill('SIGKILL');
     await first.exited;
-    const [{ atKill }] = await db.query(`SELECT count(*)::int AS "atKill" FROM credit_transactions WHERE account_id = $1 AND kind = 'CONSUME'`, [account.id]);
+    const [{ atKill }] = await db.query(
+      `SELECT count(*)::int AS "atKill" FROM credit_transactions WHERE account_id = $1 AND kind = 'CONSUME'`,
+      [account.id],
+    );
     expect(atKill).toBeLessThan(TASKS);
 
     await startWorker();
     const runs = await waitForFinal(db, ids, 90_000);
     expect(runs.filter((r) => r.state !== 'SUCCESS')).toEqual([]);
     const replayed = runs.filter((r) => r.result.duplicate).length;
-    process.stdout.write(`credits crash test: ${atKill} consumes applied at the kill, ${replayed} re-delivered jobs replayed their first result\n`);
+    process.stdout.write(
+      `credits crash test: ${atKill} consumes applied at the kill, ${replayed} re-delivered jobs replayed their first result\n`,
+    );
 
     // Exactly one CONSUME per task, however often a job ran.
     const [{ rows, tasks }] = await db.query(

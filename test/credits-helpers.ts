@@ -4,10 +4,16 @@ import { ApiClient } from './support/api-client';
 const FINAL = ['SUCCESS', 'FAILURE', 'REVOKED'];
 
 /** Polls task_runs until every task is final; returns their records. */
-export async function waitForFinal(db: DataSource, ids: string[], timeoutMs = 60_000): Promise<{ id: string; state: string; result: any; error: any; attempts: number }[]> {
+export async function waitForFinal(
+  db: DataSource,
+  ids: string[],
+  timeoutMs = 60_000,
+): Promise<{ id: string; state: string; result: any; error: any; attempts: number }[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const rows = await db.query(`SELECT id, state, result, error, attempts FROM task_runs WHERE id = ANY($1::uuid[])`, [ids]);
+    const rows = await db.query(`SELECT id, state, result, error, attempts FROM task_runs WHERE id = ANY($1::uuid[])`, [
+      ids,
+    ]);
     if (rows.length === ids.length && rows.every((r: { state: string }) => FINAL.includes(r.state))) return rows;
     if (Date.now() > deadline) {
       const open = rows.filter((r: { state: string }) => !FINAL.includes(r.state)).length;
@@ -34,9 +40,11 @@ export async function ledgerViolations(db: DataSource, accountIds?: string[]): P
   );
   const problems: string[] = [];
   for (const s of sums) {
-    if (String(s.balance) !== String(s.ledger)) problems.push(`${s.id}: balance ${s.balance} != ledger sum ${s.ledger}`);
+    if (String(s.balance) !== String(s.ledger))
+      problems.push(`${s.id}: balance ${s.balance} != ledger sum ${s.ledger}`);
     if (Number(s.balance) < 0) problems.push(`${s.id}: negative balance ${s.balance}`);
-    if (String(s.expiring_balance) !== String(s.lots)) problems.push(`${s.id}: expiring ${s.expiring_balance} != lots ${s.lots}`);
+    if (String(s.expiring_balance) !== String(s.lots))
+      problems.push(`${s.id}: expiring ${s.expiring_balance} != lots ${s.lots}`);
   }
   const chain = await db.query(
     `SELECT id, account_id, balance_after, running FROM (
@@ -45,13 +53,15 @@ export async function ledgerViolations(db: DataSource, accountIds?: string[]): P
      WHERE balance_after <> running LIMIT 5`,
     params,
   );
-  for (const c of chain) problems.push(`transaction ${c.id}: balance_after ${c.balance_after} != running sum ${c.running}`);
+  for (const c of chain)
+    problems.push(`transaction ${c.id}: balance_after ${c.balance_after} != running sum ${c.running}`);
   return problems;
 }
 
 export async function createAccount(api: ApiClient, body: Record<string, unknown> = {}): Promise<any> {
   const response = await api.post('/credits/accounts', body);
-  if (response.status !== 201) throw new Error(`Create account gave ${response.status}: ${JSON.stringify(response.body)}`);
+  if (response.status !== 201)
+    throw new Error(`Create account gave ${response.status}: ${JSON.stringify(response.body)}`);
   return response.body;
 }
 

@@ -24,18 +24,38 @@ const K8S = join(ROOT, 'deploy/k8s');
 
 /** Every variable some env class of the app declares: a manifest must not set anything else. */
 const KNOWN_VARIABLES = new Set(
-  [Environment, HealthEnvironment, MetricsEnvironment, QueuesEnvironment, FileEnvironment, EmailEnvironment, CreditsEnvironment, ApiCallsEnvironment, StatsEnvironment].flatMap((cls) =>
-    getMetadataStorage().getTargetValidationMetadatas(cls, '', true, false).map((m) => m.propertyName),
+  [
+    Environment,
+    HealthEnvironment,
+    MetricsEnvironment,
+    QueuesEnvironment,
+    FileEnvironment,
+    EmailEnvironment,
+    CreditsEnvironment,
+    ApiCallsEnvironment,
+    StatsEnvironment,
+  ].flatMap((cls) =>
+    getMetadataStorage()
+      .getTargetValidationMetadatas(cls, '', true, false)
+      .map((m) => m.propertyName),
   ),
 );
 const DEFAULT_PORT = new Environment().PORT;
 const DEFAULT_GRACE_MS = new Environment().SHUTDOWN_GRACE_MS;
 
-type Manifest = { kind: string; metadata: { name: string }; spec?: any; data?: Record<string, string>; stringData?: Record<string, string> };
+type Manifest = {
+  kind: string;
+  metadata: { name: string };
+  spec?: any;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+};
 
 const manifests: { file: string; doc: Manifest }[] = readdirSync(K8S)
   .filter((f) => f.endsWith('.yaml'))
-  .flatMap((file) => (loadAll(readFileSync(join(K8S, file), 'utf8')) as Manifest[]).filter(Boolean).map((doc) => ({ file, doc })));
+  .flatMap((file) =>
+    (loadAll(readFileSync(join(K8S, file), 'utf8')) as Manifest[]).filter(Boolean).map((doc) => ({ file, doc })),
+  );
 const byKind = (kind: string) => manifests.filter((m) => m.doc.kind === kind).map((m) => m.doc);
 const configMaps = new Map(byKind('ConfigMap').map((d) => [d.metadata.name, d.data ?? {}]));
 const secrets = new Map(byKind('Secret').map((d) => [d.metadata.name, d.stringData ?? d.data ?? {}]));
@@ -67,7 +87,9 @@ describe('Deployment files match the app', () => {
   it('the probe and metrics constants are the routes the controllers serve', () => {
     const healthRoot = Reflect.getMetadata(PATH_METADATA, HealthController);
     expect(`/${healthRoot}/${Reflect.getMetadata(PATH_METADATA, HealthController.prototype.live)}`).toBe(LIVENESS_PATH);
-    expect(`/${healthRoot}/${Reflect.getMetadata(PATH_METADATA, HealthController.prototype.ready)}`).toBe(READINESS_PATH);
+    expect(`/${healthRoot}/${Reflect.getMetadata(PATH_METADATA, HealthController.prototype.ready)}`).toBe(
+      READINESS_PATH,
+    );
     expect(`/${Reflect.getMetadata(PATH_METADATA, MetricsController)}`).toBe(METRICS_PATH);
   });
 
@@ -86,13 +108,15 @@ describe('Deployment files match the app', () => {
     const container = pod.containers[0];
     const env = effectiveEnv(container);
     const port = Number(env.PORT ?? DEFAULT_PORT);
-    const portOf = (ref: string | number) => (typeof ref === 'number' ? ref : container.ports.find((p: any) => p.name === ref)?.containerPort);
+    const portOf = (ref: string | number) =>
+      typeof ref === 'number' ? ref : container.ports.find((p: any) => p.name === ref)?.containerPort;
 
     it('probes the app on its real routes and port', () => {
       expect(container.startupProbe.httpGet.path).toBe(LIVENESS_PATH);
       expect(container.livenessProbe.httpGet.path).toBe(LIVENESS_PATH);
       expect(container.readinessProbe.httpGet.path).toBe(READINESS_PATH);
-      for (const probe of [container.startupProbe, container.livenessProbe, container.readinessProbe]) expect(portOf(probe.httpGet.port)).toBe(port);
+      for (const probe of [container.startupProbe, container.livenessProbe, container.readinessProbe])
+        expect(portOf(probe.httpGet.port)).toBe(port);
       const annotations = deployment.spec.template.metadata.annotations ?? {};
       expect(annotations['prometheus.io/path']).toBe(METRICS_PATH);
       expect(Number(annotations['prometheus.io/port'])).toBe(port);
@@ -100,7 +124,10 @@ describe('Deployment files match the app', () => {
 
     it('gives running work its grace period before the kill, and not much more', () => {
       const grace = Number(env.SHUTDOWN_GRACE_MS ?? DEFAULT_GRACE_MS);
-      const readinessDelay = env.ROLE === 'api' ? Number(env.SHUTDOWN_READINESS_DELAY_MS ?? new HealthEnvironment().SHUTDOWN_READINESS_DELAY_MS) : 0;
+      const readinessDelay =
+        env.ROLE === 'api'
+          ? Number(env.SHUTDOWN_READINESS_DELAY_MS ?? new HealthEnvironment().SHUTDOWN_READINESS_DELAY_MS)
+          : 0;
       const needed = grace + readinessDelay;
       expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(needed);
       expect(pod.terminationGracePeriodSeconds * 1000).toBeLessThanOrEqual(needed + 30_000);
@@ -110,7 +137,8 @@ describe('Deployment files match the app', () => {
       expect(Object.keys(env).filter((name) => !KNOWN_VARIABLES.has(name))).toEqual([]);
       expect(['api', 'worker', 'all']).toContain(env.ROLE);
       if (env.ROLE === 'worker') expect(env.WORKER_QUEUES.split(',').every((q) => KNOWN_QUEUES.includes(q))).toBe(true);
-      for (const mount of container.volumeMounts ?? []) if (mount.name === 'data') expect(mount.mountPath).toBe(env.DATA_DIR);
+      for (const mount of container.volumeMounts ?? [])
+        if (mount.name === 'data') expect(mount.mountPath).toBe(env.DATA_DIR);
     });
   });
 
@@ -118,7 +146,9 @@ describe('Deployment files match the app', () => {
     const [service] = byKind('Service');
     const api = deployments.find((d) => effectiveEnv(d.spec.template.spec.containers[0]).ROLE === 'api')!;
     expect(service.spec.selector).toEqual(api.spec.selector.matchLabels);
-    expect(api.spec.template.spec.containers[0].ports.map((p: any) => p.name)).toContain(service.spec.ports[0].targetPort);
+    expect(api.spec.template.spec.containers[0].ports.map((p: any) => p.name)).toContain(
+      service.spec.ports[0].targetPort,
+    );
   });
 
   it('docker-compose runs Redis on 6380 with AOF and noeviction, PostgreSQL, an SMTP catcher, the api and a worker', () => {
@@ -135,7 +165,9 @@ describe('Deployment files match the app', () => {
       expect(service.environment.SMTP_URL).toMatch(/^smtp:\/\/mailpit:/);
       expect(service.command).toEqual(['node', 'dist/main.js', '--role', name]);
       expect(service.healthcheck.test.join(' ')).toContain(name === 'api' ? READINESS_PATH : LIVENESS_PATH);
-      expect(Number.parseInt(service.stop_grace_period, 10) * 1000).toBeGreaterThan(Number(service.environment.SHUTDOWN_GRACE_MS));
+      expect(Number.parseInt(service.stop_grace_period, 10) * 1000).toBeGreaterThan(
+        Number(service.environment.SHUTDOWN_GRACE_MS),
+      );
     }
   });
 

@@ -21,7 +21,11 @@ async function until<T>(probe: () => Promise<T | null>, what: string, timeoutMs 
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `; last error: ${last}` : ''}`);
 }
 
-const context = { title: 'Maintenance tonight', body: 'The service pauses at 22:00 for ten minutes.', actionUrl: 'https://status.example.test' };
+const context = {
+  title: 'Maintenance tonight',
+  body: 'The service pauses at 22:00 for ten minutes.',
+  actionUrl: 'https://status.example.test',
+};
 
 /** `tasks.email.send_notification`: one delivery per unique recipient, each with its own status and retries. */
 describe('Notifications over SMTP: POST /notifications', () => {
@@ -32,7 +36,13 @@ describe('Notifications over SMTP: POST /notifications', () => {
 
   beforeAll(async () => {
     sink = await SmtpSink.start();
-    svc = await startTestService({ SMTP_URL: sink.url, EMAIL_BATCH_SIZE: '25', EMAIL_RETRY_BACKOFF_MS: '200', EMAIL_POLL_MS: '100', SMTP_POOL_SIZE: '4' });
+    svc = await startTestService({
+      SMTP_URL: sink.url,
+      EMAIL_BATCH_SIZE: '25',
+      EMAIL_RETRY_BACKOFF_MS: '200',
+      EMAIL_POLL_MS: '100',
+      SMTP_POOL_SIZE: '4',
+    });
     api = await svc.newClient();
     db = new Client({ connectionString: process.env.TEST_DATABASE_URL });
     await db.connect();
@@ -44,8 +54,15 @@ describe('Notifications over SMTP: POST /notifications', () => {
   });
 
   const notify = async (recipients: string[], extra: Record<string, unknown> = {}) => {
-    const response = await api.post('/notifications', { recipients, subject: 'Maintenance', template: 'notification', context, ...extra });
-    if (response.status !== 202) throw new Error(`POST /notifications gave ${response.status}: ${JSON.stringify(response.body)}`);
+    const response = await api.post('/notifications', {
+      recipients,
+      subject: 'Maintenance',
+      template: 'notification',
+      context,
+      ...extra,
+    });
+    if (response.status !== 202)
+      throw new Error(`POST /notifications gave ${response.status}: ${JSON.stringify(response.body)}`);
     return response.body;
   };
   const allRecipients = async (taskId: string, limit: number) => {
@@ -53,7 +70,9 @@ describe('Notifications over SMTP: POST /notifications', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const page: { status: number; body: any } = await api.get(`/notifications/${taskId}/recipients?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const page: { status: number; body: any } = await api.get(
+        `/notifications/${taskId}/recipients?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
       expect(page.status).toBe(200);
       items.push(...page.body.items);
       cursor = page.body.nextCursor;
@@ -70,7 +89,10 @@ describe('Notifications over SMTP: POST /notifications', () => {
     expect(task.links.recipients).toBe(`/notifications/${task.id}/recipients`);
 
     const done = await api.waitForTask(task.id, undefined, 90_000);
-    expect(done).toMatchObject({ state: 'SUCCESS', result: { total: 200, sent: 200, failed: 0, failedRecipients: [], truncated: false } });
+    expect(done).toMatchObject({
+      state: 'SUCCESS',
+      result: { total: 200, sent: 200, failed: 0, failedRecipients: [], truncated: false },
+    });
     expect(done.result.sentRecipients).toHaveLength(200);
 
     await new Promise((r) => setTimeout(r, 300)); // nothing more may arrive
@@ -87,7 +109,9 @@ describe('Notifications over SMTP: POST /notifications', () => {
     const { items, pages } = await allRecipients(task.id, 80);
     expect(pages).toBe(3);
     expect(items).toHaveLength(200);
-    expect(items.every((d) => d.status === 'SENT' && d.attempts === 1 && d.messageId && /^250 /.test(d.smtpResponse))).toBe(true);
+    expect(
+      items.every((d) => d.status === 'SENT' && d.attempts === 1 && d.messageId && /^250 /.test(d.smtpResponse)),
+    ).toBe(true);
 
     // The parent ends when every delivery is final; a child records its own SUCCESS a moment after its last send.
     let children: { name: string; state: string }[] = [];
@@ -111,11 +135,20 @@ describe('Notifications over SMTP: POST /notifications', () => {
     expect(done.state).toBe('SUCCESS');
     expect(done.result).toMatchObject({ total: 4, sent: 3, failed: 1 });
     expect(done.result.sentRecipients.sort()).toEqual(['a1@example.test', 'a2@example.test', 'a3@example.test']);
-    expect(done.result.failedRecipients).toEqual([{ address: 'gone@example.test', error: expect.stringMatching(/^SMTP 550: .*Mailbox does not exist/) }]);
+    expect(done.result.failedRecipients).toEqual([
+      { address: 'gone@example.test', error: expect.stringMatching(/^SMTP 550: .*Mailbox does not exist/) },
+    ]);
 
     const failed = await api.get(`/notifications/${task.id}/recipients?status=FAILED`);
     expect(failed.body.counts).toMatchObject({ SENT: 3, FAILED: 1, QUEUED: 0, SENDING: 0 });
-    expect(failed.body.items).toEqual([expect.objectContaining({ address: 'gone@example.test', status: 'FAILED', attempts: 1, error: expect.objectContaining({ responseCode: 550, permanent: true }) })]);
+    expect(failed.body.items).toEqual([
+      expect.objectContaining({
+        address: 'gone@example.test',
+        status: 'FAILED',
+        attempts: 1,
+        error: expect.objectContaining({ responseCode: 550, permanent: true }),
+      }),
+    ]);
   });
 
   it('retries deliveries while the server answers 451, then delivers each once', async () => {
@@ -160,7 +193,8 @@ describe('Notifications over SMTP: POST /notifications', () => {
     expect((await api.waitForTask(task.id)).state).toBe('REVOKED');
     const page = await until(async () => {
       const response = await api.get(`/notifications/${task.id}/recipients`);
-      if (response.status !== 200) throw new Error(`GET recipients gave ${response.status}: ${JSON.stringify(response.body)}`);
+      if (response.status !== 200)
+        throw new Error(`GET recipients gave ${response.status}: ${JSON.stringify(response.body)}`);
       return response.body.counts.FAILED === 3 ? response.body : null;
     }, 'every delivery FAILED after the cancel');
     expect(page.counts).toMatchObject({ FAILED: 3, SENT: 0 });
@@ -169,7 +203,12 @@ describe('Notifications over SMTP: POST /notifications', () => {
   });
 
   it('validates notifications at submit', async () => {
-    const bad = await api.post('/notifications', { recipients: ['ok@example.test', 'nope'], subject: 'x', template: 'export-ready', context: { fileName: 'a.zip' } });
+    const bad = await api.post('/notifications', {
+      recipients: ['ok@example.test', 'nope'],
+      subject: 'x',
+      template: 'export-ready',
+      context: { fileName: 'a.zip' },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(['context', 'recipients']);
     expect((await api.get('/notifications/00000000-0000-4000-8000-000000000000/recipients')).status).toBe(404);

@@ -17,7 +17,11 @@ describe('E-mail embedded default: the .eml outbox', () => {
 
   beforeAll(async () => {
     svc = await startTestService({
-      SMTP_URL: undefined, DATA_DIR: `/tmp/task-service-e2e/${process.env.TEST_RUN_ID}-outbox`, QUEUE_CONCURRENCY: 'email_tasks=1', EMAIL_ASSIST_AFTER_MS: '300', EMAIL_POLL_MS: '100',
+      SMTP_URL: undefined,
+      DATA_DIR: `/tmp/task-service-e2e/${process.env.TEST_RUN_ID}-outbox`,
+      QUEUE_CONCURRENCY: 'email_tasks=1',
+      EMAIL_ASSIST_AFTER_MS: '300',
+      EMAIL_POLL_MS: '100',
     });
     outbox = join(svc.env.DATA_DIR!, 'outbox');
     api = svc.admin;
@@ -33,7 +37,11 @@ describe('E-mail embedded default: the .eml outbox', () => {
   it('writes a message as an .eml file that parses back to the same message', async () => {
     const attachment = Buffer.from('%PDF-1.4 not really a pdf');
     const response = await api.post('/emails', {
-      to: ['reader@example.test'], bcc: ['archive@example.test'], subject: 'Preview me 预览', text: 'Text part', html: '<p>HTML part</p>',
+      to: ['reader@example.test'],
+      bcc: ['archive@example.test'],
+      subject: 'Preview me 预览',
+      text: 'Text part',
+      html: '<p>HTML part</p>',
       attachments: [{ filename: 'doc.pdf', contentType: 'application/pdf', content: attachment.toString('base64') }],
       headers: { 'X-Campaign': 'spring' },
     });
@@ -61,16 +69,24 @@ describe('E-mail embedded default: the .eml outbox', () => {
 
   it('writes every delivery of a notification, also when its children never get a worker slot', async () => {
     const response = await api.post('/notifications', {
-      recipients: ['one@example.test', 'two@example.test', 'ONE@example.test'], subject: '导出完成', template: 'export-ready', locale: 'zh-CN',
+      recipients: ['one@example.test', 'two@example.test', 'ONE@example.test'],
+      subject: '导出完成',
+      template: 'export-ready',
+      locale: 'zh-CN',
       context: { fileName: 'q3.zip', downloadUrl: 'https://files.example.test/q3' },
     });
     expect(response.status).toBe(202);
     const done = await api.waitForTask(response.body.id, undefined, 60_000);
     expect(done.result).toMatchObject({ total: 2, sent: 2, failed: 0 });
-    const files = readdirSync(outbox).map((f) => readFileSync(join(outbox, f))).filter((raw) => raw.includes(response.body.id));
+    const files = readdirSync(outbox)
+      .map((f) => readFileSync(join(outbox, f)))
+      .filter((raw) => raw.includes(response.body.id));
     expect(files).toHaveLength(2);
     const mails = await Promise.all(files.map((raw) => simpleParser(raw)));
-    expect(mails.map((m) => (m.to && !Array.isArray(m.to) ? m.to.text : '')).sort()).toEqual(['one@example.test', 'two@example.test']);
+    expect(mails.map((m) => (m.to && !Array.isArray(m.to) ? m.to.text : '')).sort()).toEqual([
+      'one@example.test',
+      'two@example.test',
+    ]);
     expect(mails[0].text).toContain('您的导出文件已就绪');
     expect(mails[0].html).toContain('https://files.example.test/q3');
 
@@ -80,7 +96,8 @@ describe('E-mail embedded default: the .eml outbox', () => {
     try {
       let children: { state: string; result: { sent: number } | null }[] = [];
       for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
-        children = (await db.query(`SELECT state, result FROM task_runs WHERE parent_id = $1`, [response.body.id])).rows;
+        children = (await db.query(`SELECT state, result FROM task_runs WHERE parent_id = $1`, [response.body.id]))
+          .rows;
         if (children.length > 0 && children.every((c) => c.state === 'SUCCESS')) break;
       }
       expect(children).toEqual([{ state: 'SUCCESS', result: { batch: 0, sent: 0, failed: 0, deferred: 0 } }]);

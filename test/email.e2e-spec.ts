@@ -13,7 +13,11 @@ describe('E-mail over SMTP: POST /emails', () => {
 
   beforeAll(async () => {
     sink = await SmtpSink.start({ auth: { user: 'mailer', pass: 's3cret pass' }, starttls: true });
-    svc = await startTestService({ SMTP_URL: sink.url, MAIL_FROM: 'Task Service <tasks@example.test>', SMTP_POOL_SIZE: '2' });
+    svc = await startTestService({
+      SMTP_URL: sink.url,
+      MAIL_FROM: 'Task Service <tasks@example.test>',
+      SMTP_POOL_SIZE: '2',
+    });
     api = await svc.newClient();
   });
   afterAll(async () => {
@@ -23,19 +27,28 @@ describe('E-mail over SMTP: POST /emails', () => {
 
   const send = async (body: Record<string, unknown>) => {
     const response = await api.post('/emails', body);
-    if (response.status !== 202) throw new Error(`POST /emails gave ${response.status}: ${JSON.stringify(response.body)}`);
+    if (response.status !== 202)
+      throw new Error(`POST /emails gave ${response.status}: ${JSON.stringify(response.body)}`);
     return response.body;
   };
 
   it('delivers a message with headers, text and HTML parts and an attachment, and records it', async () => {
     const before = sink.messages.length;
     const task = await send({
-      to: ['Ann@Example.test'], cc: ['bob@example.test'], bcc: ['audit@example.test'],
-      subject: 'Quarterly report — 季度报告', text: 'Plain body', html: '<p>HTML <b>body</b></p>',
+      to: ['Ann@Example.test'],
+      cc: ['bob@example.test'],
+      bcc: ['audit@example.test'],
+      subject: 'Quarterly report — 季度报告',
+      text: 'Plain body',
+      html: '<p>HTML <b>body</b></p>',
       attachments: [{ filename: 'report.csv', contentType: 'text/csv', content: attachment.toString('base64') }],
       headers: { 'X-Report-Id': 'r-42' },
     });
-    expect(task).toMatchObject({ name: 'tasks.email.send_email', queue: 'email_tasks', links: { email: `/emails/${task.id}` } });
+    expect(task).toMatchObject({
+      name: 'tasks.email.send_email',
+      queue: 'email_tasks',
+      links: { email: `/emails/${task.id}` },
+    });
     const queued = await api.get(`/emails/${task.id}`);
     expect(queued.status).toBe(200);
     expect(['QUEUED', 'SENDING', 'SENT']).toContain(queued.body.status);
@@ -45,12 +58,18 @@ describe('E-mail over SMTP: POST /emails', () => {
     expect(sink.messages).toHaveLength(before + 1);
     const received = sink.messages[before];
     expect(received).toMatchObject({ from: 'tasks@example.test', secure: true, user: 'mailer' });
-    expect(received.to.map((a) => a.toLowerCase()).sort()).toEqual(['ann@example.test', 'audit@example.test', 'bob@example.test']);
+    expect(received.to.map((a) => a.toLowerCase()).sort()).toEqual([
+      'ann@example.test',
+      'audit@example.test',
+      'bob@example.test',
+    ]);
 
     const mail = await sink.parse(received);
     expect(mail.subject).toBe('Quarterly report — 季度报告');
     expect(mail.from?.value).toEqual([{ name: 'Task Service', address: 'tasks@example.test' }]);
-    expect(mail.to && !Array.isArray(mail.to) && mail.to.value.map((a) => a.address?.toLowerCase())).toEqual(['ann@example.test']);
+    expect(mail.to && !Array.isArray(mail.to) && mail.to.value.map((a) => a.address?.toLowerCase())).toEqual([
+      'ann@example.test',
+    ]);
     expect(mail.cc && !Array.isArray(mail.cc) && mail.cc.value.map((a) => a.address)).toEqual(['bob@example.test']);
     expect(mail.bcc).toBeUndefined();
     expect(mail.headers.get('x-report-id')).toBe('r-42');
@@ -62,7 +81,14 @@ describe('E-mail over SMTP: POST /emails', () => {
     expect(mail.attachments[0].content.equals(attachment)).toBe(true);
 
     const record = (await api.get(`/emails/${task.id}`)).body;
-    expect(record).toMatchObject({ status: 'SENT', attempts: 1, messageId: `<${task.id}@example.test>`, to: ['Ann@Example.test'], subject: 'Quarterly report — 季度报告', error: null });
+    expect(record).toMatchObject({
+      status: 'SENT',
+      attempts: 1,
+      messageId: `<${task.id}@example.test>`,
+      to: ['Ann@Example.test'],
+      subject: 'Quarterly report — 季度报告',
+      error: null,
+    });
     expect(record.smtpResponse).toMatch(/^250 .*queued as sink-/);
     expect(record.sentAt).toBeTruthy();
     // Another client cannot see it.
@@ -72,7 +98,10 @@ describe('E-mail over SMTP: POST /emails', () => {
   it('renders a template with HTML and plain-text parts in the requested locale', async () => {
     const before = sink.messages.length;
     const task = await send({
-      to: ['li@example.test'], subject: '导出完成', template: 'export-ready', locale: 'zh-CN',
+      to: ['li@example.test'],
+      subject: '导出完成',
+      template: 'export-ready',
+      locale: 'zh-CN',
       context: { fileName: 'q3.zip', downloadUrl: 'https://files.example.test/d/q3', recipientName: '李雷' },
     });
     expect((await api.waitForTask(task.id)).state).toBe('SUCCESS');
@@ -81,7 +110,11 @@ describe('E-mail over SMTP: POST /emails', () => {
     expect(mail.html).toContain('李雷，您好');
     expect(mail.text).toContain('您的导出文件已就绪');
     expect(mail.text).toContain('https://files.example.test/d/q3');
-    expect((await api.get(`/emails/${task.id}`)).body).toMatchObject({ template: 'export-ready', locale: 'zh-CN', status: 'SENT' });
+    expect((await api.get(`/emails/${task.id}`)).body).toMatchObject({
+      template: 'export-ready',
+      locale: 'zh-CN',
+      status: 'SENT',
+    });
   });
 
   it('rejects header injection, bad addresses, unknown templates and bad contexts with 400 naming the field', async () => {
@@ -94,20 +127,36 @@ describe('E-mail over SMTP: POST /emails', () => {
       [{ ...base, headers: { Bcc: 'victim@example.test' } }, 'headers'],
       [{ ...base, attachments: [{ filename: 'a\r\n.txt', content: 'aGk=' }] }, 'attachments.0.filename'],
       [{ to: ['a@example.test'], subject: 'Hi', template: 'no-such-template', context: {} }, 'template'],
-      [{ to: ['a@example.test'], subject: 'Hi', template: 'notification', context: { title: 'only a title' } }, 'context'],
+      [
+        { to: ['a@example.test'], subject: 'Hi', template: 'notification', context: { title: 'only a title' } },
+        'context',
+      ],
       [{ to: ['a@example.test'], subject: 'Hi' }, 'template'],
-      [{ ...base, attachments: [{ filename: 'big.bin', content: Buffer.alloc(3 * 1024 * 1024 + 1).toString('base64') }] }, 'attachments'],
+      [
+        {
+          ...base,
+          attachments: [{ filename: 'big.bin', content: Buffer.alloc(3 * 1024 * 1024 + 1).toString('base64') }],
+        },
+        'attachments',
+      ],
     ];
     for (const [body, field] of cases) {
       const response = await api.post('/emails', body);
       expect({ field, status: response.status }).toEqual({ field, status: 400 });
       expect(response.body.errors.map((e: { field: string }) => e.field)).toContain(field);
     }
-    const injected = await api.post('/notifications', { recipients: ['a@example.test'], subject: 'x\ny', template: 'notification', context: { title: 't', body: 'b' } });
+    const injected = await api.post('/notifications', {
+      recipients: ['a@example.test'],
+      subject: 'x\ny',
+      template: 'notification',
+      context: { title: 't', body: 'b' },
+    });
     expect(injected.status).toBe(400);
     expect(injected.body.message).toContain('subject must not contain CR or LF characters (header injection)');
     // The generic endpoint applies the same rules.
-    expect((await api.post('/tasks', { name: 'tasks.email.send_email', args: { ...base, subject: 'a\rb' } })).status).toBe(400);
+    expect(
+      (await api.post('/tasks', { name: 'tasks.email.send_email', args: { ...base, subject: 'a\rb' } })).status,
+    ).toBe(400);
   });
 
   it('retries while the server answers 451, then delivers exactly once', async () => {

@@ -37,8 +37,15 @@ describe('Files: a large file is processed off the main thread', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'file-large-'));
     // A short lock: if the main thread were blocked for ~2 s, BullMQ would declare the job stalled.
-    svc = await startTestService({ STORAGE_DIR: join(dir, 'storage'), MAX_UPLOAD_BYTES: String(64 * 1024 * 1024), JOB_LOCK_MS: '2000' });
-    events = new QueueEvents('file_tasks', { connection: redisOptionsFromUrl(process.env.TEST_REDIS_URL!) as never, prefix: svc.env.QUEUE_PREFIX });
+    svc = await startTestService({
+      STORAGE_DIR: join(dir, 'storage'),
+      MAX_UPLOAD_BYTES: String(64 * 1024 * 1024),
+      JOB_LOCK_MS: '2000',
+    });
+    events = new QueueEvents('file_tasks', {
+      connection: redisOptionsFromUrl(process.env.TEST_REDIS_URL!) as never,
+      prefix: svc.env.QUEUE_PREFIX,
+    });
     events.on('stalled', ({ jobId }) => stalled.push(jobId));
     await events.waitUntilReady();
   });

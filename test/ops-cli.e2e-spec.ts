@@ -17,7 +17,11 @@ interface CliRun {
 /** Runs the built CLI (`node dist/cli.js …`, from this run's build) the way an operator would. */
 function cli(env: Record<string, string | undefined>, args: string[], input?: string): Promise<CliRun> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [builtFile('cli.js'), ...args], { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [builtFile('cli.js'), ...args], {
+      cwd: ROOT,
+      env: env as NodeJS.ProcessEnv,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (c) => (stdout += c));
@@ -46,10 +50,34 @@ describe('Operations: the CLI against a running instance', () => {
   beforeAll(async () => {
     // A Redis of its own that evicts keys, so the start-up warning has something to warn about.
     const redisPort = await freePort();
-    redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', mkdtempSync(join(tmpdir(), 'ops-redis-')), '--maxmemory-policy', 'allkeys-lru'], { stdio: 'ignore' });
+    redis = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(redisPort),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        mkdtempSync(join(tmpdir(), 'ops-redis-')),
+        '--maxmemory-policy',
+        'allkeys-lru',
+      ],
+      { stdio: 'ignore' },
+    );
     const port = await freePort();
-        // noop goes to a queue no worker consumes, so purge finds exactly what this spec put there.
-    env = testEnvironment({ REDIS_URL: `redis://127.0.0.1:${redisPort}/0`, PORT: String(port), ROLE: 'api', LOG_LEVEL: 'info', WORKER_HEARTBEAT_MS: '1000', TASK_ROUTES: '{"tasks.system.noop":"ops_cli"}' });
+    // noop goes to a queue no worker consumes, so purge finds exactly what this spec put there.
+    env = testEnvironment({
+      REDIS_URL: `redis://127.0.0.1:${redisPort}/0`,
+      PORT: String(port),
+      ROLE: 'api',
+      LOG_LEVEL: 'info',
+      WORKER_HEARTBEAT_MS: '1000',
+      TASK_ROUTES: '{"tasks.system.noop":"ops_cli"}',
+    });
     await until(async () => {
       const probe = await cli({ ...env, ROLE: undefined }, ['--help']);
       return probe.code === 0;
@@ -71,7 +99,11 @@ describe('Operations: the CLI against a running instance', () => {
   });
 
   it('worker --queues --concurrency starts a worker that runs tasks and shows in inspect active', async () => {
-    const worker = spawn(process.execPath, [builtFile('cli.js'), 'worker', '--queues', 'default', '--concurrency', '3'], { cwd: ROOT, env: { ...env, PORT: '0' } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const worker = spawn(
+      process.execPath,
+      [builtFile('cli.js'), 'worker', '--queues', 'default', '--concurrency', '3'],
+      { cwd: ROOT, env: { ...env, PORT: '0' } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let output = '';
     worker.stdout!.on('data', (c) => (output += c));
     worker.stderr!.on('data', (c) => (output += c));
@@ -95,7 +127,9 @@ describe('Operations: the CLI against a running instance', () => {
       const workerHttp = new ApiClient(`http://127.0.0.1:${port}`, ADMIN_KEY);
       expect((await workerHttp.get('/health/live')).status).toBe(200);
       expect((await workerHttp.get('/health/ready')).status).toBe(200);
-      expect((await workerHttp.get('/metrics')).body).toMatch(/^tasks_finished_total\{task="tasks.system.sleep",queue="default",state="REVOKED"\} 1$/m);
+      expect((await workerHttp.get('/metrics')).body).toMatch(
+        /^tasks_finished_total\{task="tasks.system.sleep",queue="default",state="REVOKED"\} 1$/m,
+      );
       expect((await workerHttp.get('/queues')).status).toBe(404);
       expect((await workerHttp.get('/admin/queues')).status).toBe(404);
     } finally {
@@ -110,7 +144,12 @@ describe('Operations: the CLI against a running instance', () => {
     expect(json.code).toBe(0);
     const tasks = JSON.parse(json.stdout);
     // TASK_ROUTES sends noop to ops_cli in this spec: the listing shows the routing in effect.
-    expect(tasks).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'tasks.system.noop', queue: 'ops_cli' }), expect.objectContaining({ name: 'tasks.system.sleep', queue: 'default' })]));
+    expect(tasks).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'tasks.system.noop', queue: 'ops_cli' }),
+        expect.objectContaining({ name: 'tasks.system.sleep', queue: 'default' }),
+      ]),
+    );
     const human = await cli(env, ['inspect', 'registered']);
     expect(human.stdout).toMatch(/^tasks\.system\.sleep\s+default\s+3\s/m);
   });
@@ -122,7 +161,9 @@ describe('Operations: the CLI against a running instance', () => {
     const report = JSON.parse(stats.stdout);
     expect(report.windowMinutes).toBe(60);
     expect(report.tasks.find((t: any) => t.task === 'tasks.system.sleep').revoked).toBeGreaterThanOrEqual(1);
-    expect((await cli(env, ['inspect', 'stats'])).stdout).toMatch(/^tasks\.system\.sleep\s+default\s+\d+\s+\d+\s+\d+\s+[1-9]\d*\s/m);
+    expect((await cli(env, ['inspect', 'stats'])).stdout).toMatch(
+      /^tasks\.system\.sleep\s+default\s+\d+\s+\d+\s+\d+\s+[1-9]\d*\s/m,
+    );
     const queues = await cli(env, ['inspect', 'queues']);
     expect(queues.stdout).toMatch(/^default\s+no\s+0\s+0\s/m);
     expect(queues.stdout).toMatch(/^ops_cli\s+no\s/m);

@@ -75,7 +75,12 @@ describe('Operations: health probes', () => {
     it('is ready (200) while the database answers, and needs no API key', async () => {
       const ready = await probe.get(READINESS_PATH);
       expect(ready.status).toBe(200);
-      expect(ready.body.info).toMatchObject({ database: { status: 'up' }, queue_transport: { status: 'up' }, storage: { status: 'up' }, shutdown: { status: 'up' } });
+      expect(ready.body.info).toMatchObject({
+        database: { status: 'up' },
+        queue_transport: { status: 'up' },
+        storage: { status: 'up' },
+        shutdown: { status: 'up' },
+      });
       expect((await probe.get(LIVENESS_PATH)).status).toBe(200);
     });
 

@@ -32,18 +32,39 @@ describe('Operations: queue control, workers, stats, metrics (Redis)', () => {
   it('keeps admin routes from client keys (403) and anonymous callers (401)', async () => {
     const client = await svc.newClient();
     const anonymous = api.as(undefined);
-    for (const [method, path] of [['GET', '/queues'], ['POST', '/queues/default/pause'], ['POST', '/queues/default/purge'], ['GET', '/workers'], ['GET', '/stats'], ['GET', '/metrics'], ['GET', '/admin/queues'], ['GET', '/admin/queues/api/queues']]) {
+    for (const [method, path] of [
+      ['GET', '/queues'],
+      ['POST', '/queues/default/pause'],
+      ['POST', '/queues/default/purge'],
+      ['GET', '/workers'],
+      ['GET', '/stats'],
+      ['GET', '/metrics'],
+      ['GET', '/admin/queues'],
+      ['GET', '/admin/queues/api/queues'],
+    ]) {
       expect({ path, status: (await client.request(method, path)).status }).toEqual({ path, status: 403 });
       expect({ path, status: (await anonymous.request(method, path)).status }).toEqual({ path, status: 401 });
     }
-    expect((await anonymous.get('/admin/queues')).headers.get('www-authenticate')).toMatch(/^Basic realm="Task service"/);
+    expect((await anonymous.get('/admin/queues')).headers.get('www-authenticate')).toMatch(
+      /^Basic realm="Task service"/,
+    );
   });
 
   it('lists every queue with counts by state, paused flag and oldest waiting age', async () => {
     const { status, body } = await api.get('/queues');
     expect(status).toBe(200);
     expect(body.queues.map((q: any) => q.name).sort()).toEqual([...QUEUES].sort());
-    expect(body.queues[0]).toMatchObject({ paused: false, oldestWaitingSeconds: expect.any(Number), counts: { waiting: expect.any(Number), delayed: expect.any(Number), active: expect.any(Number), failed: expect.any(Number), completed: expect.any(Number) } });
+    expect(body.queues[0]).toMatchObject({
+      paused: false,
+      oldestWaitingSeconds: expect.any(Number),
+      counts: {
+        waiting: expect.any(Number),
+        delayed: expect.any(Number),
+        active: expect.any(Number),
+        failed: expect.any(Number),
+        completed: expect.any(Number),
+      },
+    });
     expect((await api.get('/queues/nope')).status).toBe(404);
   });
 
@@ -79,10 +100,23 @@ describe('Operations: queue control, workers, stats, metrics (Redis)', () => {
       const { body } = await api.get('/workers');
       return body.workers.find((w: any) => w.active.some((t: any) => t.id === task.id));
     }, 'the running task in /workers');
-    expect(worker).toMatchObject({ pid: process.pid, host: expect.any(String), queues: expect.arrayContaining([{ name: 'default', concurrency: 8 }]) });
-    expect(worker.active.find((t: any) => t.id === task.id)).toMatchObject({ name: 'tasks.system.sleep', queue: 'default', attempt: 1, runtimeSeconds: expect.any(Number) });
+    expect(worker).toMatchObject({
+      pid: process.pid,
+      host: expect.any(String),
+      queues: expect.arrayContaining([{ name: 'default', concurrency: 8 }]),
+    });
+    expect(worker.active.find((t: any) => t.id === task.id)).toMatchObject({
+      name: 'tasks.system.sleep',
+      queue: 'default',
+      attempt: 1,
+      runtimeSeconds: expect.any(Number),
+    });
     await api.post(`/tasks/${task.id}/cancel`);
-    await until(async () => !(await api.get('/workers')).body.workers.some((w: any) => w.active.some((t: any) => t.id === task.id)), 'the task to leave /workers');
+    await until(
+      async () =>
+        !(await api.get('/workers')).body.workers.some((w: any) => w.active.some((t: any) => t.id === task.id)),
+      'the task to leave /workers',
+    );
   });
 
   it('changes metrics and stats after tasks finish', async () => {
@@ -93,7 +127,10 @@ describe('Operations: queue control, workers, stats, metrics (Redis)', () => {
     await Promise.all([ok, retried, failed].map((t) => api.waitForTask(t.id)));
     const after = await until(async () => {
       const text = (await api.get('/metrics')).body as string;
-      return sample(text, 'tasks_finished_total{task="tasks.system.sleep",queue="default",state="FAILURE"}') > sample(before, 'tasks_finished_total{task="tasks.system.sleep",queue="default",state="FAILURE"}') && text;
+      return (
+        sample(text, 'tasks_finished_total{task="tasks.system.sleep",queue="default",state="FAILURE"}') >
+          sample(before, 'tasks_finished_total{task="tasks.system.sleep",queue="default",state="FAILURE"}') && text
+      );
     }, 'metrics to count the finished tasks');
     const delta = (series: string) => sample(after, series) - sample(before, series);
     expect(delta('tasks_finished_total{task="tasks.system.noop",queue="default",state="SUCCESS"}')).toBe(1);
@@ -101,14 +138,22 @@ describe('Operations: queue control, workers, stats, metrics (Redis)', () => {
     expect(delta('tasks_finished_total{task="tasks.system.sleep",queue="default",state="FAILURE"}')).toBe(1);
     expect(delta('task_retries_total{task="tasks.system.sleep",queue="default"}')).toBe(3);
     expect(delta('task_runtime_seconds_count{task="tasks.system.noop",queue="default",outcome="SUCCESS"}')).toBe(1);
-    expect(after).toContain('task_runtime_seconds_bucket{le="3600",task="tasks.system.noop",queue="default",outcome="SUCCESS"}');
+    expect(after).toContain(
+      'task_runtime_seconds_bucket{le="3600",task="tasks.system.noop",queue="default",outcome="SUCCESS"}',
+    );
     expect(after).toMatch(/^queue_jobs\{queue="file_tasks",state="waiting"\} \d+$/m);
     expect(after).toMatch(/^queue_oldest_waiting_seconds\{queue="default"\} [\d.]+$/m);
     expect(after).toMatch(/^process_resident_memory_bytes \d+/m);
 
     const stats = (await api.get('/stats?windowMinutes=60')).body;
     const sleep = stats.tasks.find((t: any) => t.task === 'tasks.system.sleep');
-    expect(sleep).toMatchObject({ queue: 'default', failed: expect.any(Number), retried: expect.any(Number), runtimeP50Ms: expect.any(Number), runtimeP95Ms: expect.any(Number) });
+    expect(sleep).toMatchObject({
+      queue: 'default',
+      failed: expect.any(Number),
+      retried: expect.any(Number),
+      runtimeP50Ms: expect.any(Number),
+      runtimeP95Ms: expect.any(Number),
+    });
     expect(sleep.failed).toBeGreaterThanOrEqual(1);
     expect(sleep.retried).toBeGreaterThanOrEqual(3);
     expect(stats.queues.find((q: any) => q.queue === 'default').processed).toBeGreaterThanOrEqual(3);
@@ -116,7 +161,11 @@ describe('Operations: queue control, workers, stats, metrics (Redis)', () => {
   });
 
   it('logs requests with the request id that is stored on the task', async () => {
-    const response = await api.post('/tasks', { name: 'tasks.system.noop', args: {} }, { 'x-request-id': 'ops-trace-123' });
+    const response = await api.post(
+      '/tasks',
+      { name: 'tasks.system.noop', args: {} },
+      { 'x-request-id': 'ops-trace-123' },
+    );
     expect(response.headers.get('x-request-id')).toBe('ops-trace-123');
     expect((await api.get(`/tasks/${response.body.id}`)).body.requestId).toBe('ops-trace-123');
   });

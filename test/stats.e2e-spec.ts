@@ -63,8 +63,23 @@ describe('tasks.stats.* (own database, Asia/Shanghai)', () => {
     const today = localDate(new Date(), 'Asia/Shanghai');
     const { result } = await report(today);
     expect(result).toMatchObject({ date: today, timezone: 'Asia/Shanghai' });
-    expect(byName(result, 'tasks.system.noop')).toMatchObject({ submitted: 3, succeeded: 3, failed: 0, revoked: 0, open: 0, retries: 0, runtimeP50Ms: expect.any(Number) });
-    expect(byName(result, 'tasks.system.sleep')).toMatchObject({ submitted: 3, succeeded: 1, failed: 1, revoked: 1, open: 0, retries: 3 });
+    expect(byName(result, 'tasks.system.noop')).toMatchObject({
+      submitted: 3,
+      succeeded: 3,
+      failed: 0,
+      revoked: 0,
+      open: 0,
+      retries: 0,
+      runtimeP50Ms: expect.any(Number),
+    });
+    expect(byName(result, 'tasks.system.sleep')).toMatchObject({
+      submitted: 3,
+      succeeded: 1,
+      failed: 1,
+      revoked: 1,
+      open: 0,
+      retries: 3,
+    });
 
     const listed = await api.get(`/stats/daily?from=${today}&to=${today}`);
     expect(listed.status).toBe(200);
@@ -103,9 +118,20 @@ describe('tasks.stats.* (own database, Asia/Shanghai)', () => {
     expect(new Date(result.windowEnd).toISOString()).toBe('2026-11-28T16:00:00.000Z');
     // percentile_cont over 100, 200, 300, 400 (SUCCESS only): p50 250, p95 385.
     expect(byName(result, 'tasks.e2e.boundary')).toEqual({
-      name: 'tasks.e2e.boundary', submitted: 5, succeeded: 4, failed: 1, revoked: 0, open: 0, retries: 3, runtimeP50Ms: 250, runtimeP95Ms: 385,
+      name: 'tasks.e2e.boundary',
+      submitted: 5,
+      succeeded: 4,
+      failed: 1,
+      revoked: 0,
+      open: 0,
+      retries: 3,
+      runtimeP50Ms: 250,
+      runtimeP95Ms: 385,
     });
-    expect(byName((await report('2026-11-27')).result, 'tasks.e2e.boundary')).toMatchObject({ submitted: 1, runtimeP50Ms: 50 });
+    expect(byName((await report('2026-11-27')).result, 'tasks.e2e.boundary')).toMatchObject({
+      submitted: 1,
+      runtimeP50Ms: 50,
+    });
 
     const empty = (await report('2020-01-01')).result;
     expect(empty.tasks).toEqual([]);
@@ -115,7 +141,11 @@ describe('tasks.stats.* (own database, Asia/Shanghai)', () => {
   it('snapshots task counts and queue depths, pruning old snapshots', async () => {
     const stale = randomUUID();
     await admin(
-      (c) => c.query(`INSERT INTO stats_snapshots (task_id, window_start, window_end, task_counts, queue_depths, created_at) VALUES ($1, now() - interval '40 days', now() - interval '40 days', '[]', '{}', now())`, [stale]),
+      (c) =>
+        c.query(
+          `INSERT INTO stats_snapshots (task_id, window_start, window_end, task_counts, queue_depths, created_at) VALUES ($1, now() - interval '40 days', now() - interval '40 days', '[]', '{}', now())`,
+          [stale],
+        ),
       databaseUrl(database),
     );
     const submitted = await api.submit('tasks.stats.collect', { intervalMinutes: 60 });
@@ -125,9 +155,16 @@ describe('tasks.stats.* (own database, Asia/Shanghai)', () => {
     const snapshots = await api.get('/stats/snapshots?limit=5');
     expect(snapshots.status).toBe(200);
     const mine = snapshots.body.find((s: { taskId: string }) => s.taskId === done.id);
-    expect(mine.taskCounts).toEqual(expect.arrayContaining([{ name: 'tasks.system.noop', state: 'SUCCESS', count: 3 }]));
-    expect(mine.queueDepths.default).toEqual(expect.objectContaining({ waiting: expect.any(Number), active: expect.any(Number) }));
-    const left = await admin((c) => c.query('SELECT 1 FROM stats_snapshots WHERE task_id = $1', [stale]), databaseUrl(database));
+    expect(mine.taskCounts).toEqual(
+      expect.arrayContaining([{ name: 'tasks.system.noop', state: 'SUCCESS', count: 3 }]),
+    );
+    expect(mine.queueDepths.default).toEqual(
+      expect.objectContaining({ waiting: expect.any(Number), active: expect.any(Number) }),
+    );
+    const left = await admin(
+      (c) => c.query('SELECT 1 FROM stats_snapshots WHERE task_id = $1', [stale]),
+      databaseUrl(database),
+    );
     expect(left.rowCount).toBe(0);
   });
 

@@ -22,7 +22,10 @@ describe('Embedded defaults and the PostgreSQL queue backend', () => {
       const key = /Admin API key \(shown once\): (\S+)/.exec(service.output())![1];
       const api = new ApiClient(`http://127.0.0.1:${port}`, key);
       // The key is printed while the app boots; the HTTP server listens right after.
-      await waitUntil(async () => (await api.get('/tasks/registered').catch(() => ({ status: 0 }))).status === 200, 30_000);
+      await waitUntil(
+        async () => (await api.get('/tasks/registered').catch(() => ({ status: 0 }))).status === 200,
+        30_000,
+      );
       await service.waitFor(/store: embedded PostgreSQL .*transport: BullMQ PostgreSQL backend/, 10_000);
       const task = await api.submit('tasks.system.noop', { embedded: true });
       const done = await api.waitForTask(task.id, undefined, 30_000);
@@ -42,8 +45,14 @@ describe('Embedded defaults and the PostgreSQL queue backend', () => {
       const ok = await svc.admin.submit('tasks.system.noop', { backend: 'postgres' });
       const failing = await svc.admin.submit('tasks.system.fail', { unrecoverable: true });
       const delayed = await svc.admin.submit('tasks.system.noop', {}, { delay: 60_000 });
-      expect(await svc.admin.waitForTask(ok.id, undefined, 30_000)).toMatchObject({ state: 'SUCCESS', result: { backend: 'postgres' } });
-      expect(await svc.admin.waitForTask(failing.id, undefined, 30_000)).toMatchObject({ state: 'FAILURE', attempts: 1 });
+      expect(await svc.admin.waitForTask(ok.id, undefined, 30_000)).toMatchObject({
+        state: 'SUCCESS',
+        result: { backend: 'postgres' },
+      });
+      expect(await svc.admin.waitForTask(failing.id, undefined, 30_000)).toMatchObject({
+        state: 'FAILURE',
+        attempts: 1,
+      });
       expect((await svc.admin.post(`/tasks/${delayed.id}/cancel`)).body.state).toBe('REVOKED');
     } finally {
       await svc.stop();

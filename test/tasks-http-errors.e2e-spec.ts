@@ -56,7 +56,14 @@ describe('Task API: bad input gets a 4xx naming the problem, and clients are iso
   });
 
   it('400 for bad list filters', async () => {
-    for (const query of ['state=DONE', 'from=yesterday', 'limit=0', 'limit=100000', 'cursor=!!!', 'cursor=bm90LWEtY3Vyc29y']) {
+    for (const query of [
+      'state=DONE',
+      'from=yesterday',
+      'limit=0',
+      'limit=100000',
+      'cursor=!!!',
+      'cursor=bm90LWEtY3Vyc29y',
+    ]) {
       const response = await api.get(`/tasks?${query}`);
       expect({ query, status: response.status }).toEqual({ query, status: 400 });
     }
@@ -75,7 +82,10 @@ describe('Task API: bad input gets a 4xx naming the problem, and clients are iso
     expect(fields).toEqual(expect.arrayContaining(['tasks.1.args.ms', 'tasks.2.name']));
     const listed = await api.get('/tasks?name=tasks.system.noop&limit=500');
     expect(listed.body.items.filter((t: any) => t.args.marker === 'batch-rejected')).toEqual([]);
-    expect((await api.post('/tasks/batch', { tasks: Array.from({ length: 1001 }, () => ({ name: 'tasks.system.noop' })) })).status).toBe(400);
+    expect(
+      (await api.post('/tasks/batch', { tasks: Array.from({ length: 1001 }, () => ({ name: 'tasks.system.noop' })) }))
+        .status,
+    ).toBe(400);
   });
 
   it('one client never sees or touches another client’s tasks', async () => {

@@ -19,7 +19,13 @@ describe('Task lifecycle over HTTP (Redis + PostgreSQL)', () => {
     expect(submitted.state).toBe('PENDING');
     expect(submitted.links.self).toBe(`/tasks/${submitted.id}`);
     const done = await api.waitForTask(submitted.id);
-    expect(done).toMatchObject({ state: 'SUCCESS', result: { hello: 'world', n: 1 }, attempts: 1, queue: 'default', error: null });
+    expect(done).toMatchObject({
+      state: 'SUCCESS',
+      result: { hello: 'world', n: 1 },
+      attempts: 1,
+      queue: 'default',
+      error: null,
+    });
     expect(new Date(done.finishedAt).getTime()).toBeGreaterThanOrEqual(new Date(done.startedAt).getTime());
     expect(done.workerId).toMatch(/#\d+$/);
   });
@@ -43,13 +49,22 @@ describe('Task lifecycle over HTTP (Redis + PostgreSQL)', () => {
       await new Promise((r) => setTimeout(r, 20));
     } while (run.state !== 'FAILURE' && Date.now() < deadline);
     expect(seen).toContain('RETRY');
-    expect(run).toMatchObject({ state: 'FAILURE', attempts: 3, maxAttempts: 3, error: { type: 'Error', message: 'boom' } });
+    expect(run).toMatchObject({
+      state: 'FAILURE',
+      attempts: 3,
+      maxAttempts: 3,
+      error: { type: 'Error', message: 'boom' },
+    });
   });
 
   it('fails an UnrecoverableError after one attempt', async () => {
     const submitted = await api.submit('tasks.system.fail', { message: 'bad input', unrecoverable: true });
     const done = await api.waitForTask(submitted.id);
-    expect(done).toMatchObject({ state: 'FAILURE', attempts: 1, error: { type: 'UnrecoverableError', message: 'bad input' } });
+    expect(done).toMatchObject({
+      state: 'FAILURE',
+      attempts: 1,
+      error: { type: 'UnrecoverableError', message: 'bad input' },
+    });
   });
 
   it('aborts a run at its timeout and fails it with a timeout error after its retries', async () => {
@@ -115,20 +130,31 @@ describe('Task lifecycle over HTTP (Redis + PostgreSQL)', () => {
   });
 
   it('accepts a full batch of 1,000 tasks in one request', async () => {
-    const tasks = Array.from({ length: 1000 }, (_, i) => ({ name: 'tasks.system.noop', args: { index: i, padding: 'x'.repeat(100) } }));
+    const tasks = Array.from({ length: 1000 }, (_, i) => ({
+      name: 'tasks.system.noop',
+      args: { index: i, padding: 'x'.repeat(100) },
+    }));
     const response = await api.post('/tasks/batch', { tasks });
     expect(response.status).toBe(202);
     expect(response.body.count).toBe(1000);
     const last = response.body.tasks[999];
-    expect((await api.get(`/tasks/${last.id}?wait=30000`)).body).toMatchObject({ state: 'SUCCESS', result: { index: 999 } });
+    expect((await api.get(`/tasks/${last.id}?wait=30000`)).body).toMatchObject({
+      state: 'SUCCESS',
+      result: { index: 999 },
+    });
   });
 
   it('streams state changes as Server-Sent Events and ends with the final state', async () => {
     const submitted = await api.submit('tasks.system.sleep', { ms: 600 });
-    const response = await fetch(`${svc.baseUrl}/tasks/${submitted.id}/events`, { headers: { authorization: `Bearer ${svc.env.ADMIN_API_KEY}` } });
+    const response = await fetch(`${svc.baseUrl}/tasks/${submitted.id}/events`, {
+      headers: { authorization: `Bearer ${svc.env.ADMIN_API_KEY}` },
+    });
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     const text = await response.text(); // the server closes the stream after the final state
-    const events = text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)));
+    const events = text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)));
     expect(events.length).toBeGreaterThanOrEqual(2);
     expect(events[events.length - 1]).toMatchObject({ state: 'SUCCESS', result: { sleptMs: expect.any(Number) } });
     expect(events.map((e) => e.state)).toContain('STARTED');
@@ -173,6 +199,10 @@ describe('Task lifecycle over HTTP (Redis + PostgreSQL)', () => {
   it('lists the registered tasks with queue and policies', async () => {
     const response = await api.get('/tasks/registered');
     expect(response.status).toBe(200);
-    expect(response.body).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'tasks.system.sleep', queue: 'default', maxAttempts: 3, timeoutMs: 3_600_000 })]));
+    expect(response.body).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'tasks.system.sleep', queue: 'default', maxAttempts: 3, timeoutMs: 3_600_000 }),
+      ]),
+    );
   });
 });

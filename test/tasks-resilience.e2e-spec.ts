@@ -2,7 +2,6 @@ import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { TaskState } from '../src/tasks/task-state';
-import { ApiClient } from './support/api-client';
 import { freePort, PrivateRedis, ServiceProcess, spawnService, startPrivateRedis } from './support/processes';
 import { startTestService, testEnvironment, TestService } from './support/test-service';
 
@@ -58,7 +57,11 @@ describe('Nothing acknowledged is lost: crashes, rollouts and a flushed Redis', 
 
     beforeAll(async () => {
       redis = await startPrivateRedis();
-      svc = await startTestService({ REDIS_URL: redis.url, RECONCILE_INTERVAL_MS: '500', RECONCILE_MIN_AGE_MS: '1000' });
+      svc = await startTestService({
+        REDIS_URL: redis.url,
+        RECONCILE_INTERVAL_MS: '500',
+        RECONCILE_MIN_AGE_MS: '1000',
+      });
     });
     afterAll(async () => {
       await svc?.stop();
@@ -66,7 +69,9 @@ describe('Nothing acknowledged is lost: crashes, rollouts and a flushed Redis', 
     });
 
     it('re-enqueues waiting tasks after their Redis lost its data, and they end SUCCESS', async () => {
-      const tasks = await Promise.all([1, 2, 3, 4, 5].map((i) => svc.admin.submit('tasks.system.noop', { i }, { delay: 2_000 })));
+      const tasks = await Promise.all(
+        [1, 2, 3, 4, 5].map((i) => svc.admin.submit('tasks.system.noop', { i }, { delay: 2_000 })),
+      );
       const client = new Redis(redis.url);
       await client.flushall();
       expect(await client.dbsize()).toBe(0);

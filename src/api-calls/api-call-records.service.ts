@@ -16,7 +16,20 @@ export interface ApiCallStart {
   requestHeaders: Record<string, string>;
 }
 
-export type ApiCallOutcome = Partial<Pick<ApiCall, 'finalUrl' | 'statusCode' | 'responseHeaders' | 'responseBody' | 'responseBytes' | 'responseTruncated' | 'durationMs' | 'error' | 'finishedAt'>>;
+export type ApiCallOutcome = Partial<
+  Pick<
+    ApiCall,
+    | 'finalUrl'
+    | 'statusCode'
+    | 'responseHeaders'
+    | 'responseBody'
+    | 'responseBytes'
+    | 'responseTruncated'
+    | 'durationMs'
+    | 'error'
+    | 'finishedAt'
+  >
+>;
 
 /** The `api_calls` rows: one per task, updated by each attempt. */
 @Injectable()

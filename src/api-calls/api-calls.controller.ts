@@ -1,4 +1,16 @@
-import { Body, Controller, Get, Headers, HttpStatus, NotFoundException, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpStatus,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Req,
+  Res,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { CurrentPrincipal } from '../auth/auth.decorators';
@@ -46,17 +58,35 @@ export class ApiCallsController {
   }
 
   @Get('api-calls/:taskId')
-  @ApiOperation({ summary: "The request and response of a tasks.api.* task (its owner's or an admin's); 404 before the first attempt" })
+  @ApiOperation({
+    summary: "The request and response of a tasks.api.* task (its owner's or an admin's); 404 before the first attempt",
+  })
   async get(@Param('taskId', new ParseUUIDPipe()) taskId: string, @CurrentPrincipal() principal: Principal) {
     const call = await this.records.findVisible(taskId, principal);
     if (!call) throw new NotFoundException(`No API call record for task ${taskId}`);
     return call;
   }
 
-  private async submit(name: string, args: object, principal: Principal, idempotencyKey: string | undefined, requestId: string | undefined, response: Response) {
+  private async submit(
+    name: string,
+    args: object,
+    principal: Principal,
+    idempotencyKey: string | undefined,
+    requestId: string | undefined,
+    response: Response,
+  ) {
     const key = idempotencyKey?.trim() || undefined;
-    if (key && key.length > 200) throw fieldErrorsException([{ field: 'Idempotency-Key', rule: 'maxLength', message: 'Idempotency-Key must be at most 200 characters' }]);
-    const { run, created } = await this.submission.submit({ name, args: { ...args }, owner: principal.keyId, idempotencyKey: key, requestId });
+    if (key && key.length > 200)
+      throw fieldErrorsException([
+        { field: 'Idempotency-Key', rule: 'maxLength', message: 'Idempotency-Key must be at most 200 characters' },
+      ]);
+    const { run, created } = await this.submission.submit({
+      name,
+      args: { ...args },
+      owner: principal.keyId,
+      idempotencyKey: key,
+      requestId,
+    });
     response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).location(`/tasks/${run.id}`);
     return toTaskView(run);
   }

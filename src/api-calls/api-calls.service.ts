@@ -7,7 +7,14 @@ import { ApiCallRecords } from './api-call-records.service';
 import { ApiCallsEnvironment } from './api-calls.environment';
 import { ApiCallArgs, ApiCallTask, WebhookArgs } from './api-calls.tasks';
 import { ApiCallKind } from './entities/api-call.entity';
-import { bodyExcerpt, judgeStatus, keptResponseHeaders, redactHeaders, retryAfterMs, smallJson } from './http/http-outcome';
+import {
+  bodyExcerpt,
+  judgeStatus,
+  keptResponseHeaders,
+  redactHeaders,
+  retryAfterMs,
+  smallJson,
+} from './http/http-outcome';
 import { HttpStatusError, PermanentHttpStatusError } from './http/outbound-errors';
 import { OutboundHttp, OutboundResponse } from './http/outbound-http';
 import { SsrfGuard } from './ssrf/ssrf-guard';
@@ -56,10 +63,19 @@ export class ApiCallsService {
   call(args: ApiCallArgs, ctx: TaskContext): Promise<ApiCallResult> {
     const headers = lowerCased(args.headers);
     const body = encodeBody(args.body);
-    if (body && !headers['content-type']) headers['content-type'] = typeof args.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
+    if (body && !headers['content-type'])
+      headers['content-type'] = typeof args.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json';
     const expected = args.expectStatus === undefined ? undefined : [args.expectStatus].flat();
     const timeoutMs = args.timeoutMs ?? this.settings.API_CALLS_DEFAULT_TIMEOUT_MS;
-    return this.perform(ctx, { kind: 'call', method: args.method, url: args.url, headers: { 'user-agent': USER_AGENT, ...headers }, body, timeoutMs, expected });
+    return this.perform(ctx, {
+      kind: 'call',
+      method: args.method,
+      url: args.url,
+      headers: { 'user-agent': USER_AGENT, ...headers },
+      body,
+      timeoutMs,
+      expected,
+    });
   }
 
   /**
@@ -67,7 +83,9 @@ export class ApiCallsService {
    * task id, the same on every attempt, so receivers can drop duplicate deliveries.
    */
   webhook(args: WebhookArgs, ctx: TaskContext): Promise<ApiCallResult> {
-    const body = Buffer.from(JSON.stringify({ id: ctx.taskId, event: args.event, timestamp: new Date().toISOString(), payload: args.payload }));
+    const body = Buffer.from(
+      JSON.stringify({ id: ctx.taskId, event: args.event, timestamp: new Date().toISOString(), payload: args.payload }),
+    );
     const headers: Record<string, string> = {
       'user-agent': USER_AGENT,
       'content-type': 'application/json',
@@ -76,13 +94,30 @@ export class ApiCallsService {
       ...(args.secret ? { 'x-signature': signWebhookBody(args.secret, body) } : {}),
     };
     const timeoutMs = this.settings.API_CALLS_DEFAULT_TIMEOUT_MS;
-    return this.perform(ctx, { kind: 'webhook', method: 'POST', url: args.url, headers, body, event: args.event, timeoutMs });
+    return this.perform(ctx, {
+      kind: 'webhook',
+      method: 'POST',
+      url: args.url,
+      headers,
+      body,
+      event: args.event,
+      timeoutMs,
+    });
   }
 
   private async perform(ctx: TaskContext, call: PreparedCall): Promise<ApiCallResult> {
     const lastAttempt = ctx.attempt >= ApiCallTask.retry.attempts;
     const { kind, method, url, event } = call;
-    await this.records.start({ taskId: ctx.taskId, owner: ctx.owner, attempt: ctx.attempt, kind, method, url, event, requestHeaders: redactHeaders(call.headers) });
+    await this.records.start({
+      taskId: ctx.taskId,
+      owner: ctx.owner,
+      attempt: ctx.attempt,
+      kind,
+      method,
+      url,
+      event,
+      requestHeaders: redactHeaders(call.headers),
+    });
     const started = Date.now();
     let response: OutboundResponse;
     try {
@@ -98,7 +133,11 @@ export class ApiCallsService {
       });
     } catch (error) {
       const final = lastAttempt || isPermanent(error);
-      await this.records.finish(ctx.taskId, { durationMs: Date.now() - started, error: { type: error.name, message: error.message }, finishedAt: final ? new Date() : null });
+      await this.records.finish(ctx.taskId, {
+        durationMs: Date.now() - started,
+        error: { type: error.name, message: error.message },
+        finishedAt: final ? new Date() : null,
+      });
       throw error;
     }
     const durationMs = Date.now() - started;
@@ -121,7 +160,15 @@ export class ApiCallsService {
       throw error;
     }
     const json = smallJson(response.body, response.headers, RESULT_JSON_BYTES);
-    return { status: response.status, durationMs, bytes: response.body.length, finalUrl: response.finalUrl, redirects: response.redirects, json, record: `/api-calls/${ctx.taskId}` };
+    return {
+      status: response.status,
+      durationMs,
+      bytes: response.body.length,
+      finalUrl: response.finalUrl,
+      redirects: response.redirects,
+      json,
+      record: `/api-calls/${ctx.taskId}`,
+    };
   }
 
   /**
@@ -138,12 +185,16 @@ export class ApiCallsService {
 
 function statusError(method: string, response: OutboundResponse, body: string, permanent: boolean): Error {
   const excerpt = body.length > ERROR_EXCERPT_CHARS ? `${body.slice(0, ERROR_EXCERPT_CHARS)}…` : body;
-  const message = `${method} ${response.finalUrl} answered ${response.status} ${response.statusText}`.trim() + (excerpt ? `: ${excerpt}` : '');
+  const message =
+    `${method} ${response.finalUrl} answered ${response.status} ${response.statusText}`.trim() +
+    (excerpt ? `: ${excerpt}` : '');
   return permanent ? new PermanentHttpStatusError(message) : new HttpStatusError(message);
 }
 
 function isPermanent(error: Error): boolean {
-  return error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || error.name === 'TaskRevokedError';
+  return (
+    error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || error.name === 'TaskRevokedError'
+  );
 }
 
 function lowerCased(headers: Record<string, string> | undefined): Record<string, string> {

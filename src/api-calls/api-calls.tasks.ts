@@ -2,34 +2,52 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsDefined, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { defineTask } from '../tasks/task-definition';
-import { IsHeaderMap, IsHttpUrl, IsStatusList, MAX_REQUEST_BODY_BYTES, MaxJsonBytes, NoBodyFor } from './http/request.validators';
+import {
+  IsHeaderMap,
+  IsHttpUrl,
+  IsStatusList,
+  MAX_REQUEST_BODY_BYTES,
+  MaxJsonBytes,
+  NoBodyFor,
+} from './http/request.validators';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 const upper = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value);
 
 export class ApiCallArgs {
   @ApiProperty({ enum: HTTP_METHODS, example: 'GET' })
-  @Transform(upper) @IsIn(HTTP_METHODS, { message: `method must be one of ${HTTP_METHODS.join(', ')}` })
+  @Transform(upper)
+  @IsIn(HTTP_METHODS, { message: `method must be one of ${HTTP_METHODS.join(', ')}` })
   method: string;
 
-  @ApiProperty({ example: 'https://api.example.com/v1/things', description: 'http or https; private, loopback and link-local destinations are refused' })
+  @ApiProperty({
+    example: 'https://api.example.com/v1/things',
+    description: 'http or https; private, loopback and link-local destinations are refused',
+  })
   @IsHttpUrl()
   url: string;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' } })
-  @IsOptional() @IsHeaderMap()
+  @IsOptional()
+  @IsHeaderMap()
   headers?: Record<string, string>;
 
   @ApiPropertyOptional({ description: 'A JSON value (sent as application/json) or a string (sent as is)' })
-  @IsOptional() @MaxJsonBytes(MAX_REQUEST_BODY_BYTES) @NoBodyFor(['GET', 'HEAD'])
+  @IsOptional()
+  @MaxJsonBytes(MAX_REQUEST_BODY_BYTES)
+  @NoBodyFor(['GET', 'HEAD'])
   body?: unknown;
 
   @ApiPropertyOptional({ minimum: 100, maximum: 60_000, description: 'For the whole exchange, redirects included' })
-  @IsOptional() @IsInt() @Min(100) @Max(60_000)
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
   timeoutMs?: number;
 
   @ApiPropertyOptional({ description: 'Statuses that count as success (default: any 2xx)', example: [200, 404] })
-  @IsOptional() @IsStatusList()
+  @IsOptional()
+  @IsStatusList()
   expectStatus?: number | number[];
 }
 
@@ -39,15 +57,20 @@ export class WebhookArgs {
   url: string;
 
   @ApiProperty({ example: 'order.paid' })
-  @IsString() @Length(1, 100) @Matches(/^[\w.:-]+$/, { message: 'event may only hold letters, digits, ".", "_", ":" and "-"' })
+  @IsString()
+  @Length(1, 100)
+  @Matches(/^[\w.:-]+$/, { message: 'event may only hold letters, digits, ".", "_", ":" and "-"' })
   event: string;
 
-  @ApiProperty({ description: 'Any JSON value; delivered as the envelope\'s payload' })
-  @IsDefined() @MaxJsonBytes(MAX_REQUEST_BODY_BYTES)
+  @ApiProperty({ description: "Any JSON value; delivered as the envelope's payload" })
+  @IsDefined()
+  @MaxJsonBytes(MAX_REQUEST_BODY_BYTES)
   payload: unknown;
 
   @ApiPropertyOptional({ description: 'Signs the body: X-Signature: sha256=HMAC-SHA256(secret, raw body) in hex' })
-  @IsOptional() @IsString() @Length(16, 512)
+  @IsOptional()
+  @IsString()
+  @Length(16, 512)
   secret?: string;
 }
 

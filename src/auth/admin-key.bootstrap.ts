@@ -8,7 +8,7 @@ import { ApiKeyService } from './api-key.service';
  */
 @Injectable()
 export class AdminKeyBootstrap implements OnApplicationBootstrap {
-  private readonly logger = new Logger('ApiKeys');
+  private readonly logger = new Logger(AdminKeyBootstrap.name);
 
   constructor(
     private readonly config: AppConfig,
@@ -25,6 +25,8 @@ export class AdminKeyBootstrap implements OnApplicationBootstrap {
     const { secret } = await this.apiKeys.create('admin (first start)', 'admin');
     this.logger.warn(`No API key existed, so an admin key was created. It is shown only this once: ${secret}`);
     // Also on stdout without log formatting, so it is easy to copy.
-    process.stdout.write(`\n  Admin API key (shown once): ${secret}\n  Try: curl -H "Authorization: Bearer ${secret}" http://localhost:${this.config.env.PORT}/tasks/registered\n\n`);
+    process.stdout.write(
+      `\n  Admin API key (shown once): ${secret}\n  Try: curl -H "Authorization: Bearer ${secret}" http://localhost:${this.config.env.PORT}/tasks/registered\n\n`,
+    );
   }
 }

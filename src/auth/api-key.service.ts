@@ -20,8 +20,14 @@ export class ApiKeyService {
   constructor(@InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>) {}
 
   /** Creates a key and returns it with its secret, which is shown once and never stored. */
-  async create(name: string, role: ApiKeyRole, secret = `tsk_${randomBytes(24).toString('base64url')}`): Promise<{ key: ApiKey; secret: string }> {
-    const key = await this.keys.save(this.keys.create({ name, role, keyHash: hashApiKey(secret), keyPrefix: secret.slice(0, 8) }));
+  async create(
+    name: string,
+    role: ApiKeyRole,
+    secret = `tsk_${randomBytes(24).toString('base64url')}`,
+  ): Promise<{ key: ApiKey; secret: string }> {
+    const key = await this.keys.save(
+      this.keys.create({ name, role, keyHash: hashApiKey(secret), keyPrefix: secret.slice(0, 8) }),
+    );
     return { key, secret };
   }
 
@@ -47,7 +53,10 @@ export class ApiKeyService {
   /** Revokes by id or name; returns how many keys it revoked. */
   async revoke(idOrName: string): Promise<number> {
     const isUuid = /^[0-9a-f-]{36}$/i.test(idOrName);
-    const result = await this.keys.update(isUuid ? { id: idOrName, revokedAt: IsNull() } : { name: idOrName, revokedAt: IsNull() }, { revokedAt: new Date() });
+    const result = await this.keys.update(
+      isUuid ? { id: idOrName, revokedAt: IsNull() } : { name: idOrName, revokedAt: IsNull() },
+      { revokedAt: new Date() },
+    );
     this.cache.clear();
     return result.affected ?? 0;
   }

@@ -3,8 +3,17 @@ import { seconds, table } from './cli-output';
 
 describe('parseCliArgs', () => {
   it('splits the command from its flags', () => {
-    expect(parseCliArgs(['worker', '--queues', 'file_tasks,export', '-c', '2'])).toMatchObject({ command: ['worker'], queues: 'file_tasks,export', concurrency: '2', json: false });
-    expect(parseCliArgs(['purge', 'default', '--yes', '--json'])).toMatchObject({ command: ['purge', 'default'], yes: true, json: true });
+    expect(parseCliArgs(['worker', '--queues', 'file_tasks,export', '-c', '2'])).toMatchObject({
+      command: ['worker'],
+      queues: 'file_tasks,export',
+      concurrency: '2',
+      json: false,
+    });
+    expect(parseCliArgs(['purge', 'default', '--yes', '--json'])).toMatchObject({
+      command: ['purge', 'default'],
+      yes: true,
+      json: true,
+    });
   });
 
   it('rejects an unknown flag as a usage error', () => {
@@ -14,7 +23,15 @@ describe('parseCliArgs', () => {
 
 describe('table', () => {
   it('pads columns to their widest cell and shows missing values as -', () => {
-    expect(table(['A', 'LONGER'], [['xyz', null], ['1', 2]])).toBe(['A    LONGER', '---  ------', 'xyz  -', '1    2'].join('\n'));
+    expect(
+      table(
+        ['A', 'LONGER'],
+        [
+          ['xyz', null],
+          ['1', 2],
+        ],
+      ),
+    ).toBe(['A    LONGER', '---  ------', 'xyz  -', '1    2'].join('\n'));
   });
 
   it('prints durations for people', () => {

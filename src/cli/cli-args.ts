@@ -33,7 +33,12 @@ export class UsageError extends Error {}
 
 export function parseCliArgs(argv: string[]): CliArgs {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: CLI_OPTIONS, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: CLI_OPTIONS,
+      allowPositionals: true,
+      strict: true,
+    });
     return { ...(values as Omit<CliArgs, 'command'>), command: positionals };
   } catch (error) {
     throw new UsageError(error.message);

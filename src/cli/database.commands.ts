@@ -23,7 +23,14 @@ export async function withDatabase<T>(config: AppConfig, work: (dataSource: Data
       url = embedded.url;
     }
   }
-  const dataSource = new DataSource({ type: 'postgres', url, entities: [ApiKey], migrations, migrationsTransactionMode: 'each', extra: { max: 2 } });
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url,
+    entities: [ApiKey],
+    migrations,
+    migrationsTransactionMode: 'each',
+    extra: { max: 2 },
+  });
   await dataSource.initialize();
   try {
     return await work(dataSource);
@@ -48,7 +55,11 @@ async function answers(url: string): Promise<boolean> {
 export async function runMigrate(config: AppConfig, out: CliOutput): Promise<void> {
   const applied = await withDatabase(config, (ds) => ds.runMigrations({ transaction: 'each' }));
   const names = applied.map((m) => m.name);
-  out.result({ applied: names }, () => (names.length === 0 ? 'The schema is up to date.' : `Applied ${names.length} migration(s):\n${names.map((n) => `  ${n}`).join('\n')}`));
+  out.result({ applied: names }, () =>
+    names.length === 0
+      ? 'The schema is up to date.'
+      : `Applied ${names.length} migration(s):\n${names.map((n) => `  ${n}`).join('\n')}`,
+  );
 }
 
 export async function runApiKey(args: CliArgs, config: AppConfig, out: CliOutput): Promise<void> {
@@ -60,11 +71,34 @@ export async function runApiKey(args: CliArgs, config: AppConfig, out: CliOutput
       const role = (args.role ?? 'client') as ApiKeyRole;
       if (!API_KEY_ROLES.includes(role)) throw new UsageError(`--role must be one of ${API_KEY_ROLES.join(', ')}`);
       const { key, secret } = await keys.create(args.name, role);
-      return out.result({ id: key.id, name: key.name, role: key.role, secret }, () => `Created ${role} key "${key.name}" (${key.id}).\nThe key is shown only now; store it safely:\n  ${secret}`);
+      return out.result(
+        { id: key.id, name: key.name, role: key.role, secret },
+        () =>
+          `Created ${role} key "${key.name}" (${key.id}).\nThe key is shown only now; store it safely:\n  ${secret}`,
+      );
     }
     if (action === 'list') {
-      const list = (await keys.list()).map((k) => ({ id: k.id, name: k.name, role: k.role, prefix: k.keyPrefix, createdAt: k.createdAt, revokedAt: k.revokedAt }));
-      return out.result(list, () => table(['ID', 'NAME', 'ROLE', 'PREFIX', 'CREATED', 'REVOKED'], list.map((k) => [k.id, k.name, k.role, `${k.prefix}…`, k.createdAt.toISOString(), k.revokedAt?.toISOString()])));
+      const list = (await keys.list()).map((k) => ({
+        id: k.id,
+        name: k.name,
+        role: k.role,
+        prefix: k.keyPrefix,
+        createdAt: k.createdAt,
+        revokedAt: k.revokedAt,
+      }));
+      return out.result(list, () =>
+        table(
+          ['ID', 'NAME', 'ROLE', 'PREFIX', 'CREATED', 'REVOKED'],
+          list.map((k) => [
+            k.id,
+            k.name,
+            k.role,
+            `${k.prefix}…`,
+            k.createdAt.toISOString(),
+            k.revokedAt?.toISOString(),
+          ]),
+        ),
+      );
     }
     if (action === 'revoke') {
       const target = args.command[2];
@@ -72,7 +106,10 @@ export async function runApiKey(args: CliArgs, config: AppConfig, out: CliOutput
       const revoked = await keys.revoke(target);
       if (revoked === 0) throw new Error(`No active key has the id or name ${target}`);
       // A running instance caches verified keys for a few seconds.
-      return out.result({ revoked }, () => `Revoked ${revoked} key(s); running instances stop accepting them within 5 seconds.`);
+      return out.result(
+        { revoked },
+        () => `Revoked ${revoked} key(s); running instances stop accepting them within 5 seconds.`,
+      );
     }
     throw new UsageError(`apikey takes create, list or revoke, not ${action ?? 'nothing'}`);
   });

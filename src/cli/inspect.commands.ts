@@ -14,7 +14,13 @@ export async function runInspect(args: CliArgs, out: CliOutput, client: ServiceC
         .map((w: any) => {
           const queues = w.queues.map((q: any) => `${q.name}(${q.concurrency})`).join(', ');
           const head = `${w.id}  host=${w.host} pid=${w.pid}  queues: ${queues}  done: ${w.totals.succeeded} ok, ${w.totals.failed} failed, ${w.totals.retried} retried`;
-          const tasks = w.active.length === 0 ? '  (idle)' : table(['TASK ID', 'NAME', 'QUEUE', 'ATTEMPT', 'RUNNING'], w.active.map((t: any) => [t.id, t.name, t.queue, t.attempt, seconds(t.runtimeSeconds)])).replace(/^/gm, '  ');
+          const tasks =
+            w.active.length === 0
+              ? '  (idle)'
+              : table(
+                  ['TASK ID', 'NAME', 'QUEUE', 'ATTEMPT', 'RUNNING'],
+                  w.active.map((t: any) => [t.id, t.name, t.queue, t.attempt, seconds(t.runtimeSeconds)]),
+                ).replace(/^/gm, '  ');
           return `${head}\n${tasks}`;
         })
         .join('\n\n');
@@ -23,19 +29,45 @@ export async function runInspect(args: CliArgs, out: CliOutput, client: ServiceC
   if (what === 'stats') {
     const window = args.window ? `?windowMinutes=${encodeURIComponent(args.window)}` : '';
     const stats = await client.get(`/stats${window}`);
-    const row = (name: string, r: any) => [name, r.queue, r.processed, r.succeeded, r.failed, r.revoked, r.retried, r.runtimeP50Ms, r.runtimeP95Ms];
+    const row = (name: string, r: any) => [
+      name,
+      r.queue,
+      r.processed,
+      r.succeeded,
+      r.failed,
+      r.revoked,
+      r.retried,
+      r.runtimeP50Ms,
+      r.runtimeP95Ms,
+    ];
     const headers = ['TASK', 'QUEUE', 'PROCESSED', 'OK', 'FAILED', 'REVOKED', 'RETRIES', 'P50 MS', 'P95 MS'];
     return out.result(stats, () =>
-      [`Last ${stats.windowMinutes} min (${stats.from} .. ${stats.to})`, table(headers, [...stats.queues.map((q: any) => row('(all)', q)), ...stats.tasks.map((t: any) => row(t.task, t))])].join('\n'),
+      [
+        `Last ${stats.windowMinutes} min (${stats.from} .. ${stats.to})`,
+        table(headers, [
+          ...stats.queues.map((q: any) => row('(all)', q)),
+          ...stats.tasks.map((t: any) => row(t.task, t)),
+        ]),
+      ].join('\n'),
     );
   }
   if (what === 'registered') {
     const tasks = await client.get('/tasks/registered');
-    return out.result(tasks, () => table(['TASK', 'QUEUE', 'ATTEMPTS', 'TIMEOUT MS', 'DESCRIPTION'], tasks.map((t: any) => [t.name, t.queue, t.maxAttempts, t.timeoutMs, t.description])));
+    return out.result(tasks, () =>
+      table(
+        ['TASK', 'QUEUE', 'ATTEMPTS', 'TIMEOUT MS', 'DESCRIPTION'],
+        tasks.map((t: any) => [t.name, t.queue, t.maxAttempts, t.timeoutMs, t.description]),
+      ),
+    );
   }
   if (what === 'queues') {
     const { queues } = await client.get('/queues');
-    return out.result(queues, () => table(['QUEUE', 'PAUSED', 'WAITING', 'DELAYED', 'ACTIVE', 'FAILED', 'COMPLETED', 'OLDEST WAITING'], queues.map(queueRow)));
+    return out.result(queues, () =>
+      table(
+        ['QUEUE', 'PAUSED', 'WAITING', 'DELAYED', 'ACTIVE', 'FAILED', 'COMPLETED', 'OLDEST WAITING'],
+        queues.map(queueRow),
+      ),
+    );
   }
   throw new UsageError(`inspect takes active, stats, registered or queues, not ${what ?? 'nothing'}`);
 }
@@ -44,7 +76,11 @@ export async function runStatus(args: CliArgs, out: CliOutput, client: ServiceCl
   const id = args.command[1];
   if (!id) throw new UsageError('status needs a task id');
   const task = await client.get(`/tasks/${encodeURIComponent(id)}`);
-  out.result(task, () => `${task.id}  ${task.name}  ${task.state}  attempts=${task.attempts}\n${JSON.stringify(task.state === 'FAILURE' || task.state === 'REVOKED' ? task.error : task.result ?? null, null, 2)}`);
+  out.result(
+    task,
+    () =>
+      `${task.id}  ${task.name}  ${task.state}  attempts=${task.attempts}\n${JSON.stringify(task.state === 'FAILURE' || task.state === 'REVOKED' ? task.error : (task.result ?? null), null, 2)}`,
+  );
 }
 
 export async function runQueueControl(args: CliArgs, out: CliOutput, client: ServiceClient): Promise<void> {
@@ -54,27 +90,49 @@ export async function runQueueControl(args: CliArgs, out: CliOutput, client: Ser
   if (action === 'purge') {
     const before = await client.get(path);
     const count = before.counts.waiting + before.counts.prioritized + before.counts.delayed;
-    if (!args.yes && !(await confirm(`Purge queue ${queue}: remove ${count} waiting/delayed task(s) and mark them REVOKED? [y/N] `))) {
+    if (
+      !args.yes &&
+      !(await confirm(`Purge queue ${queue}: remove ${count} waiting/delayed task(s) and mark them REVOKED? [y/N] `))
+    ) {
       process.stderr.write('Aborted; nothing was purged.\n');
       process.exitCode = 1;
       return;
     }
     const result = await client.post(`${path}/purge`);
-    return out.result(result, () => `Purged ${queue}: removed ${result.removed} job(s), ${result.revoked} task(s) marked REVOKED.`);
+    return out.result(
+      result,
+      () => `Purged ${queue}: removed ${result.removed} job(s), ${result.revoked} task(s) marked REVOKED.`,
+    );
   }
   const result = await client.post(`${path}/${action}`);
-  out.result(result, () => `Queue ${queue} is ${result.paused ? 'paused' : 'running'}.\n${table(['QUEUE', 'PAUSED', 'WAITING', 'DELAYED', 'ACTIVE', 'FAILED', 'COMPLETED', 'OLDEST WAITING'], [queueRow(result)])}`);
+  out.result(
+    result,
+    () =>
+      `Queue ${queue} is ${result.paused ? 'paused' : 'running'}.\n${table(['QUEUE', 'PAUSED', 'WAITING', 'DELAYED', 'ACTIVE', 'FAILED', 'COMPLETED', 'OLDEST WAITING'], [queueRow(result)])}`,
+  );
 }
 
 function queueRow(q: any) {
-  return [q.name, q.paused ? 'yes' : 'no', q.counts.waiting + q.counts.prioritized, q.counts.delayed, q.counts.active, q.counts.failed, q.counts.completed, seconds(q.oldestWaitingSeconds)];
+  return [
+    q.name,
+    q.paused ? 'yes' : 'no',
+    q.counts.waiting + q.counts.prioritized,
+    q.counts.delayed,
+    q.counts.active,
+    q.counts.failed,
+    q.counts.completed,
+    seconds(q.oldestWaitingSeconds),
+  ];
 }
 
 /** Reads one answer from stdin (a terminal or a pipe); anything but y/yes is a no. */
 async function confirm(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const answer = await Promise.race([rl.question(question), new Promise<string>((r) => rl.once('close', () => r('')))]);
+    const answer = await Promise.race([
+      rl.question(question),
+      new Promise<string>((r) => rl.once('close', () => r(''))),
+    ]);
     return /^y(es)?$/i.test(answer.trim());
   } finally {
     rl.close();

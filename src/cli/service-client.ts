@@ -22,15 +22,25 @@ export class ServiceClient {
     if (!this.key) throw new Error('No API key: pass --key, or set TASK_SERVICE_API_KEY (or ADMIN_API_KEY)');
     let response: Response;
     try {
-      response = await fetch(`${this.baseUrl}${path}`, { method, headers: { authorization: `Bearer ${this.key}` }, signal: AbortSignal.timeout(30_000) });
+      response = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${this.key}` },
+        signal: AbortSignal.timeout(30_000),
+      });
     } catch (error) {
-      throw new Error(`Cannot reach the service at ${this.baseUrl} (${error.cause?.code ?? error.cause?.message ?? error.message}); set --url or TASK_SERVICE_URL`);
+      throw new Error(
+        `Cannot reach the service at ${this.baseUrl} (${error.cause?.code ?? error.cause?.message ?? error.message}); set --url or TASK_SERVICE_URL`,
+        { cause: error },
+      );
     }
     const text = await response.text();
     const body = text ? safeJson(text) : undefined;
     if (!response.ok) {
-      const message = body && typeof body === 'object' && 'message' in body ? (body as { message: unknown }).message : text;
-      throw new Error(`${method} ${path} failed with ${response.status}: ${Array.isArray(message) ? message.join('; ') : message}`);
+      const message =
+        body && typeof body === 'object' && 'message' in body ? (body as { message: unknown }).message : text;
+      throw new Error(
+        `${method} ${path} failed with ${response.status}: ${Array.isArray(message) ? message.join('; ') : message}`,
+      );
     }
     return body as T;
   }

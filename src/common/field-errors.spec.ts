@@ -8,10 +8,13 @@ class Inner {
 }
 
 class Payload {
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   amount: number;
 
-  @IsOptional() @ValidateNested() @Type(() => Inner)
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => Inner)
   inner?: Inner;
 }
 
@@ -34,7 +37,9 @@ describe('validatePayload', () => {
   });
 
   it('rejects non-objects', () => {
-    expect(validatePayload(Payload, [1]).errors).toEqual([{ field: 'args', rule: 'isObject', message: 'args must be an object' }]);
+    expect(validatePayload(Payload, [1]).errors).toEqual([
+      { field: 'args', rule: 'isObject', message: 'args must be an object' },
+    ]);
     expect(validatePayload(Payload, 'x', 'tasks.3.args').errors[0].field).toBe('tasks.3.args');
   });
 

@@ -17,7 +17,12 @@ export function flattenValidationErrors(errors: ValidationError[], prefix = ''):
       field,
       rule,
       // class-validator words this one "property x should not exist"; say it with the full path.
-      message: rule === 'whitelistValidation' ? `${field} is not an accepted property` : prefix ? `${prefix}.${message}` : message,
+      message:
+        rule === 'whitelistValidation'
+          ? `${field} is not an accepted property`
+          : prefix
+            ? `${prefix}.${message}`
+            : message,
     }));
     return [...own, ...flattenValidationErrors(error.children ?? [], field)];
   });
@@ -39,12 +44,20 @@ export const VALIDATION_OPTIONS = { whitelist: true, forbidNonWhitelisted: true 
  * Validates a task payload against its class. Returns the transformed instance, or the field
  * errors (paths prefixed with `prefix`).
  */
-export function validatePayload<T extends object>(cls: Type<T>, raw: unknown, prefix = 'args', strict = true): { value: T; errors: FieldError[] } {
+export function validatePayload<T extends object>(
+  cls: Type<T>,
+  raw: unknown,
+  prefix = 'args',
+  strict = true,
+): { value: T; errors: FieldError[] } {
   if (raw === undefined || raw === null) raw = {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     return { value: {} as T, errors: [{ field: prefix, rule: 'isObject', message: `${prefix} must be an object` }] };
   }
   const value = plainToInstance(cls, raw);
-  const errors = flattenValidationErrors(validateSync(value, strict ? VALIDATION_OPTIONS : { forbidUnknownValues: false }), prefix);
+  const errors = flattenValidationErrors(
+    validateSync(value, strict ? VALIDATION_OPTIONS : { forbidUnknownValues: false }),
+    prefix,
+  );
   return { value, errors };
 }

@@ -13,6 +13,8 @@ export function IsBase64Content(options?: ValidationOptions) {
       target: object.constructor,
       propertyName,
       options: { message: `${propertyName} must be base64 encoded`, ...options },
-      validator: { validate: (value: unknown) => typeof value === 'string' && value.length % 4 === 0 && BASE64.test(value) },
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && value.length % 4 === 0 && BASE64.test(value),
+      },
     });
 }

@@ -3,13 +3,27 @@ import { AppConfig } from './app-config';
 describe('AppConfig', () => {
   it('applies defaults', () => {
     const sut = AppConfig.fromEnv({});
-    expect(sut.env).toMatchObject({ PORT: 3000, ROLE: 'all', TZ: 'Asia/Shanghai', WORKER_CONCURRENCY: 8, QUEUE_PREFIX: 'bull' });
+    expect(sut.env).toMatchObject({
+      PORT: 3000,
+      ROLE: 'all',
+      TZ: 'Asia/Shanghai',
+      WORKER_CONCURRENCY: 8,
+      QUEUE_PREFIX: 'bull',
+    });
     expect(sut.runsApi && sut.runsWorkers).toBe(true);
     expect(sut.usesRedis).toBe(false);
   });
 
   it('lists every invalid variable in one error', () => {
-    expect(() => AppConfig.fromEnv({ PORT: 'eighty', ROLE: 'boss', REDIS_URL: 'http://x', WORKER_CONCURRENCY: '0', TZ: 'Mars/Olympus' })).toThrow(
+    expect(() =>
+      AppConfig.fromEnv({
+        PORT: 'eighty',
+        ROLE: 'boss',
+        REDIS_URL: 'http://x',
+        WORKER_CONCURRENCY: '0',
+        TZ: 'Mars/Olympus',
+      }),
+    ).toThrow(
       /Invalid configuration:\n(.|\n)*PORT(.|\n)*ROLE(.|\n)*REDIS_URL(.|\n)*WORKER_CONCURRENCY(.|\n)*TZ must be an IANA time zone/,
     );
   });
@@ -21,7 +35,10 @@ describe('AppConfig', () => {
   });
 
   it('reads per-queue concurrency and extra routes', () => {
-    const sut = AppConfig.fromEnv({ QUEUE_CONCURRENCY: 'file_tasks=2,credits=16', TASK_ROUTES: '{"tasks.report.*":"reports"}' });
+    const sut = AppConfig.fromEnv({
+      QUEUE_CONCURRENCY: 'file_tasks=2,credits=16',
+      TASK_ROUTES: '{"tasks.report.*":"reports"}',
+    });
     expect(sut.concurrencyFor('file_tasks')).toBe(2);
     expect(sut.concurrencyFor('default')).toBe(8);
     expect(sut.extraRoutes()).toEqual({ 'tasks.report.*': 'reports' });

@@ -17,7 +17,10 @@ export class AppConfig {
     this.databaseUrl = env.DATABASE_URL ?? '';
   }
 
-  static fromEnv(raw: Record<string, string | undefined> = process.env, overrides: Record<string, string | undefined> = {}): AppConfig {
+  static fromEnv(
+    raw: Record<string, string | undefined> = process.env,
+    overrides: Record<string, string | undefined> = {},
+  ): AppConfig {
     const merged = { ...raw, ...overrides };
     return new AppConfig(validateConfig(Environment, merged), merged);
   }
@@ -61,7 +64,11 @@ export class AppConfig {
     } catch {
       throw new Error('Invalid configuration:\n  - TASK_ROUTES: must be a JSON object of glob → queue name');
     }
-    const valid = routes && typeof routes === 'object' && !Array.isArray(routes) && Object.values(routes).every((q) => typeof q === 'string' && /^[\w-]+$/.test(q));
+    const valid =
+      routes &&
+      typeof routes === 'object' &&
+      !Array.isArray(routes) &&
+      Object.values(routes).every((q) => typeof q === 'string' && /^[\w-]+$/.test(q));
     if (!valid) throw new Error('Invalid configuration:\n  - TASK_ROUTES: must be a JSON object of glob → queue name');
     return routes as Record<string, string>;
   }

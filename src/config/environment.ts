@@ -1,5 +1,17 @@
 import { Transform, plainToInstance } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, Validate, validateSync, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  Validate,
+  validateSync,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+} from 'class-validator';
 
 export const ROLES = ['api', 'worker', 'all'] as const;
 export type Role = (typeof ROLES)[number];
@@ -30,79 +42,133 @@ class IsTimeZone implements ValidatorConstraintInterface {
  * each one; this class is the only place that reads `process.env`.
  */
 export class Environment {
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT = 3000;
 
-  @IsOptional() @IsIn(ROLES)
+  @IsOptional()
+  @IsIn(ROLES)
   ROLE: Role = 'all';
 
-  @IsOptional() @Transform(toTrimmed) @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL?: string;
 
-  @IsOptional() @Transform(toTrimmed) @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL?: string;
 
   /** Where embedded PostgreSQL, the outbox and file storage live when nothing else is configured. */
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   DATA_DIR = '.data';
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1024) @Max(65535)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(65535)
   EMBEDDED_POSTGRES_PORT = 54329;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(2) @Max(200)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(2)
+  @Max(200)
   DATABASE_POOL_SIZE = 20;
 
   /** Comma-separated queue names this worker consumes; empty means every queue. */
-  @IsOptional() @Transform(toTrimmed) @Matches(/^[\w-]+(,[\w-]+)*$/, { message: 'WORKER_QUEUES must be a comma-separated list of queue names' })
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Matches(/^[\w-]+(,[\w-]+)*$/, { message: 'WORKER_QUEUES must be a comma-separated list of queue names' })
   WORKER_QUEUES?: string;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   WORKER_CONCURRENCY = 8;
 
   /** Per-queue overrides, e.g. `file_tasks=2,credits=16`. */
-  @IsOptional() @Transform(toTrimmed) @Matches(/^[\w-]+=\d+(,[\w-]+=\d+)*$/, { message: 'QUEUE_CONCURRENCY must look like file_tasks=2,credits=16' })
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Matches(/^[\w-]+=\d+(,[\w-]+=\d+)*$/, { message: 'QUEUE_CONCURRENCY must look like file_tasks=2,credits=16' })
   QUEUE_CONCURRENCY?: string;
 
   /** JSON object of extra routes, glob → queue, e.g. `{"tasks.report.*":"reports"}`. */
-  @IsOptional() @Transform(toTrimmed) @IsString()
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsString()
   TASK_ROUTES?: string;
 
   /** BullMQ key prefix; lets several deployments (or test runs) share one Redis. */
-  @IsOptional() @Matches(/^[\w:-]+$/, { message: 'QUEUE_PREFIX may hold letters, digits, _, - and :' })
+  @IsOptional()
+  @Matches(/^[\w:-]+$/, { message: 'QUEUE_PREFIX may hold letters, digits, _, - and :' })
   QUEUE_PREFIX = 'bull';
 
-  @IsOptional() @IsString() @Validate(IsTimeZone)
+  @IsOptional()
+  @IsString()
+  @Validate(IsTimeZone)
   TZ = 'Asia/Shanghai';
 
   /** How long finished task records (and their results) are kept, in seconds. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(60)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
   RESULT_EXPIRES_SECONDS = 7 * 24 * 3600;
 
   /** How long finished BullMQ jobs stay in the transport, in seconds (the record outlives them). */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   JOB_RETENTION_SECONDS = 3600;
 
   /** How long a worker's lock on a job lasts; a dead worker's job is re-run after about this long. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
   JOB_LOCK_MS = 30_000;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(100)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
   RECONCILE_INTERVAL_MS = 30_000;
 
   /** A PENDING/RETRY record is only re-enqueued once it is at least this old. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
   RECONCILE_MIN_AGE_MS = 30_000;
 
-  @IsOptional() @Transform(toTrimmed) @IsString() @Matches(/^\S{16,}$/, { message: 'ADMIN_API_KEY must be at least 16 characters without spaces' })
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsString()
+  @Matches(/^\S{16,}$/, { message: 'ADMIN_API_KEY must be at least 16 characters without spaces' })
   ADMIN_API_KEY?: string;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
   SHUTDOWN_GRACE_MS = 25_000;
 
-  @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
+  @IsOptional()
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
   LOG_LEVEL = 'info';
 
-  @IsOptional() @IsIn(['json', 'pretty'])
+  @IsOptional()
+  @IsIn(['json', 'pretty'])
   LOG_FORMAT: 'json' | 'pretty' = 'json';
 }
 

@@ -30,7 +30,10 @@ export class CreditAccess {
   private async isAdminKey(keyId: string): Promise<boolean> {
     const cached = this.roles.get(keyId);
     if (cached && cached.expires > Date.now()) return cached.admin;
-    const rows: { role: string }[] = await this.dataSource.query(`SELECT role FROM api_keys WHERE id = $1 AND revoked_at IS NULL`, [keyId]);
+    const rows: { role: string }[] = await this.dataSource.query(
+      `SELECT role FROM api_keys WHERE id = $1 AND revoked_at IS NULL`,
+      [keyId],
+    );
     const admin = rows[0]?.role === 'admin';
     if (this.roles.size > 10_000) this.roles.clear();
     this.roles.set(keyId, { admin, expires: Date.now() + ROLE_CACHE_TTL_MS });

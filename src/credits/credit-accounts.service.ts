@@ -26,16 +26,30 @@ export class CreditAccountsService {
     const expiresAt = dto.openingGrant ? this.credits.expiryOf(dto.openingGrant) : null;
     try {
       await this.ledger.transaction(async (m) => {
-        await m.query(`INSERT INTO credit_accounts (id, owner, external_user_id, balance, expiring_balance) VALUES ($1, $2, $3, 0, 0)`, [id, owner, dto.externalUserId ?? null]);
+        await m.query(
+          `INSERT INTO credit_accounts (id, owner, external_user_id, balance, expiring_balance) VALUES ($1, $2, $3, 0, 0)`,
+          [id, owner, dto.externalUserId ?? null],
+        );
         if (!dto.openingGrant) return;
         const account = (await this.ledger.lock(m, [id], owner)).get(id)!;
         const { amount, reference, reason } = dto.openingGrant;
-        await this.credits.grantLocked(m, account, { amount, expiresAt, idempotencyKey: systemKey('opening-grant'), taskId: null, reference, reason: reason ?? 'Opening grant' });
+        await this.credits.grantLocked(m, account, {
+          amount,
+          expiresAt,
+          idempotencyKey: systemKey('opening-grant'),
+          taskId: null,
+          reference,
+          reason: reason ?? 'Opening grant',
+        });
       });
     } catch (error) {
       if (isUniqueViolation(error, 'credit_accounts_owner_external')) {
         const existing = await this.accounts.findOneBy({ owner, externalUserId: dto.externalUserId });
-        throw new ConflictException({ statusCode: 409, message: `You already have an account for externalUserId ${dto.externalUserId}`, accountId: existing?.id });
+        throw new ConflictException({
+          statusCode: 409,
+          message: `You already have an account for externalUserId ${dto.externalUserId}`,
+          accountId: existing?.id,
+        });
       }
       throw error;
     }
@@ -50,15 +64,27 @@ export class CreditAccountsService {
   }
 
   list(scope: string | null, query: ListAccountsQuery): Promise<CreditAccount[]> {
-    const qb = this.accounts.createQueryBuilder('a').orderBy('a.created_at', 'DESC').addOrderBy('a.id', 'DESC').limit(query.limit);
+    const qb = this.accounts
+      .createQueryBuilder('a')
+      .orderBy('a.created_at', 'DESC')
+      .addOrderBy('a.id', 'DESC')
+      .limit(query.limit);
     if (scope !== null) qb.andWhere('a.owner = :scope', { scope });
-    if (query.externalUserId) qb.andWhere('a.external_user_id = :externalUserId', { externalUserId: query.externalUserId });
+    if (query.externalUserId)
+      qb.andWhere('a.external_user_id = :externalUserId', { externalUserId: query.externalUserId });
     return qb.getMany();
   }
 
   /** Newest first, keyset-paginated on the ledger sequence number. */
-  async transactionsOf(accountId: string, query: ListTransactionsQuery): Promise<{ items: CreditTransaction[]; nextCursor: string | null }> {
-    const qb = this.transactions.createQueryBuilder('t').where('t.account_id = :accountId', { accountId }).orderBy('t.id', 'DESC').limit(query.limit + 1);
+  async transactionsOf(
+    accountId: string,
+    query: ListTransactionsQuery,
+  ): Promise<{ items: CreditTransaction[]; nextCursor: string | null }> {
+    const qb = this.transactions
+      .createQueryBuilder('t')
+      .where('t.account_id = :accountId', { accountId })
+      .orderBy('t.id', 'DESC')
+      .limit(query.limit + 1);
     if (query.cursor) qb.andWhere('t.id < :cursor', { cursor: query.cursor });
     const rows = await qb.getMany();
     const items = rows.slice(0, query.limit);

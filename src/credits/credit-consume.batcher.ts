@@ -95,12 +95,26 @@ export class CreditConsumeBatcher {
       // A key twice in one batch would fail the whole statement: the twin takes the locked path.
       if (batch.length >= MAX_BATCH) rest.push(p);
       else if (seen.has(id)) p.resolve(null);
-      else (seen.add(id), batch.push(p));
+      else {
+        seen.add(id);
+        batch.push(p);
+      }
     }
     this.queue = rest;
     try {
-      const docs = batch.map((p, i) => ({ i, account_id: p.accountId, key: p.key, amount: p.amount, scope: p.scope, task_id: p.taskId, reference: p.reference, reason: p.reason }));
-      const rows: (LedgerRow & { idempotency_key: string })[] = await this.dataSource.query(BATCH_CONSUME_SQL, [JSON.stringify(docs)]);
+      const docs = batch.map((p, i) => ({
+        i,
+        account_id: p.accountId,
+        key: p.key,
+        amount: p.amount,
+        scope: p.scope,
+        task_id: p.taskId,
+        reference: p.reference,
+        reason: p.reason,
+      }));
+      const rows: (LedgerRow & { idempotency_key: string })[] = await this.dataSource.query(BATCH_CONSUME_SQL, [
+        JSON.stringify(docs),
+      ]);
       const applied = new Map(rows.map((r) => [`${r.account_id}\n${r.idempotency_key}`, r]));
       for (const p of batch) p.resolve(applied.get(`${p.accountId}\n${p.key}`) ?? null);
     } catch (error) {

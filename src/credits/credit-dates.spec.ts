@@ -1,4 +1,11 @@
-import { endOfLocalDay, isCalendarDate, isValidTimeZone, localDate, startOfLocalDay, zoneOffsetMs } from './credit-dates';
+import {
+  endOfLocalDay,
+  isCalendarDate,
+  isValidTimeZone,
+  localDate,
+  startOfLocalDay,
+  zoneOffsetMs,
+} from './credit-dates';
 
 describe('credit dates', () => {
   it('puts the end of a Shanghai day at 16:00 UTC of the same date', () => {

@@ -15,13 +15,19 @@ export class CreditRuleError extends UnrecoverableError {
 export const unknownAccount = (id: string) => new CreditRuleError('UnknownAccount', `Unknown account ${id}`);
 
 export const insufficientBalance = (id: string, balance: number, requested: number) =>
-  new CreditRuleError('InsufficientCredits', `Insufficient balance: account ${id} holds ${balance} points, ${requested} requested`);
+  new CreditRuleError(
+    'InsufficientCredits',
+    `Insufficient balance: account ${id} holds ${balance} points, ${requested} requested`,
+  );
 
 export const balanceLimit = (id: string) =>
   new CreditRuleError('BalanceLimit', `Account ${id} would exceed the maximum balance of ${MAX_BALANCE} points`);
 
 export const idempotencyConflict = (key: string, kind: string, amount: number) =>
-  new CreditRuleError('IdempotencyConflict', `Idempotency key ${key} was already used on this account for a different operation (${kind} of ${Math.abs(amount)} points)`);
+  new CreditRuleError(
+    'IdempotencyConflict',
+    `Idempotency key ${key} was already used on this account for a different operation (${kind} of ${Math.abs(amount)} points)`,
+  );
 
 export const refundRejected = (message: string) => new CreditRuleError('RefundRejected', message);
 
@@ -29,7 +35,9 @@ export const forbidden = (message: string) => new CreditRuleError('Forbidden', m
 
 /** PostgreSQL errors a retry can fix: deadlock, serialization failure, lock timeout. */
 export function isRetryableConflict(error: unknown): boolean {
-  const code = (error as { code?: string; driverError?: { code?: string } })?.code ?? (error as { driverError?: { code?: string } })?.driverError?.code;
+  const code =
+    (error as { code?: string; driverError?: { code?: string } })?.code ??
+    (error as { driverError?: { code?: string } })?.driverError?.code;
   return code === '40P01' || code === '40001' || code === '55P03';
 }
 

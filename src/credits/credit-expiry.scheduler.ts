@@ -24,8 +24,15 @@ export class CreditExpiryScheduler implements OnApplicationBootstrap, OnApplicat
   onApplicationBootstrap(): void {
     const cron = this.config.section(CreditsEnvironment).CREDITS_EXPIRE_CRON;
     if (!this.config.runsApi || cron === 'off') return;
-    this.job = CronJob.from({ cronTime: cron, timeZone: this.config.env.TZ, onTick: () => void this.submitDaily(), start: true });
-    this.logger.log(`Credit expiry scheduled at "${cron}" in ${this.config.env.TZ}; next run ${this.job.nextDate().toISO()}`);
+    this.job = CronJob.from({
+      cronTime: cron,
+      timeZone: this.config.env.TZ,
+      onTick: () => void this.submitDaily(),
+      start: true,
+    });
+    this.logger.log(
+      `Credit expiry scheduled at "${cron}" in ${this.config.env.TZ}; next run ${this.job.nextDate().toISO()}`,
+    );
   }
 
   onApplicationShutdown(): void {
@@ -36,7 +43,12 @@ export class CreditExpiryScheduler implements OnApplicationBootstrap, OnApplicat
   async submitDaily(now = new Date()): Promise<void> {
     const day = localDate(now, this.config.env.TZ);
     try {
-      const { run, created } = await this.submission.submit({ name: ExpireTask.name, args: { asOf: now.toISOString() }, owner: null, idempotencyKey: `credits-expire-${day}` });
+      const { run, created } = await this.submission.submit({
+        name: ExpireTask.name,
+        args: { asOf: now.toISOString() },
+        owner: null,
+        idempotencyKey: `credits-expire-${day}`,
+      });
       if (created) this.logger.log(`Submitted the credit expiry of ${day} as task ${run.id}`);
     } catch (error) {
       this.logger.error(`Could not submit the credit expiry of ${day}: ${error.message}`);

@@ -31,7 +31,8 @@ export class CreditExpiryService {
 
   async expire(args: ExpireArgs, ctx: TaskContext): Promise<ExpireResult> {
     // Expiry is an operator's job: the scheduler (owner null) or an admin key.
-    if ((await this.access.scopeOfTask(ctx.owner)) !== null) throw forbidden('Only the scheduler or an admin key may run tasks.credits.expire');
+    if ((await this.access.scopeOfTask(ctx.owner)) !== null)
+      throw forbidden('Only the scheduler or an admin key may run tasks.credits.expire');
     const asOf = args.asOf ? new Date(args.asOf) : new Date();
     const result: ExpireResult = { asOf: asOf.toISOString(), accounts: 0, grants: 0, points: 0 };
     // One account that cannot be expired must not hold up the others: it is skipped and reported.
@@ -52,7 +53,13 @@ export class CreditExpiryService {
             const rows = await this.ledger.expireDue(m, account, asOf, ctx.taskId);
             // Nothing expired is fine if a consume expired the lots meanwhile; lots still due
             // would mean the expiring balance and the lots disagree.
-            const [stillDue] = rows.length > 0 ? [] : await m.query(`SELECT 1 FROM credit_grant_lots WHERE account_id = $1 AND remaining > 0 AND expires_at <= $2 LIMIT 1`, [accountId, asOf]);
+            const [stillDue] =
+              rows.length > 0
+                ? []
+                : await m.query(
+                    `SELECT 1 FROM credit_grant_lots WHERE account_id = $1 AND remaining > 0 AND expires_at <= $2 LIMIT 1`,
+                    [accountId, asOf],
+                  );
             if (stillDue) throw new Error('its lots and expiring balance disagree');
             return rows;
           });
@@ -62,13 +69,24 @@ export class CreditExpiryService {
           result.points += expired.reduce((sum, row) => sum - toPoints(row.amount), 0);
         } catch (error) {
           failed.set(accountId, error.message);
-          ctx.logger.error({ msg: 'Could not expire the grants of an account', taskId: ctx.taskId, accountId, error: error.message });
+          ctx.logger.error({
+            msg: 'Could not expire the grants of an account',
+            taskId: ctx.taskId,
+            accountId,
+            error: error.message,
+          });
         }
       }
       ctx.progress({ accounts: result.accounts, grants: result.grants, points: result.points });
     }
     // The task retries (and the next daily run tries again); what did expire stays expired.
-    if (failed.size > 0) throw new Error(`Expired ${result.grants} grants, but ${failed.size} account(s) failed: ${[...failed].slice(0, 5).map(([id, message]) => `${id} (${message})`).join(', ')}`);
+    if (failed.size > 0)
+      throw new Error(
+        `Expired ${result.grants} grants, but ${failed.size} account(s) failed: ${[...failed]
+          .slice(0, 5)
+          .map(([id, message]) => `${id} (${message})`)
+          .join(', ')}`,
+      );
     return result;
   }
 }

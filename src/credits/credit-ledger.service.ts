@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, EntityManager } from 'typeorm';
-import { balanceLimit, idempotencyConflict, insufficientBalance, isRetryableConflict, unknownAccount } from './credit-errors';
+import {
+  balanceLimit,
+  idempotencyConflict,
+  insufficientBalance,
+  isRetryableConflict,
+  unknownAccount,
+} from './credit-errors';
 import { MAX_BALANCE, toPoints } from './credit-limits';
 import { systemKey } from './credit-results';
 import { CreditKind } from './entities/credit-transaction.entity';
@@ -42,7 +48,8 @@ export interface NewLedgerRow {
   counterpartyAccountId?: string | null;
 }
 
-const LEDGER_COLUMNS = 'id, account_id, kind, amount, balance_after, expires_at, related_id, counterparty_account_id, created_at';
+const LEDGER_COLUMNS =
+  'id, account_id, kind, amount, balance_after, expires_at, related_id, counterparty_account_id, created_at';
 const MAX_CONFLICT_RETRIES = 4;
 
 /**
@@ -77,7 +84,12 @@ export class CreditLedger {
       `SELECT id, owner, balance, expiring_balance FROM credit_accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
       [sorted],
     );
-    const locked = new Map(rows.map((r) => [r.id, { id: r.id, owner: r.owner, balance: toPoints(r.balance), expiringBalance: toPoints(r.expiring_balance) }]));
+    const locked = new Map(
+      rows.map((r) => [
+        r.id,
+        { id: r.id, owner: r.owner, balance: toPoints(r.balance), expiringBalance: toPoints(r.expiring_balance) },
+      ]),
+    );
     for (const id of ids) {
       const account = locked.get(id);
       if (!account || (scope !== null && account.owner !== scope)) throw unknownAccount(id);
@@ -86,16 +98,26 @@ export class CreditLedger {
   }
 
   async findByKey(manager: EntityManager, accountId: string, key: string): Promise<LedgerRow | undefined> {
-    const rows = await manager.query(`SELECT ${LEDGER_COLUMNS} FROM credit_transactions WHERE account_id = $1 AND idempotency_key = $2`, [accountId, key]);
+    const rows = await manager.query(
+      `SELECT ${LEDGER_COLUMNS} FROM credit_transactions WHERE account_id = $1 AND idempotency_key = $2`,
+      [accountId, key],
+    );
     return rows[0];
   }
 
   /** The row an idempotency key already produced, checked to be the same operation. */
-  async replayable(manager: EntityManager, accountId: string, key: string, kind: CreditKind, amount?: number): Promise<LedgerRow | undefined> {
+  async replayable(
+    manager: EntityManager,
+    accountId: string,
+    key: string,
+    kind: CreditKind,
+    amount?: number,
+  ): Promise<LedgerRow | undefined> {
     const existing = await this.findByKey(manager, accountId, key);
     if (!existing) return undefined;
     const existingAmount = Math.abs(toPoints(existing.amount));
-    if (existing.kind !== kind || (amount !== undefined && existingAmount !== amount)) throw idempotencyConflict(key, existing.kind, existingAmount);
+    if (existing.kind !== kind || (amount !== undefined && existingAmount !== amount))
+      throw idempotencyConflict(key, existing.kind, existingAmount);
     return existing;
   }
 
@@ -108,7 +130,19 @@ export class CreditLedger {
     const rows = await manager.query(
       `INSERT INTO credit_transactions (account_id, kind, amount, balance_after, idempotency_key, task_id, reference, reason, expires_at, related_id, counterparty_account_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${LEDGER_COLUMNS}`,
-      [row.accountId, row.kind, row.amount, row.balanceAfter, row.idempotencyKey, row.taskId, row.reference ?? null, row.reason ?? null, row.expiresAt ?? null, row.relatedId ?? null, row.counterpartyAccountId ?? null],
+      [
+        row.accountId,
+        row.kind,
+        row.amount,
+        row.balanceAfter,
+        row.idempotencyKey,
+        row.taskId,
+        row.reference ?? null,
+        row.reason ?? null,
+        row.expiresAt ?? null,
+        row.relatedId ?? null,
+        row.counterpartyAccountId ?? null,
+      ],
     );
     return rows[0];
   }
@@ -139,14 +173,22 @@ export class CreditLedger {
 
   async addLot(manager: EntityManager, grant: LedgerRow, expiresAt: Date): Promise<void> {
     const amount = toPoints(grant.amount);
-    await manager.query(`INSERT INTO credit_grant_lots (grant_id, account_id, expires_at, amount, remaining) VALUES ($1, $2, $3, $4, $4)`, [grant.id, grant.account_id, expiresAt, amount]);
+    await manager.query(
+      `INSERT INTO credit_grant_lots (grant_id, account_id, expires_at, amount, remaining) VALUES ($1, $2, $3, $4, $4)`,
+      [grant.id, grant.account_id, expiresAt, amount],
+    );
   }
 
   /**
    * Expires what is left of the account's grants due at `asOf`: one EXPIRE row per grant
    * (keyed `sys:expire:<grant id>`, and a unique index allows one per grant).
    */
-  async expireDue(manager: EntityManager, account: LockedAccount, asOf: Date, taskId: string | null): Promise<LedgerRow[]> {
+  async expireDue(
+    manager: EntityManager,
+    account: LockedAccount,
+    asOf: Date,
+    taskId: string | null,
+  ): Promise<LedgerRow[]> {
     if (account.expiringBalance === 0) return [];
     const lots: { grant_id: string; remaining: string }[] = await manager.query(
       `SELECT grant_id, remaining FROM credit_grant_lots WHERE account_id = $1 AND remaining > 0 AND expires_at <= $2 ORDER BY expires_at, grant_id FOR UPDATE`,
@@ -162,7 +204,18 @@ export class CreditLedger {
       );
       account.balance -= remaining;
       account.expiringBalance -= remaining;
-      expired.push(await this.append(manager, { accountId: account.id, kind: 'EXPIRE', amount: -remaining, balanceAfter: account.balance, idempotencyKey: systemKey(`expire:${lot.grant_id}`), taskId, reason: `Grant ${lot.grant_id} expired`, relatedId: lot.grant_id }));
+      expired.push(
+        await this.append(manager, {
+          accountId: account.id,
+          kind: 'EXPIRE',
+          amount: -remaining,
+          balanceAfter: account.balance,
+          idempotencyKey: systemKey(`expire:${lot.grant_id}`),
+          taskId,
+          reason: `Grant ${lot.grant_id} expired`,
+          relatedId: lot.grant_id,
+        }),
+      );
     }
     return expired;
   }

@@ -34,7 +34,8 @@ export class CreditTransferService {
   ) {}
 
   async transfer(args: TransferArgs, ctx: TaskContext): Promise<TransferResult> {
-    if (args.fromAccountId === args.toAccountId) throw new CreditRuleError('InvalidTransfer', 'fromAccountId and toAccountId must be different accounts');
+    if (args.fromAccountId === args.toAccountId)
+      throw new CreditRuleError('InvalidTransfer', 'fromAccountId and toAccountId must be different accounts');
     const scope = await this.access.scopeOfTask(ctx.owner);
     const key = ledgerKey(args.idempotencyKey, ctx.taskId);
     return this.ledger.transaction(async (m) => {
@@ -44,7 +45,8 @@ export class CreditTransferService {
       const out = await this.ledger.replayable(m, from.id, key, 'TRANSFER_OUT', args.amount);
       if (out) {
         const incoming = await this.ledger.findByKey(m, to.id, key);
-        if (out.counterparty_account_id !== to.id || !incoming) throw idempotencyConflict(key, out.kind, toPoints(out.amount));
+        if (out.counterparty_account_id !== to.id || !incoming)
+          throw idempotencyConflict(key, out.kind, toPoints(out.amount));
         return toTransferResult(out, incoming, true);
       }
       await this.ledger.expireDue(m, from, new Date(), ctx.taskId);
@@ -52,8 +54,23 @@ export class CreditTransferService {
       // Transferred points arrive without an expiry date.
       await this.ledger.credit(m, to, args.amount, false);
       const common = { idempotencyKey: key, taskId: ctx.taskId, reference: args.reference, reason: args.reason };
-      const outRow = await this.ledger.append(m, { ...common, accountId: from.id, kind: 'TRANSFER_OUT', amount: -args.amount, balanceAfter: from.balance, counterpartyAccountId: to.id });
-      const inRow = await this.ledger.append(m, { ...common, accountId: to.id, kind: 'TRANSFER_IN', amount: args.amount, balanceAfter: to.balance, counterpartyAccountId: from.id, relatedId: outRow.id });
+      const outRow = await this.ledger.append(m, {
+        ...common,
+        accountId: from.id,
+        kind: 'TRANSFER_OUT',
+        amount: -args.amount,
+        balanceAfter: from.balance,
+        counterpartyAccountId: to.id,
+      });
+      const inRow = await this.ledger.append(m, {
+        ...common,
+        accountId: to.id,
+        kind: 'TRANSFER_IN',
+        amount: args.amount,
+        balanceAfter: to.balance,
+        counterpartyAccountId: from.id,
+        relatedId: outRow.id,
+      });
       return toTransferResult(outRow, inRow, false);
     });
   }

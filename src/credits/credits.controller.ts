@@ -1,4 +1,16 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { createHash } from 'node:crypto';
@@ -9,8 +21,23 @@ import { TaskSubmissionService } from '../tasks/task-submission.service';
 import { toTaskView } from '../tasks/task-view';
 import { CreditAccess } from './credit-access.service';
 import { CreditAccountsService, toAccountView, toTransactionView } from './credit-accounts.service';
-import { ConsumeTask, ExpireArgs, ExpireTask, GrantTask, RefundTask, TransferArgs, TransferTask } from './credits.tasks';
-import { ConsumeDto, CreateAccountDto, GrantDto, ListAccountsQuery, ListTransactionsQuery, RefundDto } from './dto/credit-requests.dto';
+import {
+  ConsumeTask,
+  ExpireArgs,
+  ExpireTask,
+  GrantTask,
+  RefundTask,
+  TransferArgs,
+  TransferTask,
+} from './credits.tasks';
+import {
+  ConsumeDto,
+  CreateAccountDto,
+  GrantDto,
+  ListAccountsQuery,
+  ListTransactionsQuery,
+  RefundDto,
+} from './dto/credit-requests.dto';
 
 type RequestWithId = { id?: string };
 
@@ -49,7 +76,11 @@ export class CreditsController {
 
   @Get('accounts/:id/transactions')
   @ApiOperation({ summary: "An account's ledger, newest first, keyset-paginated" })
-  async transactions(@Param('id', new ParseUUIDPipe()) id: string, @Query() query: ListTransactionsQuery, @CurrentPrincipal() principal: Principal) {
+  async transactions(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Query() query: ListTransactionsQuery,
+    @CurrentPrincipal() principal: Principal,
+  ) {
     await this.accounts.findVisible(id, this.access.scopeOf(principal));
     const { items, nextCursor } = await this.accounts.transactionsOf(id, query);
     return { items: items.map(toTransactionView), nextCursor };
@@ -57,7 +88,13 @@ export class CreditsController {
 
   @Post('accounts/:id/grant')
   @ApiOperation({ summary: 'Submit tasks.credits.grant (202 with the task)' })
-  async grant(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: GrantDto, @CurrentPrincipal() principal: Principal, @Req() req: RequestWithId, @Res({ passthrough: true }) res: Response) {
+  async grant(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: GrantDto,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: RequestWithId,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     assertOneExpiry(body, '');
     await this.accounts.findVisible(id, this.access.scopeOf(principal));
     return this.submit(GrantTask.name, { ...body, accountId: id }, id, principal, req, res);
@@ -65,23 +102,42 @@ export class CreditsController {
 
   @Post('accounts/:id/consume')
   @ApiOperation({ summary: 'Submit tasks.credits.consume (202 with the task)' })
-  async consume(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: ConsumeDto, @CurrentPrincipal() principal: Principal, @Req() req: RequestWithId, @Res({ passthrough: true }) res: Response) {
+  async consume(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: ConsumeDto,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: RequestWithId,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     await this.accounts.findVisible(id, this.access.scopeOf(principal));
     return this.submit(ConsumeTask.name, { ...body, accountId: id }, id, principal, req, res);
   }
 
   @Post('accounts/:id/refund')
   @ApiOperation({ summary: 'Submit tasks.credits.refund of an earlier consume (202 with the task)' })
-  async refund(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: RefundDto, @CurrentPrincipal() principal: Principal, @Req() req: RequestWithId, @Res({ passthrough: true }) res: Response) {
+  async refund(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: RefundDto,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: RequestWithId,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     await this.accounts.findVisible(id, this.access.scopeOf(principal));
     return this.submit(RefundTask.name, { ...body, accountId: id }, id, principal, req, res);
   }
 
   @Post('transfers')
   @ApiOperation({ summary: 'Submit tasks.credits.transfer between two of your accounts (202 with the task)' })
-  async transfer(@Body() body: TransferArgs, @CurrentPrincipal() principal: Principal, @Req() req: RequestWithId, @Res({ passthrough: true }) res: Response) {
+  async transfer(
+    @Body() body: TransferArgs,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: RequestWithId,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     if (body.fromAccountId === body.toAccountId) {
-      throw fieldErrorsException([{ field: 'toAccountId', rule: 'differentAccount', message: 'toAccountId must differ from fromAccountId' }]);
+      throw fieldErrorsException([
+        { field: 'toAccountId', rule: 'differentAccount', message: 'toAccountId must differ from fromAccountId' },
+      ]);
     }
     const scope = this.access.scopeOf(principal);
     await this.accounts.findVisible(body.fromAccountId, scope);
@@ -94,7 +150,12 @@ export class CreditsController {
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({ summary: 'Admin: submit tasks.credits.expire now (it also runs daily in TZ)' })
   async expire(@Body() body: ExpireArgs, @CurrentPrincipal() principal: Principal, @Req() req: RequestWithId) {
-    const { run } = await this.submission.submit({ name: ExpireTask.name, args: { ...body }, owner: principal.keyId, requestId: req.id });
+    const { run } = await this.submission.submit({
+      name: ExpireTask.name,
+      args: { ...body },
+      owner: principal.keyId,
+      requestId: req.id,
+    });
     return toTaskView(run);
   }
 
@@ -102,9 +163,24 @@ export class CreditsController {
    * Submits with a task idempotency key derived from the ledger key, so a repeated request
    * returns the first task (200) instead of queueing a twin that would only replay its result.
    */
-  private async submit(name: string, args: Record<string, unknown> & { idempotencyKey?: string }, accountId: string, principal: Principal, req: RequestWithId, res: Response) {
-    const idempotencyKey = args.idempotencyKey ? `credits:${createHash('sha256').update(`${name}\n${accountId}\n${args.idempotencyKey}`).digest('hex')}` : undefined;
-    const { run, created } = await this.submission.submit({ name, args, owner: principal.keyId, requestId: req.id, idempotencyKey });
+  private async submit(
+    name: string,
+    args: Record<string, unknown> & { idempotencyKey?: string },
+    accountId: string,
+    principal: Principal,
+    req: RequestWithId,
+    res: Response,
+  ) {
+    const idempotencyKey = args.idempotencyKey
+      ? `credits:${createHash('sha256').update(`${name}\n${accountId}\n${args.idempotencyKey}`).digest('hex')}`
+      : undefined;
+    const { run, created } = await this.submission.submit({
+      name,
+      args,
+      owner: principal.keyId,
+      requestId: req.id,
+      idempotencyKey,
+    });
     res.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).location(`/tasks/${run.id}`);
     return toTaskView(run);
   }
@@ -112,6 +188,12 @@ export class CreditsController {
 
 function assertOneExpiry(body: { expiresAt?: string; expiresOn?: string }, prefix: string): void {
   if (body.expiresAt && body.expiresOn) {
-    throw fieldErrorsException([{ field: `${prefix}expiresOn`, rule: 'oneExpiry', message: `${prefix}expiresAt and ${prefix}expiresOn are exclusive: give one` }]);
+    throw fieldErrorsException([
+      {
+        field: `${prefix}expiresOn`,
+        rule: 'oneExpiry',
+        message: `${prefix}expiresAt and ${prefix}expiresOn are exclusive: give one`,
+      },
+    ]);
   }
 }

@@ -19,6 +19,8 @@ export class CreditsEnvironment {
    * midnight, so grants that expired "at the end of" the previous day go at once. `off` disables
    * it (e.g. when another deployment runs it).
    */
-  @IsOptional() @Transform(({ value }) => (value === '' ? undefined : value)) @Validate(CronOrOff)
+  @IsOptional()
+  @Transform(({ value }) => (value === '' ? undefined : value))
+  @Validate(CronOrOff)
   CREDITS_EXPIRE_CRON = '30 0 0 * * *';
 }

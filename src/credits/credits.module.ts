@@ -17,6 +17,16 @@ import { CreditTransaction } from './entities/credit-transaction.entity';
 @Module({
   imports: [TypeOrmModule.forFeature([CreditAccount, CreditTransaction])],
   controllers: [CreditsController],
-  providers: [CreditAccess, CreditLedger, CreditConsumeBatcher, CreditsService, CreditTransferService, CreditExpiryService, CreditAccountsService, CreditExpiryScheduler, CreditsProcessor],
+  providers: [
+    CreditAccess,
+    CreditLedger,
+    CreditConsumeBatcher,
+    CreditsService,
+    CreditTransferService,
+    CreditExpiryService,
+    CreditAccountsService,
+    CreditExpiryScheduler,
+    CreditsProcessor,
+  ],
 })
 export class CreditsModule {}

@@ -4,7 +4,18 @@ import { CreditExpiryService, ExpireResult } from './credit-expiry.service';
 import { CreditResult } from './credit-results';
 import { CreditTransferService, TransferResult } from './credit-transfer.service';
 import { CreditsService } from './credits.service';
-import { ConsumeArgs, ConsumeTask, ExpireArgs, ExpireTask, GrantArgs, GrantTask, RefundArgs, RefundTask, TransferArgs, TransferTask } from './credits.tasks';
+import {
+  ConsumeArgs,
+  ConsumeTask,
+  ExpireArgs,
+  ExpireTask,
+  GrantArgs,
+  GrantTask,
+  RefundArgs,
+  RefundTask,
+  TransferArgs,
+  TransferTask,
+} from './credits.tasks';
 
 /** The `tasks.credits.*` handlers: thin, the ledger logic lives in the services. */
 @Injectable()

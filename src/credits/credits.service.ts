@@ -38,7 +38,14 @@ export class CreditsService {
       const account = (await this.ledger.lock(m, [args.accountId], scope)).get(args.accountId)!;
       const existing = await this.ledger.replayable(m, account.id, key, 'GRANT', args.amount);
       if (existing) return toCreditResult(existing, true);
-      const row = await this.grantLocked(m, account, { amount: args.amount, expiresAt, idempotencyKey: key, taskId: ctx.taskId, reference: args.reference, reason: args.reason });
+      const row = await this.grantLocked(m, account, {
+        amount: args.amount,
+        expiresAt,
+        idempotencyKey: key,
+        taskId: ctx.taskId,
+        reference: args.reference,
+        reason: args.reason,
+      });
       return toCreditResult(row, false);
     });
   }
@@ -47,8 +54,15 @@ export class CreditsService {
   async grantLocked(m: EntityManager, account: LockedAccount, input: GrantInput): Promise<LedgerRow> {
     await this.ledger.credit(m, account, input.amount, input.expiresAt !== null);
     const row = await this.ledger.append(m, {
-      accountId: account.id, kind: 'GRANT', amount: input.amount, balanceAfter: account.balance, idempotencyKey: input.idempotencyKey,
-      taskId: input.taskId, reference: input.reference, reason: input.reason, expiresAt: input.expiresAt,
+      accountId: account.id,
+      kind: 'GRANT',
+      amount: input.amount,
+      balanceAfter: account.balance,
+      idempotencyKey: input.idempotencyKey,
+      taskId: input.taskId,
+      reference: input.reference,
+      reason: input.reason,
+      expiresAt: input.expiresAt,
     });
     if (input.expiresAt) await this.ledger.addLot(m, row, input.expiresAt);
     return row;
@@ -58,7 +72,15 @@ export class CreditsService {
     const scope = await this.access.scopeOfTask(ctx.owner);
     const key = ledgerKey(args.idempotencyKey, ctx.taskId);
     // The common case goes in a batch with the consumes running alongside (one statement, one commit).
-    const applied = await this.batcher.consume({ accountId: args.accountId, key, amount: args.amount, scope, taskId: ctx.taskId, reference: args.reference ?? null, reason: args.reason ?? null });
+    const applied = await this.batcher.consume({
+      accountId: args.accountId,
+      key,
+      amount: args.amount,
+      scope,
+      taskId: ctx.taskId,
+      reference: args.reference ?? null,
+      reason: args.reason ?? null,
+    });
     if (applied) return toCreditResult(applied, false);
     // Anything else — a repeat, a short balance, expiring lots, an unknown account — is decided under the row lock.
     return this.ledger.transaction(async (m) => {
@@ -69,8 +91,14 @@ export class CreditsService {
       await this.ledger.expireDue(m, account, new Date(), ctx.taskId);
       await this.ledger.debit(m, account, args.amount);
       const row = await this.ledger.append(m, {
-        accountId: account.id, kind: 'CONSUME', amount: -args.amount, balanceAfter: account.balance, idempotencyKey: key,
-        taskId: ctx.taskId, reference: args.reference, reason: args.reason,
+        accountId: account.id,
+        kind: 'CONSUME',
+        amount: -args.amount,
+        balanceAfter: account.balance,
+        idempotencyKey: key,
+        taskId: ctx.taskId,
+        reference: args.reference,
+        reason: args.reason,
       });
       return toCreditResult(row, false);
     });
@@ -83,7 +111,8 @@ export class CreditsService {
       const account = (await this.ledger.lock(m, [args.accountId], scope)).get(args.accountId)!;
       const existing = await this.ledger.replayable(m, account.id, key, 'REFUND', args.amount);
       if (existing) {
-        if (existing.related_id !== args.transactionId) throw refundRejected(`Idempotency key ${key} was already used to refund transaction ${existing.related_id}`);
+        if (existing.related_id !== args.transactionId)
+          throw refundRejected(`Idempotency key ${key} was already used to refund transaction ${existing.related_id}`);
         return toCreditResult(existing, true);
       }
       const consumed = await this.ledger.findById(m, args.transactionId);
@@ -92,14 +121,26 @@ export class CreditsService {
       }
       const consumedAmount = Math.abs(toPoints(consumed.amount));
       const amount = args.amount ?? consumedAmount;
-      if (amount > consumedAmount) throw refundRejected(`A refund of ${amount} points exceeds the ${consumedAmount} points consumed by transaction ${consumed.id}`);
-      const [earlier] = await m.query(`SELECT id FROM credit_transactions WHERE related_id = $1 AND kind = 'REFUND'`, [consumed.id]);
+      if (amount > consumedAmount)
+        throw refundRejected(
+          `A refund of ${amount} points exceeds the ${consumedAmount} points consumed by transaction ${consumed.id}`,
+        );
+      const [earlier] = await m.query(`SELECT id FROM credit_transactions WHERE related_id = $1 AND kind = 'REFUND'`, [
+        consumed.id,
+      ]);
       if (earlier) throw refundRejected(`Transaction ${consumed.id} was already refunded (transaction ${earlier.id})`);
       // Refunded points come back without an expiry date.
       await this.ledger.credit(m, account, amount, false);
       const row = await this.ledger.append(m, {
-        accountId: account.id, kind: 'REFUND', amount, balanceAfter: account.balance, idempotencyKey: key,
-        taskId: ctx.taskId, reference: args.reference, reason: args.reason, relatedId: consumed.id,
+        accountId: account.id,
+        kind: 'REFUND',
+        amount,
+        balanceAfter: account.balance,
+        idempotencyKey: key,
+        taskId: ctx.taskId,
+        reference: args.reference,
+        reason: args.reason,
+        relatedId: consumed.id,
       });
       return toCreditResult(row, false);
     });
@@ -107,7 +148,8 @@ export class CreditsService {
 
   /** A grant's expiry instant: `expiresAt` as given, or the end of `expiresOn` in `TZ`. */
   expiryOf(args: Pick<GrantArgs, 'expiresAt' | 'expiresOn'>): Date | null {
-    if (args.expiresAt && args.expiresOn) throw new CreditRuleError('InvalidGrant', 'Give expiresAt or expiresOn, not both');
+    if (args.expiresAt && args.expiresOn)
+      throw new CreditRuleError('InvalidGrant', 'Give expiresAt or expiresOn, not both');
     if (args.expiresAt) return new Date(args.expiresAt);
     if (args.expiresOn) return endOfLocalDay(args.expiresOn, this.config.env.TZ);
     return null;

@@ -1,5 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDateString, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, Validate, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
+import {
+  IsDateString,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  Max,
+  Min,
+  Validate,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+} from 'class-validator';
 import { defineTask } from '../tasks/task-definition';
 import { isCalendarDate } from './credit-dates';
 import { MAX_AMOUNT, MAX_KEY_LENGTH, MAX_REASON_LENGTH, MAX_REFERENCE_LENGTH } from './credit-limits';
@@ -28,75 +41,105 @@ class CalendarDateRule implements ValidatorConstraintInterface {
 
 /** Fields every ledger operation may carry. */
 export class CreditOperationArgs {
-  @ApiPropertyOptional({ description: 'The caller\'s key: the operation takes effect once per account and key (default: the task id)', maxLength: MAX_KEY_LENGTH })
-  @IsOptional() @IsString() @Length(1, MAX_KEY_LENGTH)
+  @ApiPropertyOptional({
+    description: "The caller's key: the operation takes effect once per account and key (default: the task id)",
+    maxLength: MAX_KEY_LENGTH,
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, MAX_KEY_LENGTH)
   @Matches(/^(?!sys:)/, { message: 'idempotencyKey must not start with "sys:" (reserved for the service\'s own keys)' })
   idempotencyKey?: string;
 
-  @ApiPropertyOptional({ description: 'The caller\'s reference (order id, request id …)', maxLength: MAX_REFERENCE_LENGTH })
-  @IsOptional() @IsString() @Length(1, MAX_REFERENCE_LENGTH)
+  @ApiPropertyOptional({
+    description: "The caller's reference (order id, request id …)",
+    maxLength: MAX_REFERENCE_LENGTH,
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, MAX_REFERENCE_LENGTH)
   reference?: string;
 
   @ApiPropertyOptional({ maxLength: MAX_REASON_LENGTH })
-  @IsOptional() @IsString() @Length(1, MAX_REASON_LENGTH)
+  @IsOptional()
+  @IsString()
+  @Length(1, MAX_REASON_LENGTH)
   reason?: string;
 }
 
 export class GrantArgs extends CreditOperationArgs {
-  @ApiProperty() @IsUUID('all', { message: 'accountId must be a UUID' })
+  @ApiProperty()
+  @IsUUID('all', { message: 'accountId must be a UUID' })
   accountId: string;
 
-  @ApiProperty({ minimum: 1, maximum: MAX_AMOUNT }) @Amount()
+  @ApiProperty({ minimum: 1, maximum: MAX_AMOUNT })
+  @Amount()
   amount: number;
 
   @ApiPropertyOptional({ description: 'When what is left of the grant expires (ISO 8601 instant)' })
-  @IsOptional() @IsDateString({ strict: true }, { message: 'expiresAt must be an ISO 8601 date-time' })
+  @IsOptional()
+  @IsDateString({ strict: true }, { message: 'expiresAt must be an ISO 8601 date-time' })
   expiresAt?: string;
 
   @ApiPropertyOptional({ description: 'Expires at the end of this day (YYYY-MM-DD) in the service time zone (TZ)' })
-  @IsOptional() @Validate(CalendarDateRule)
+  @IsOptional()
+  @Validate(CalendarDateRule)
   expiresOn?: string;
 }
 
 export class ConsumeArgs extends CreditOperationArgs {
-  @ApiProperty() @IsUUID('all', { message: 'accountId must be a UUID' })
+  @ApiProperty()
+  @IsUUID('all', { message: 'accountId must be a UUID' })
   accountId: string;
 
-  @ApiProperty({ minimum: 1, maximum: MAX_AMOUNT }) @Amount()
+  @ApiProperty({ minimum: 1, maximum: MAX_AMOUNT })
+  @Amount()
   amount: number;
 }
 
 export class RefundArgs extends CreditOperationArgs {
-  @ApiProperty() @IsUUID('all', { message: 'accountId must be a UUID' })
+  @ApiProperty()
+  @IsUUID('all', { message: 'accountId must be a UUID' })
   accountId: string;
 
-  @ApiProperty({ description: 'The id of the CONSUME ledger row to refund (the consume task\'s result.transactionId)' })
-  @IsString({ message: 'transactionId must be a ledger transaction id (digits)' }) @Matches(/^[1-9]\d{0,17}$/, { message: 'transactionId must be a ledger transaction id (digits)' })
+  @ApiProperty({ description: "The id of the CONSUME ledger row to refund (the consume task's result.transactionId)" })
+  @IsString({ message: 'transactionId must be a ledger transaction id (digits)' })
+  @Matches(/^[1-9]\d{0,17}$/, { message: 'transactionId must be a ledger transaction id (digits)' })
   transactionId: string;
 
-  @ApiPropertyOptional({ description: 'At most the consumed amount; default: all of it', minimum: 1, maximum: MAX_AMOUNT })
-  @IsOptional() @Amount()
+  @ApiPropertyOptional({
+    description: 'At most the consumed amount; default: all of it',
+    minimum: 1,
+    maximum: MAX_AMOUNT,
+  })
+  @IsOptional()
+  @Amount()
   amount?: number;
 }
 
 export class TransferArgs extends CreditOperationArgs {
-  @ApiProperty() @IsUUID('all', { message: 'fromAccountId must be a UUID' })
+  @ApiProperty()
+  @IsUUID('all', { message: 'fromAccountId must be a UUID' })
   fromAccountId: string;
 
-  @ApiProperty() @IsUUID('all', { message: 'toAccountId must be a UUID' })
+  @ApiProperty()
+  @IsUUID('all', { message: 'toAccountId must be a UUID' })
   toAccountId: string;
 
-  @ApiProperty({ minimum: 1, maximum: MAX_AMOUNT }) @Amount()
+  @ApiProperty({ minimum: 1, maximum: MAX_AMOUNT })
+  @Amount()
   amount: number;
 }
 
 export class ExpireArgs {
   @ApiPropertyOptional({ description: 'Expire grants whose expiry is at or before this instant (default: now)' })
-  @IsOptional() @IsDateString({ strict: true }, { message: 'asOf must be an ISO 8601 date-time' })
+  @IsOptional()
+  @IsDateString({ strict: true }, { message: 'asOf must be an ISO 8601 date-time' })
   asOf?: string;
 
   @ApiPropertyOptional({ description: 'Only this account (default: every account)' })
-  @IsOptional() @IsUUID('all', { message: 'accountId must be a UUID' })
+  @IsOptional()
+  @IsUUID('all', { message: 'accountId must be a UUID' })
   accountId?: string;
 }
 
@@ -105,16 +148,51 @@ export class ExpireArgs {
 const LEDGER_RETRY = { attempts: 5, backoffMs: 200 };
 
 /** Adds points to an account, optionally expiring at a date. */
-export const GrantTask = defineTask({ name: 'tasks.credits.grant', description: 'Grants points to an account', payload: GrantArgs, retry: LEDGER_RETRY, timeoutMs: 30_000, abortable: false });
+export const GrantTask = defineTask({
+  name: 'tasks.credits.grant',
+  description: 'Grants points to an account',
+  payload: GrantArgs,
+  retry: LEDGER_RETRY,
+  timeoutMs: 30_000,
+  abortable: false,
+});
 
 /** Spends points; fails (no retry) when the balance is short. */
-export const ConsumeTask = defineTask({ name: 'tasks.credits.consume', description: 'Consumes points from an account; fails when the balance is insufficient', payload: ConsumeArgs, retry: LEDGER_RETRY, timeoutMs: 30_000, abortable: false });
+export const ConsumeTask = defineTask({
+  name: 'tasks.credits.consume',
+  description: 'Consumes points from an account; fails when the balance is insufficient',
+  payload: ConsumeArgs,
+  retry: LEDGER_RETRY,
+  timeoutMs: 30_000,
+  abortable: false,
+});
 
 /** Gives back (part of) an earlier consume, once. */
-export const RefundTask = defineTask({ name: 'tasks.credits.refund', description: 'Refunds an earlier consume, at most its amount, once', payload: RefundArgs, retry: LEDGER_RETRY, timeoutMs: 30_000, abortable: false });
+export const RefundTask = defineTask({
+  name: 'tasks.credits.refund',
+  description: 'Refunds an earlier consume, at most its amount, once',
+  payload: RefundArgs,
+  retry: LEDGER_RETRY,
+  timeoutMs: 30_000,
+  abortable: false,
+});
 
 /** Moves points between two accounts of one owner atomically. */
-export const TransferTask = defineTask({ name: 'tasks.credits.transfer', description: 'Transfers points between two accounts atomically', payload: TransferArgs, retry: LEDGER_RETRY, timeoutMs: 30_000, abortable: false });
+export const TransferTask = defineTask({
+  name: 'tasks.credits.transfer',
+  description: 'Transfers points between two accounts atomically',
+  payload: TransferArgs,
+  retry: LEDGER_RETRY,
+  timeoutMs: 30_000,
+  abortable: false,
+});
 
 /** Expires what is left of grants past their date (daily in TZ). */
-export const ExpireTask = defineTask({ name: 'tasks.credits.expire', description: 'Expires what is left of grants past their expiry date', payload: ExpireArgs, retry: { attempts: 3, backoffMs: 5000 }, timeoutMs: 30 * 60_000, abortable: false });
+export const ExpireTask = defineTask({
+  name: 'tasks.credits.expire',
+  description: 'Expires what is left of grants past their expiry date',
+  payload: ExpireArgs,
+  retry: { attempts: 3, backoffMs: 5000 },
+  timeoutMs: 30 * 60_000,
+  abortable: false,
+});

@@ -22,7 +22,9 @@ export function dashboardAuth(apiKeys: ApiKeyService, servesApi: boolean) {
       const principal = secret ? await apiKeys.verify(secret) : null;
       if (!principal) {
         res.setHeader('WWW-Authenticate', `Basic realm="${DASHBOARD_REALM}", charset="UTF-8"`);
-        res.status(401).json({ statusCode: 401, message: 'Sign in with an admin API key as the password (any user name)' });
+        res
+          .status(401)
+          .json({ statusCode: 401, message: 'Sign in with an admin API key as the password (any user name)' });
         return;
       }
       if (principal.role !== 'admin') {

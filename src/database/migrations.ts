@@ -11,4 +11,13 @@ import { tasksMigrations } from '../tasks/migrations';
  * Every schema migration, in order. Each domain owns its list; explicit imports (rather than
  * a glob) work the same under the compiled build, the CLI and Jest.
  */
-export const migrations = [...tasksMigrations, ...authMigrations, ...creditsMigrations, ...emailMigrations, ...fileMigrations, ...queuesMigrations, ...apiCallsMigrations, ...statsMigrations];
+export const migrations = [
+  ...tasksMigrations,
+  ...authMigrations,
+  ...creditsMigrations,
+  ...emailMigrations,
+  ...fileMigrations,
+  ...queuesMigrations,
+  ...apiCallsMigrations,
+  ...statsMigrations,
+];

@@ -63,7 +63,11 @@ export class DeliveryService {
     if (cached) return cached;
     const notification = await this.notifications.findOneBy({ id });
     if (!notification) return null;
-    const content = { notification, text: encodedPart('text/plain', notification.text), html: encodedPart('text/html', notification.html) };
+    const content = {
+      notification,
+      text: encodedPart('text/plain', notification.text),
+      html: encodedPart('text/html', notification.html),
+    };
     if (this.cache.size >= 100) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(id, content);
     return content;
@@ -96,7 +100,11 @@ export class DeliveryService {
   }
 
   /** Claims and sends one round (`EMAIL_SEND_CONCURRENCY` rows in parallel). */
-  private async drainRound(notification: EmailNotification, scope: DrainScope, tally: DrainTally): Promise<'sent' | 'idle' | 'connection'> {
+  private async drainRound(
+    notification: EmailNotification,
+    scope: DrainScope,
+    tally: DrainTally,
+  ): Promise<'sent' | 'idle' | 'connection'> {
     const rows = await this.claim(notification.id, scope, this.env.EMAIL_SEND_CONCURRENCY);
     if (rows.length === 0) return 'idle';
     const outcomes = await Promise.all(rows.map((row) => this.deliverOne(notification, row)));
@@ -108,7 +116,7 @@ export class DeliveryService {
   private async claim(notificationId: string, scope: DrainScope, limit: number): Promise<Claimed[]> {
     const batch = 'batch' in scope ? scope.batch : null;
     const overdueMs = 'overdueByMs' in scope ? scope.overdueByMs : 0;
-    const [rows] = await this.dataSource.query(
+    const [rows] = (await this.dataSource.query(
       `UPDATE email_deliveries SET status = 'SENDING', attempts = attempts + 1, updated_at = now(),
               claimed_until = now() + make_interval(secs => $3::double precision / 1000)
        WHERE id IN (
@@ -119,42 +127,62 @@ export class DeliveryService {
          ORDER BY next_attempt_at, id LIMIT $5 FOR UPDATE SKIP LOCKED)
        RETURNING id, address, attempts`,
       [notificationId, batch, this.leaseMs, overdueMs, limit],
-    ) as [Claimed[], number];
+    )) as [Claimed[], number];
     return rows;
   }
 
-  private async deliverOne(notification: EmailNotification, row: Claimed): Promise<'sent' | 'failed' | 'deferred' | 'connection'> {
+  private async deliverOne(
+    notification: EmailNotification,
+    row: Claimed,
+  ): Promise<'sent' | 'failed' | 'deferred' | 'connection'> {
     const content = await this.content(notification.id);
     let info: SentInfo;
     try {
       info = await this.sender.send(row.id, {
-        to: row.address, subject: notification.subject, text: content?.text ?? notification.text, html: content?.html ?? notification.html,
+        to: row.address,
+        subject: notification.subject,
+        text: content?.text ?? notification.text,
+        html: content?.html ?? notification.html,
         headers: { 'X-Notification-Id': notification.id },
       });
     } catch (error) {
       return this.recordFailure(row, error);
     }
     // Plain SQL on the hot path: one statement per accepted message, nothing else before it.
-    await persistHard(() => this.dataSource.query(
-      `UPDATE email_deliveries SET status = 'SENT', message_id = $2, smtp_response = $3, error = NULL, claimed_until = NULL, sent_at = now(), updated_at = now() WHERE id = $1`,
-      [row.id, info.messageId, info.response],
-    ));
+    await persistHard(() =>
+      this.dataSource.query(
+        `UPDATE email_deliveries SET status = 'SENT', message_id = $2, smtp_response = $3, error = NULL, claimed_until = NULL, sent_at = now(), updated_at = now() WHERE id = $1`,
+        [row.id, info.messageId, info.response],
+      ),
+    );
     return 'sent';
   }
 
   private async recordFailure(row: Claimed, error: Error): Promise<'failed' | 'deferred' | 'connection'> {
     const failure = classifySendError(error);
     const final = failure.permanent || row.attempts >= this.env.EMAIL_MAX_ATTEMPTS;
-    const message = final && !failure.permanent ? `Gave up after ${row.attempts} attempts; last: ${describeFailure(failure)}` : describeFailure(failure);
+    const message =
+      final && !failure.permanent
+        ? `Gave up after ${row.attempts} attempts; last: ${describeFailure(failure)}`
+        : describeFailure(failure);
     const backoffMs = Math.min(this.env.EMAIL_RETRY_BACKOFF_MS * 2 ** (row.attempts - 1), 3_600_000);
-    await this.deliveries.update({ id: row.id, status: 'SENDING' }, {
-      status: final ? 'FAILED' : 'QUEUED',
-      error: { message, code: failure.code, responseCode: failure.responseCode, permanent: failure.permanent },
-      nextAttemptAt: new Date(Date.now() + (final ? 0 : backoffMs)),
-      claimedUntil: null,
-      updatedAt: new Date(),
-    });
-    if (final) this.logger.warn({ msg: 'Notification delivery failed', deliveryId: row.id, attempts: row.attempts, error: message });
+    await this.deliveries.update(
+      { id: row.id, status: 'SENDING' },
+      {
+        status: final ? 'FAILED' : 'QUEUED',
+        error: { message, code: failure.code, responseCode: failure.responseCode, permanent: failure.permanent },
+        nextAttemptAt: new Date(Date.now() + (final ? 0 : backoffMs)),
+        claimedUntil: null,
+        updatedAt: new Date(),
+      },
+    );
+    if (final)
+      this.logger.warn({
+        msg: 'Notification delivery failed',
+        deliveryId: row.id,
+        attempts: row.attempts,
+        error: message,
+      });
     return final ? 'failed' : failure.connection ? 'connection' : 'deferred';
   }
 

@@ -34,9 +34,19 @@ export class EmailSender {
   }
 
   /** `text` and `html` may also be pre-encoded parts (`{ raw }`), which nodemailer sends as given. */
-  async send(recordId: string, message: Omit<ISendMailOptions, 'from' | 'messageId' | 'text' | 'html'> & { text?: string | EncodedPart; html?: string | EncodedPart }): Promise<SentInfo> {
+  async send(
+    recordId: string,
+    message: Omit<ISendMailOptions, 'from' | 'messageId' | 'text' | 'html'> & {
+      text?: string | EncodedPart;
+      html?: string | EncodedPart;
+    },
+  ): Promise<SentInfo> {
     // The mailer's typings know only strings for html; nodemailer itself takes { raw } parts.
-    const info = await this.mailer.sendMail({ ...message, from: this.from, messageId: this.messageIdFor(recordId) } as ISendMailOptions);
+    const info = await this.mailer.sendMail({
+      ...message,
+      from: this.from,
+      messageId: this.messageIdFor(recordId),
+    } as ISendMailOptions);
     return {
       messageId: String(info.messageId ?? this.messageIdFor(recordId)),
       response: String(info.response ?? ''),

@@ -15,8 +15,16 @@ export interface TemplateSpec {
  * the template service refuses to boot when a file listed here is missing.
  */
 export const TEMPLATE_CATALOG: Readonly<Record<string, TemplateSpec>> = {
-  notification: { required: ['title', 'body'], optional: ['recipientName', 'actionUrl', 'actionLabel'], urls: ['actionUrl'] },
-  'export-ready': { required: ['fileName', 'downloadUrl'], optional: ['recipientName', 'expiresAt', 'fileCount', 'sizeLabel'], urls: ['downloadUrl'] },
+  notification: {
+    required: ['title', 'body'],
+    optional: ['recipientName', 'actionUrl', 'actionLabel'],
+    urls: ['actionUrl'],
+  },
+  'export-ready': {
+    required: ['fileName', 'downloadUrl'],
+    optional: ['recipientName', 'expiresAt', 'fileCount', 'sizeLabel'],
+    urls: ['downloadUrl'],
+  },
 };
 
 export const TEMPLATE_NAMES = Object.keys(TEMPLATE_CATALOG);
@@ -33,13 +41,18 @@ export function templateContextProblems(template: unknown, context: unknown): st
   const problems: string[] = [];
   for (const name of spec.required) {
     const value = (context as Record<string, unknown>)[name];
-    if (value === undefined || value === null || value === '') problems.push(`context.${name} is required by template ${template}`);
+    if (value === undefined || value === null || value === '')
+      problems.push(`context.${name} is required by template ${template}`);
   }
   for (const [name, value] of entries) {
-    if (!known.has(name)) problems.push(`context.${name} is not used by template ${template} (it takes ${[...known].join(', ')})`);
-    else if (typeof value !== 'string' && typeof value !== 'number') problems.push(`context.${name} must be a string or a number`);
-    else if (String(value).length > EmailLimits.CONTEXT_VALUE_LENGTH) problems.push(`context.${name} must be at most ${EmailLimits.CONTEXT_VALUE_LENGTH} characters`);
-    else if (spec.urls.includes(name) && !/^https?:\/\/[^\s]+$/i.test(String(value))) problems.push(`context.${name} must be an http(s) URL`);
+    if (!known.has(name))
+      problems.push(`context.${name} is not used by template ${template} (it takes ${[...known].join(', ')})`);
+    else if (typeof value !== 'string' && typeof value !== 'number')
+      problems.push(`context.${name} must be a string or a number`);
+    else if (String(value).length > EmailLimits.CONTEXT_VALUE_LENGTH)
+      problems.push(`context.${name} must be at most ${EmailLimits.CONTEXT_VALUE_LENGTH} characters`);
+    else if (spec.urls.includes(name) && !/^https?:\/\/[^\s]+$/i.test(String(value)))
+      problems.push(`context.${name} must be an http(s) URL`);
   }
   return problems;
 }
@@ -51,9 +64,14 @@ export function IsTemplateContext(options?: ValidationOptions) {
       name: 'templateContext',
       target: object.constructor,
       propertyName,
-      options: { message: (args: ValidationArguments) => templateContextProblems((args.object as { template?: unknown }).template, args.value).join('; '), ...options },
+      options: {
+        message: (args: ValidationArguments) =>
+          templateContextProblems((args.object as { template?: unknown }).template, args.value).join('; '),
+        ...options,
+      },
       validator: {
-        validate: (value: unknown, args: ValidationArguments) => templateContextProblems((args.object as { template?: unknown }).template, value).length === 0,
+        validate: (value: unknown, args: ValidationArguments) =>
+          templateContextProblems((args.object as { template?: unknown }).template, value).length === 0,
       },
     });
 }

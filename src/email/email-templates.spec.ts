@@ -3,22 +3,37 @@ import { TEMPLATE_CATALOG, templateContextProblems } from './email-template.cata
 import { EmailTemplates, htmlToText } from './email-templates';
 
 const sample: Record<string, Record<string, string | number>> = {
-  notification: { title: 'Maintenance <tonight>', body: 'The service pauses at 22:00.', recipientName: 'Ann', actionUrl: 'https://example.com/status', actionLabel: 'Status' },
-  'export-ready': { fileName: 'report.zip', downloadUrl: 'https://example.com/d/1', expiresAt: '2026-12-01', fileCount: 3, sizeLabel: '2 MB' },
+  notification: {
+    title: 'Maintenance <tonight>',
+    body: 'The service pauses at 22:00.',
+    recipientName: 'Ann',
+    actionUrl: 'https://example.com/status',
+    actionLabel: 'Status',
+  },
+  'export-ready': {
+    fileName: 'report.zip',
+    downloadUrl: 'https://example.com/d/1',
+    expiresAt: '2026-12-01',
+    fileCount: 3,
+    sizeLabel: '2 MB',
+  },
 };
 
 describe('EmailTemplates', () => {
   const sut = EmailTemplates.load();
 
-  it.each(EMAIL_LOCALES.flatMap((locale) => Object.keys(TEMPLATE_CATALOG).map((name) => [locale, name] as const)))('renders %s/%s with HTML and text parts', (locale, name) => {
-    const { html, text } = sut.render(name, locale, sample[name]);
-    expect(html).toContain('<html');
-    expect(text).not.toMatch(/<(p|a|h1|html|body)[ >]/i);
-    for (const value of Object.values(sample[name])) {
-      if (String(value).includes('<')) continue;
-      expect(text).toContain(String(value));
-    }
-  });
+  it.each(EMAIL_LOCALES.flatMap((locale) => Object.keys(TEMPLATE_CATALOG).map((name) => [locale, name] as const)))(
+    'renders %s/%s with HTML and text parts',
+    (locale, name) => {
+      const { html, text } = sut.render(name, locale, sample[name]);
+      expect(html).toContain('<html');
+      expect(text).not.toMatch(/<(p|a|h1|html|body)[ >]/i);
+      for (const value of Object.values(sample[name])) {
+        if (String(value).includes('<')) continue;
+        expect(text).toContain(String(value));
+      }
+    },
+  );
 
   it('escapes context values in HTML but not in text', () => {
     const { html, text } = sut.render('notification', 'en', sample.notification);
@@ -41,18 +56,29 @@ describe('templateContextProblems', () => {
   });
 
   it('names missing, unknown and malformed fields', () => {
-    const sut = templateContextProblems('export-ready', { fileName: { nested: true }, downloadUrl: 'javascript:alert(1)', colour: 'red' });
+    const sut = templateContextProblems('export-ready', {
+      fileName: { nested: true },
+      downloadUrl: 'javascript:alert(1)',
+      colour: 'red',
+    });
     expect(sut).toEqual([
       'context.fileName must be a string or a number',
       'context.downloadUrl must be an http(s) URL',
       expect.stringContaining('context.colour is not used by template export-ready'),
     ]);
-    expect(templateContextProblems('notification', {})).toEqual(['context.title is required by template notification', 'context.body is required by template notification']);
+    expect(templateContextProblems('notification', {})).toEqual([
+      'context.title is required by template notification',
+      'context.body is required by template notification',
+    ]);
   });
 });
 
 describe('htmlToText', () => {
   it('keeps text, links and paragraphs', () => {
-    expect(htmlToText('<html><head><title>x</title></head><body><p>Hi &amp; bye</p><p><a href="https://e.com">Open</a></p></body></html>')).toBe('Hi & bye\n\nOpen (https://e.com)\n');
+    expect(
+      htmlToText(
+        '<html><head><title>x</title></head><body><p>Hi &amp; bye</p><p><a href="https://e.com">Open</a></p></body></html>',
+      ),
+    ).toBe('Hi & bye\n\nOpen (https://e.com)\n');
   });
 });

@@ -48,12 +48,27 @@ export class EmailTemplates {
     const template = this.compiled.get(`${locale}/${name}`);
     if (!template) throw new Error(`No e-mail template ${name} for locale ${locale} in ${this.dir}`);
     const html = template.html(context);
-    const text = template.text ? template.text(context).replace(/\n{3,}/g, '\n\n').trim() + '\n' : htmlToText(html);
+    const text = template.text
+      ? template
+          .text(context)
+          .replace(/\n{3,}/g, '\n\n')
+          .trim() + '\n'
+      : htmlToText(html);
     return { html, text };
   }
 }
 
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", '#x27': "'", '#x3D': '=', '#x60': '`', nbsp: ' ' };
+const ENTITIES: Record<string, string> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  '#39': "'",
+  '#x27': "'",
+  '#x3D': '=',
+  '#x60': '`',
+  nbsp: ' ',
+};
 
 /** A readable plain-text rendering of simple HTML (for messages given only as HTML). */
 export function htmlToText(html: string): string {

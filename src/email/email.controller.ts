@@ -1,4 +1,17 @@
-import { Body, Controller, Get, Headers, HttpStatus, NotFoundException, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpStatus,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Response } from 'express';
@@ -33,8 +46,20 @@ export class EmailController {
   @Post('emails')
   @ApiOperation({ summary: 'Send one e-mail (tasks.email.send_email); 202 with the task' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  async sendEmail(@Body() body: SendEmailArgs, @CurrentPrincipal() principal: Principal, @Headers('idempotency-key') key: string | undefined, @Req() request: { id?: string }, @Res({ passthrough: true }) response: Response) {
-    const { run, created } = await this.submission.submit({ name: SendEmailTask.name, args: body, owner: principal.keyId, idempotencyKey: idempotencyKey(key), requestId: request.id });
+  async sendEmail(
+    @Body() body: SendEmailArgs,
+    @CurrentPrincipal() principal: Principal,
+    @Headers('idempotency-key') key: string | undefined,
+    @Req() request: { id?: string },
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const { run, created } = await this.submission.submit({
+      name: SendEmailTask.name,
+      args: body,
+      owner: principal.keyId,
+      idempotencyKey: idempotencyKey(key),
+      requestId: request.id,
+    });
     if (created) await this.emails.record(run.id, run.owner, run.args as SendEmailArgs);
     response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).location(`/emails/${run.id}`);
     const view = toTaskView(run);
@@ -42,10 +67,24 @@ export class EmailController {
   }
 
   @Post('notifications')
-  @ApiOperation({ summary: 'Send a templated notification to many recipients (tasks.email.send_notification); 202 with the task' })
+  @ApiOperation({
+    summary: 'Send a templated notification to many recipients (tasks.email.send_notification); 202 with the task',
+  })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
-  async sendNotification(@Body() body: SendNotificationArgs, @CurrentPrincipal() principal: Principal, @Headers('idempotency-key') key: string | undefined, @Req() request: { id?: string }, @Res({ passthrough: true }) response: Response) {
-    const { run, created } = await this.submission.submit({ name: SendNotificationTask.name, args: body, owner: principal.keyId, idempotencyKey: idempotencyKey(key), requestId: request.id });
+  async sendNotification(
+    @Body() body: SendNotificationArgs,
+    @CurrentPrincipal() principal: Principal,
+    @Headers('idempotency-key') key: string | undefined,
+    @Req() request: { id?: string },
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const { run, created } = await this.submission.submit({
+      name: SendNotificationTask.name,
+      args: body,
+      owner: principal.keyId,
+      idempotencyKey: idempotencyKey(key),
+      requestId: request.id,
+    });
     response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).location(`/tasks/${run.id}`);
     const view = toTaskView(run);
     return { ...view, links: { ...view.links, recipients: `/notifications/${run.id}/recipients` } };
@@ -55,17 +94,26 @@ export class EmailController {
   @ApiOperation({ summary: 'The delivery record of one e-mail: status, SMTP message id and reply, attempts, error' })
   async getEmail(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
     const row = await this.messages.findOneBy({ id });
-    if (!row || (!isAdmin(principal) && row.owner !== principal.keyId)) throw new NotFoundException(`E-mail ${id} not found`);
+    if (!row || (!isAdmin(principal) && row.owner !== principal.keyId))
+      throw new NotFoundException(`E-mail ${id} not found`);
     return { ...row, links: { self: `/emails/${id}`, task: `/tasks/${id}` } };
   }
 
   @Get('notifications/:taskId/recipients')
   @ApiOperation({ summary: 'Per-recipient status of a notification, by address, paginated with nextCursor' })
-  async recipients(@Param('taskId', new ParseUUIDPipe()) taskId: string, @Query() query: RecipientsQuery, @CurrentPrincipal() principal: Principal) {
+  async recipients(
+    @Param('taskId', new ParseUUIDPipe()) taskId: string,
+    @Query() query: RecipientsQuery,
+    @CurrentPrincipal() principal: Principal,
+  ) {
     const run = await this.query.findVisible(taskId, principal);
     if (run.name !== SendNotificationTask.name) throw new NotFoundException(`Notification ${taskId} not found`);
     const rows = await this.deliveries.find({
-      where: { notificationId: taskId, ...(query.status ? { status: query.status } : {}), ...(query.cursor ? { addressKey: MoreThan(query.cursor) } : {}) },
+      where: {
+        notificationId: taskId,
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.cursor ? { addressKey: MoreThan(query.cursor) } : {}),
+      },
       order: { addressKey: 'ASC' },
       take: query.limit + 1,
     });
@@ -74,7 +122,16 @@ export class EmailController {
       taskId,
       state: run.state,
       counts: await this.notifications.counts(taskId),
-      items: items.map((d) => ({ address: d.address, status: d.status, attempts: d.attempts, messageId: d.messageId, smtpResponse: d.smtpResponse, error: d.error, sentAt: d.sentAt, updatedAt: d.updatedAt })),
+      items: items.map((d) => ({
+        address: d.address,
+        status: d.status,
+        attempts: d.attempts,
+        messageId: d.messageId,
+        smtpResponse: d.smtpResponse,
+        error: d.error,
+        sentAt: d.sentAt,
+        updatedAt: d.updatedAt,
+      })),
       nextCursor: rows.length > query.limit ? items[items.length - 1].addressKey : null,
     };
   }
@@ -82,6 +139,9 @@ export class EmailController {
 
 function idempotencyKey(header: string | undefined): string | undefined {
   const key = header?.trim() || undefined;
-  if (key && key.length > 200) throw fieldErrorsException([{ field: 'Idempotency-Key', rule: 'maxLength', message: 'Idempotency-Key must be at most 200 characters' }]);
+  if (key && key.length > 200)
+    throw fieldErrorsException([
+      { field: 'Idempotency-Key', rule: 'maxLength', message: 'Idempotency-Key must be at most 200 characters' },
+    ]);
   return key;
 }

@@ -53,19 +53,39 @@ export class EmailService {
   /** Creates the QUEUED record if it does not exist yet (at submit, and in the worker for `POST /tasks`). */
   async record(id: string, owner: string | null, args: SendEmailArgs): Promise<void> {
     const now = new Date();
-    await this.messages.createQueryBuilder().insert().values({
-      id, owner, from: this.sender.from, to: args.to, cc: args.cc ?? [], bcc: args.bcc ?? [], subject: args.subject,
-      template: args.template ?? null, locale: args.template ? this.localeOf(args) : null, status: 'QUEUED', attempts: 0,
-      accepted: [], rejected: [], createdAt: now, updatedAt: now,
-    }).orIgnore().execute();
+    await this.messages
+      .createQueryBuilder()
+      .insert()
+      .values({
+        id,
+        owner,
+        from: this.sender.from,
+        to: args.to,
+        cc: args.cc ?? [],
+        bcc: args.bcc ?? [],
+        subject: args.subject,
+        template: args.template ?? null,
+        locale: args.template ? this.localeOf(args) : null,
+        status: 'QUEUED',
+        attempts: 0,
+        accepted: [],
+        rejected: [],
+        createdAt: now,
+        updatedAt: now,
+      })
+      .orIgnore()
+      .execute();
   }
 
   async send(args: SendEmailArgs, ctx: TaskContext<SendEmailArgs>): Promise<SendEmailResult> {
     const id = ctx.taskId;
     await this.record(id, ctx.owner, args);
-    const claimed = await this.messages.createQueryBuilder().update()
+    const claimed = await this.messages
+      .createQueryBuilder()
+      .update()
       .set({ status: 'SENDING', attempts: () => 'attempts + 1', updatedAt: new Date() })
-      .where('id = :id AND status <> :sent', { id, sent: 'SENT' }).execute();
+      .where('id = :id AND status <> :sent', { id, sent: 'SENT' })
+      .execute();
     if (!claimed.affected) {
       this.logger.log({ msg: 'E-mail was already accepted by the server; not sending it again', taskId: id });
       return this.resultOf(await this.messages.findOneByOrFail({ id }), true);
@@ -77,9 +97,18 @@ export class EmailService {
     } catch (error) {
       throw await this.recordFailure(id, ctx.attempt, error);
     }
-    await persistHard(() => this.messages.update(id, {
-      status: 'SENT', messageId: info.messageId, smtpResponse: info.response, accepted: info.accepted, rejected: info.rejected, error: null, sentAt: new Date(), updatedAt: new Date(),
-    }));
+    await persistHard(() =>
+      this.messages.update(id, {
+        status: 'SENT',
+        messageId: info.messageId,
+        smtpResponse: info.response,
+        accepted: info.accepted,
+        rejected: info.rejected,
+        error: null,
+        sentAt: new Date(),
+        updatedAt: new Date(),
+      }),
+    );
     return this.resultOf(await this.messages.findOneByOrFail({ id }), false);
   }
 
@@ -95,8 +124,17 @@ export class EmailService {
       body = { html: args.html, text: args.text ?? (args.html ? htmlToText(args.html) : undefined) };
     }
     return {
-      to: args.to, cc: args.cc, bcc: args.bcc, subject: args.subject, ...body, headers: args.headers,
-      attachments: args.attachments?.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.content, 'base64') })),
+      to: args.to,
+      cc: args.cc,
+      bcc: args.bcc,
+      subject: args.subject,
+      ...body,
+      headers: args.headers,
+      attachments: args.attachments?.map((a) => ({
+        filename: a.filename,
+        contentType: a.contentType,
+        content: Buffer.from(a.content, 'base64'),
+      })),
     };
   }
 
@@ -106,7 +144,12 @@ export class EmailService {
     const description = describeFailure(failure);
     await this.messages.update(id, {
       status: final ? 'FAILED' : 'QUEUED',
-      error: { message: description, code: failure.code, responseCode: failure.responseCode, permanent: failure.permanent },
+      error: {
+        message: description,
+        code: failure.code,
+        responseCode: failure.responseCode,
+        permanent: failure.permanent,
+      },
       updatedAt: new Date(),
     });
     return failure.permanent ? new UnrecoverableError(description) : new TransientEmailError(description);
@@ -117,6 +160,15 @@ export class EmailService {
   }
 
   private resultOf(row: EmailMessage, alreadySent: boolean): SendEmailResult {
-    return { id: row.id, status: 'SENT', messageId: row.messageId, response: row.smtpResponse, accepted: row.accepted, rejected: row.rejected, attempts: row.attempts, alreadySent };
+    return {
+      id: row.id,
+      status: 'SENT',
+      messageId: row.messageId,
+      response: row.smtpResponse,
+      accepted: row.accepted,
+      rejected: row.rejected,
+      attempts: row.attempts,
+      alreadySent,
+    };
   }
 }

@@ -1,7 +1,23 @@
 import { Transform, Type } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayMinSize, IsArray, IsEmail, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, Min,
-  registerDecorator, ValidateIf, ValidateNested, ValidationOptions,
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  MaxLength,
+  Min,
+  registerDecorator,
+  ValidateIf,
+  ValidateNested,
+  ValidationOptions,
 } from 'class-validator';
 import { IsBase64Content } from '../common/is-base64.decorator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
@@ -16,15 +32,21 @@ type TemplateContext = Record<string, string | number>;
 /** A small file sent inline with the message (base64). */
 export class InlineAttachment {
   @ApiProperty({ example: 'report.csv' })
-  @IsString() @Length(1, EmailLimits.FILENAME_LENGTH) @NoLineBreaks() @Matches(/^[^\\/\0]+$/, { message: 'filename must not contain a path separator' })
+  @IsString()
+  @Length(1, EmailLimits.FILENAME_LENGTH)
+  @NoLineBreaks()
+  @Matches(/^[^\\/\0]+$/, { message: 'filename must not contain a path separator' })
   filename: string;
 
   @ApiPropertyOptional({ example: 'text/csv', description: 'Guessed from the file name when omitted' })
-  @IsOptional() @IsString() @Matches(/^[\w.+-]+\/[\w.+-]+$/, { message: 'contentType must look like type/subtype, e.g. application/pdf' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[\w.+-]+\/[\w.+-]+$/, { message: 'contentType must look like type/subtype, e.g. application/pdf' })
   contentType?: string;
 
   @ApiProperty({ description: 'The file, base64 (all attachments together at most 3 MB decoded)' })
-  @IsString() @IsBase64Content()
+  @IsString()
+  @IsBase64Content()
   content: string;
 }
 
@@ -36,7 +58,10 @@ function NotWith(other: string, options?: ValidationOptions) {
       target: object.constructor,
       propertyName,
       options: { message: `${propertyName} cannot be given together with ${other}`, ...options },
-      validator: { validate: (value: unknown, args) => value === undefined || (args?.object as Record<string, unknown>)[other] === undefined },
+      validator: {
+        validate: (value: unknown, args) =>
+          value === undefined || (args?.object as Record<string, unknown>)[other] === undefined,
+      },
     });
 }
 
@@ -44,34 +69,55 @@ type FieldDecorator = (target: object, propertyName: string) => void;
 /** The old callers passed `to: "a@x"`; one address is taken as a list of one. */
 const oneOrMany = Transform(({ value }) => (typeof value === 'string' ? [value] : value)) as FieldDecorator;
 const addressList = (name: string): FieldDecorator[] => [
-  oneOrMany, IsArray(), ArrayMaxSize(EmailLimits.RECIPIENTS_PER_MESSAGE), NoLineBreaks(),
-  MaxLength(EmailLimits.ADDRESS_LENGTH, { each: true }), IsEmail({}, { each: true, message: `each value in ${name} must be an e-mail address` }),
+  oneOrMany,
+  IsArray(),
+  ArrayMaxSize(EmailLimits.RECIPIENTS_PER_MESSAGE),
+  NoLineBreaks(),
+  MaxLength(EmailLimits.ADDRESS_LENGTH, { each: true }),
+  IsEmail({}, { each: true, message: `each value in ${name} must be an e-mail address` }),
 ];
-const apply = (decorators: FieldDecorator[]): PropertyDecorator => (target, key) => decorators.forEach((d) => d(target, String(key)));
+const apply =
+  (decorators: FieldDecorator[]): PropertyDecorator =>
+  (target, key) =>
+    decorators.forEach((d) => d(target, String(key)));
 
 export class SendEmailArgs {
-  @ApiProperty({ type: [String], example: ['ann@example.com'], description: 'Up to 50 addresses with cc and bcc; one address may be given as a string' })
+  @ApiProperty({
+    type: [String],
+    example: ['ann@example.com'],
+    description: 'Up to 50 addresses with cc and bcc; one address may be given as a string',
+  })
   @apply([ArrayMinSize(1), ...addressList('to')])
   to: string[];
 
   @ApiPropertyOptional({ type: [String] })
-  @IsOptional() @apply(addressList('cc'))
+  @IsOptional()
+  @apply(addressList('cc'))
   cc?: string[];
 
   @ApiPropertyOptional({ type: [String] })
-  @IsOptional() @apply(addressList('bcc'))
+  @IsOptional()
+  @apply(addressList('bcc'))
   bcc?: string[];
 
   @ApiProperty({ maxLength: EmailLimits.SUBJECT_LENGTH, description: 'No CR or LF' })
-  @IsString() @Length(1, EmailLimits.SUBJECT_LENGTH) @NoLineBreaks()
+  @IsString()
+  @Length(1, EmailLimits.SUBJECT_LENGTH)
+  @NoLineBreaks()
   subject: string;
 
   @ApiPropertyOptional({ description: 'Plain-text body (generated from html when only html is given)' })
-  @IsOptional() @IsString() @MaxLength(EmailLimits.BODY_CHARS) @NotWith('template')
+  @IsOptional()
+  @IsString()
+  @MaxLength(EmailLimits.BODY_CHARS)
+  @NotWith('template')
   text?: string;
 
   @ApiPropertyOptional()
-  @IsOptional() @IsString() @MaxLength(EmailLimits.BODY_CHARS) @NotWith('template')
+  @IsOptional()
+  @IsString()
+  @MaxLength(EmailLimits.BODY_CHARS)
+  @NotWith('template')
   html?: string;
 
   /** Required unless `text` or `html` is given. */
@@ -80,32 +126,50 @@ export class SendEmailArgs {
   @IsIn(TEMPLATE_NAMES, { message: `template must be one of ${TEMPLATE_NAMES.join(', ')} (or give text and/or html)` })
   template?: string;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: "The template's fields (README, E-mail section)" })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: "The template's fields (README, E-mail section)",
+  })
   @ValidateIf((o: SendEmailArgs) => o.template !== undefined)
-  @IsObject() @IsTemplateContext()
+  @IsObject()
+  @IsTemplateContext()
   context?: TemplateContext;
 
   @ApiPropertyOptional({ enum: EMAIL_LOCALES, description: 'Default EMAIL_DEFAULT_LOCALE (en)' })
-  @IsOptional() @IsIn(EMAIL_LOCALES)
+  @IsOptional()
+  @IsIn(EMAIL_LOCALES)
   locale?: EmailLocale;
 
   @ApiPropertyOptional({ type: [InlineAttachment] })
-  @IsOptional() @IsArray() @ArrayMaxSize(EmailLimits.ATTACHMENTS) @ValidateNested({ each: true }) @Type(() => InlineAttachment) @AttachmentsWithinLimit()
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(EmailLimits.ATTACHMENTS)
+  @ValidateNested({ each: true })
+  @Type(() => InlineAttachment)
+  @AttachmentsWithinLimit()
   attachments?: InlineAttachment[];
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, example: { 'X-Report-Id': 'r-42' } })
-  @IsOptional() @IsSafeHeaders()
+  @IsOptional()
+  @IsSafeHeaders()
   headers?: Record<string, string>;
 }
 
 export class SendNotificationArgs {
   @ApiProperty({ type: [String], description: 'Up to 20,000; duplicates (case-insensitive) are sent once' })
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(EmailLimits.NOTIFICATION_RECIPIENTS) @NoLineBreaks()
-  @MaxLength(EmailLimits.ADDRESS_LENGTH, { each: true }) @IsEmail({}, { each: true, message: 'each value in recipients must be an e-mail address' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(EmailLimits.NOTIFICATION_RECIPIENTS)
+  @NoLineBreaks()
+  @MaxLength(EmailLimits.ADDRESS_LENGTH, { each: true })
+  @IsEmail({}, { each: true, message: 'each value in recipients must be an e-mail address' })
   recipients: string[];
 
   @ApiProperty({ maxLength: EmailLimits.SUBJECT_LENGTH, description: 'No CR or LF' })
-  @IsString() @Length(1, EmailLimits.SUBJECT_LENGTH) @NoLineBreaks()
+  @IsString()
+  @Length(1, EmailLimits.SUBJECT_LENGTH)
+  @NoLineBreaks()
   subject: string;
 
   @ApiProperty({ enum: TEMPLATE_NAMES })
@@ -113,11 +177,13 @@ export class SendNotificationArgs {
   template: string;
 
   @ApiProperty({ type: 'object', additionalProperties: true })
-  @IsObject() @IsTemplateContext()
+  @IsObject()
+  @IsTemplateContext()
   context: TemplateContext;
 
   @ApiPropertyOptional({ enum: EMAIL_LOCALES, description: 'Default EMAIL_DEFAULT_LOCALE (en)' })
-  @IsOptional() @IsIn(EMAIL_LOCALES)
+  @IsOptional()
+  @IsIn(EMAIL_LOCALES)
   locale?: EmailLocale;
 }
 
@@ -125,7 +191,8 @@ export class DeliverArgs {
   @IsUUID()
   notificationId: string;
 
-  @IsInt() @Min(0)
+  @IsInt()
+  @Min(0)
   batch: number;
 }
 

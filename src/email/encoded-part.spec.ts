@@ -13,7 +13,13 @@ describe('encodedPart', () => {
   it('parses back as the text and HTML of a message', async () => {
     const transport = createTransport({ streamTransport: true, buffer: true });
     const html = '<p>您好 — <a href="https://example.test/?a=1&b=2">open</a></p>';
-    const info = await transport.sendMail({ from: 'a@example.test', to: 'b@example.test', subject: 's', text: encodedPart('text/plain', '您好\nline two\n'), html: encodedPart('text/html', html) });
+    const info = await transport.sendMail({
+      from: 'a@example.test',
+      to: 'b@example.test',
+      subject: 's',
+      text: encodedPart('text/plain', '您好\nline two\n'),
+      html: encodedPart('text/html', html),
+    });
     const mail = await simpleParser(info.message as Buffer);
     expect(mail.text).toBe('您好\nline two\n');
     expect(mail.html).toBe(html);

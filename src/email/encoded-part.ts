@@ -9,6 +9,8 @@ export interface EncodedPart {
  * nodemailer and was the largest CPU cost per message), wrapped at 76 characters per RFC 2045.
  */
 export function encodedPart(contentType: 'text/plain' | 'text/html', content: string): EncodedPart {
-  const base64 = Buffer.from(content, 'utf8').toString('base64').replace(/.{76}(?=.)/g, '$&\r\n');
+  const base64 = Buffer.from(content, 'utf8')
+    .toString('base64')
+    .replace(/.{76}(?=.)/g, '$&\r\n');
   return { raw: `Content-Type: ${contentType}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${base64}` };
 }

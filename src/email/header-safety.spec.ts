@@ -19,36 +19,71 @@ describe('header injection and size rules', () => {
   });
 
   it('rejects CR or LF in the subject, addresses and attachment names', () => {
-    expect(problems({ ...valid, subject: 'Hi\r\nBcc: victim@example.com' })).toContain('subject must not contain CR or LF characters (header injection)');
-    expect(problems({ ...valid, to: ['a@example.com\nBcc: b@example.com'] })).toContain('to must not contain CR or LF characters (header injection)');
-    expect(problems({ ...valid, cc: ['a@example.com\r'] })).toContain('cc must not contain CR or LF characters (header injection)');
-    expect(problems({ ...valid, attachments: [{ filename: 'a\r\n.txt', content: 'aGk=' }] })).toContain('filename must not contain CR or LF characters (header injection)');
-    expect(problems({ recipients: ['x@example.com'], subject: 'a\nb', template: 'notification', context: { title: 't', body: 'b' } }, SendNotificationArgs)).toContain(
+    expect(problems({ ...valid, subject: 'Hi\r\nBcc: victim@example.com' })).toContain(
       'subject must not contain CR or LF characters (header injection)',
     );
+    expect(problems({ ...valid, to: ['a@example.com\nBcc: b@example.com'] })).toContain(
+      'to must not contain CR or LF characters (header injection)',
+    );
+    expect(problems({ ...valid, cc: ['a@example.com\r'] })).toContain(
+      'cc must not contain CR or LF characters (header injection)',
+    );
+    expect(problems({ ...valid, attachments: [{ filename: 'a\r\n.txt', content: 'aGk=' }] })).toContain(
+      'filename must not contain CR or LF characters (header injection)',
+    );
+    expect(
+      problems(
+        {
+          recipients: ['x@example.com'],
+          subject: 'a\nb',
+          template: 'notification',
+          context: { title: 't', body: 'b' },
+        },
+        SendNotificationArgs,
+      ),
+    ).toContain('subject must not contain CR or LF characters (header injection)');
   });
 
   it('rejects header names and values that could inject or override headers', () => {
     expect(headersProblem({ 'X-Ok': 'fine' })).toBeNull();
-    expect(headersProblem({ 'X-Tag': 'a\r\nBcc: b@example.com' })).toBe('headers.X-Tag must not contain CR or LF characters (header injection)');
+    expect(headersProblem({ 'X-Tag': 'a\r\nBcc: b@example.com' })).toBe(
+      'headers.X-Tag must not contain CR or LF characters (header injection)',
+    );
     expect(headersProblem({ 'X-Tag\r\nBcc': 'b' })).toMatch(/not a valid header name/);
     expect(headersProblem({ Bcc: 'b@example.com' })).toBe('headers.Bcc is set by the service and cannot be given');
     expect(headersProblem({ 'X-N': 5 })).toBe('headers.X-N must be a string');
-    expect(problems({ ...valid, headers: { 'X-Tag': 'a\nb' } })).toContain('headers.X-Tag must not contain CR or LF characters (header injection)');
+    expect(problems({ ...valid, headers: { 'X-Tag': 'a\nb' } })).toContain(
+      'headers.X-Tag must not contain CR or LF characters (header injection)',
+    );
   });
 
   it('requires a body or a template, and not both', () => {
-    expect(problems({ to: ['a@example.com'], subject: 's' })).toEqual([expect.stringContaining('template must be one of')]);
-    expect(problems({ ...valid, template: 'notification', context: { title: 't', body: 'b' } })).toContain('text cannot be given together with template');
-    expect(problems({ ...valid, text: undefined, template: 'nope', context: {} })).toEqual([expect.stringContaining('template must be one of')]);
-    expect(problems({ ...valid, text: undefined, template: 'notification', context: { title: 't' } })).toEqual(['context.body is required by template notification']);
+    expect(problems({ to: ['a@example.com'], subject: 's' })).toEqual([
+      expect.stringContaining('template must be one of'),
+    ]);
+    expect(problems({ ...valid, template: 'notification', context: { title: 't', body: 'b' } })).toContain(
+      'text cannot be given together with template',
+    );
+    expect(problems({ ...valid, text: undefined, template: 'nope', context: {} })).toEqual([
+      expect.stringContaining('template must be one of'),
+    ]);
+    expect(problems({ ...valid, text: undefined, template: 'notification', context: { title: 't' } })).toEqual([
+      'context.body is required by template notification',
+    ]);
   });
 
   it('caps attachments by decoded size', () => {
     const big = Buffer.alloc(EmailLimits.ATTACHMENT_BYTES + 1).toString('base64');
     expect(base64Bytes(big)).toBe(EmailLimits.ATTACHMENT_BYTES + 1);
-    expect(problems({ ...valid, attachments: [{ filename: 'a.bin', content: big }] })).toContain(`attachments may hold at most ${EmailLimits.ATTACHMENT_BYTES} bytes in total (decoded)`);
-    expect(problems({ ...valid, attachments: [{ filename: 'a.bin', content: Buffer.alloc(EmailLimits.ATTACHMENT_BYTES).toString('base64') }] })).toEqual([]);
+    expect(problems({ ...valid, attachments: [{ filename: 'a.bin', content: big }] })).toContain(
+      `attachments may hold at most ${EmailLimits.ATTACHMENT_BYTES} bytes in total (decoded)`,
+    );
+    expect(
+      problems({
+        ...valid,
+        attachments: [{ filename: 'a.bin', content: Buffer.alloc(EmailLimits.ATTACHMENT_BYTES).toString('base64') }],
+      }),
+    ).toEqual([]);
   });
 
   it('detects line breaks in nested arrays', () => {

@@ -25,8 +25,22 @@ export function NoLineBreaks(options?: ValidationOptions) {
 
 /** Headers the service sets itself; a caller may not override them. */
 export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
-  'from', 'sender', 'to', 'cc', 'bcc', 'reply-to', 'subject', 'date', 'message-id', 'return-path', 'received',
-  'mime-version', 'content-type', 'content-transfer-encoding', 'content-disposition', 'dkim-signature',
+  'from',
+  'sender',
+  'to',
+  'cc',
+  'bcc',
+  'reply-to',
+  'subject',
+  'date',
+  'message-id',
+  'return-path',
+  'received',
+  'mime-version',
+  'content-type',
+  'content-transfer-encoding',
+  'content-disposition',
+  'dkim-signature',
 ]);
 
 const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,76}$/;
@@ -34,15 +48,18 @@ const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,76}$/;
 /** Why a map of extra headers is unacceptable, or null when it is fine. */
 export function headersProblem(headers: unknown): string | null {
   if (headers === undefined) return null;
-  if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) return 'headers must be an object of header name → string value';
+  if (headers === null || typeof headers !== 'object' || Array.isArray(headers))
+    return 'headers must be an object of header name → string value';
   const entries = Object.entries(headers);
   if (entries.length > EmailLimits.HEADERS) return `headers may hold at most ${EmailLimits.HEADERS} entries`;
   for (const [name, value] of entries) {
-    if (hasLineBreak(name) || !FIELD_NAME.test(name)) return `headers.${JSON.stringify(name)} is not a valid header name (letters, digits and -, no CR or LF)`;
+    if (hasLineBreak(name) || !FIELD_NAME.test(name))
+      return `headers.${JSON.stringify(name)} is not a valid header name (letters, digits and -, no CR or LF)`;
     if (RESERVED_HEADERS.has(name.toLowerCase())) return `headers.${name} is set by the service and cannot be given`;
     if (typeof value !== 'string') return `headers.${name} must be a string`;
     if (hasLineBreak(value)) return `headers.${name} must not contain CR or LF characters (header injection)`;
-    if (value.length > EmailLimits.HEADER_VALUE_LENGTH) return `headers.${name} must be at most ${EmailLimits.HEADER_VALUE_LENGTH} characters`;
+    if (value.length > EmailLimits.HEADER_VALUE_LENGTH)
+      return `headers.${name} must be at most ${EmailLimits.HEADER_VALUE_LENGTH} characters`;
   }
   return null;
 }
@@ -54,7 +71,10 @@ export function IsSafeHeaders(options?: ValidationOptions) {
       name: 'safeHeaders',
       target: object.constructor,
       propertyName,
-      options: { message: (args: ValidationArguments) => headersProblem(args.value) ?? 'headers are invalid', ...options },
+      options: {
+        message: (args: ValidationArguments) => headersProblem(args.value) ?? 'headers are invalid',
+        ...options,
+      },
       validator: { validate: (value: unknown) => headersProblem(value) === null },
     });
 }
@@ -72,11 +92,15 @@ export function AttachmentsWithinLimit(options?: ValidationOptions) {
       name: 'attachmentsWithinLimit',
       target: object.constructor,
       propertyName,
-      options: { message: `${propertyName} may hold at most ${EmailLimits.ATTACHMENT_BYTES} bytes in total (decoded)`, ...options },
+      options: {
+        message: `${propertyName} may hold at most ${EmailLimits.ATTACHMENT_BYTES} bytes in total (decoded)`,
+        ...options,
+      },
       validator: {
         validate: (value: unknown) =>
           !Array.isArray(value) ||
-          value.reduce((sum, a) => sum + (typeof a?.content === 'string' ? base64Bytes(a.content) : 0), 0) <= EmailLimits.ATTACHMENT_BYTES,
+          value.reduce((sum, a) => sum + (typeof a?.content === 'string' ? base64Bytes(a.content) : 0), 0) <=
+            EmailLimits.ATTACHMENT_BYTES,
       },
     });
 }

@@ -16,7 +16,9 @@ export function mailerOptions(config: AppConfig): MailerOptions {
   const defaults = { from: env.MAIL_FROM } as MailerOptions['defaults'];
   if (!env.SMTP_URL) {
     const dir = resolve(join(config.env.DATA_DIR, 'outbox'));
-    logger.log(`No SMTP_URL is configured: e-mail is written as .eml files under ${dir} and not sent (set SMTP_URL to send)`);
+    logger.log(
+      `No SMTP_URL is configured: e-mail is written as .eml files under ${dir} and not sent (set SMTP_URL to send)`,
+    );
     return { transport: new OutboxTransport(dir), defaults, sendTimeout: env.EMAIL_SEND_TIMEOUT_MS };
   }
   logger.log(`E-mail goes to ${describeSmtpUrl(env.SMTP_URL)} over ${env.SMTP_POOL_SIZE} pooled connection(s)`);

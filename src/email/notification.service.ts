@@ -71,30 +71,44 @@ export class NotificationService {
       await this.waitForDeliveries(notification, ctx);
     } catch (error) {
       // Cancelled: deliveries not sent yet are not sent at all (a timeout, by contrast, retries and resumes).
-      if (ctx.signal.aborted && ctx.signal.reason?.name === 'TaskRevokedError') await this.cancelPending(notification.id);
+      if (ctx.signal.aborted && ctx.signal.reason?.name === 'TaskRevokedError')
+        await this.cancelPending(notification.id);
       throw error;
     }
     return this.result(notification);
   }
 
-  private async waitForDeliveries(notification: EmailNotification, ctx: TaskContext<SendNotificationArgs>): Promise<void> {
+  private async waitForDeliveries(
+    notification: EmailNotification,
+    ctx: TaskContext<SendNotificationArgs>,
+  ): Promise<void> {
     const tally: DrainTally = { sent: 0, failed: 0, deferred: 0 };
     for (;;) {
       const counts = await this.counts(notification.id);
       const done = counts.SENT + counts.FAILED;
-      ctx.progress({ percent: Math.floor((done / Math.max(1, notification.total)) * 100), total: notification.total, sent: counts.SENT, failed: counts.FAILED, pending: notification.total - done });
+      ctx.progress({
+        percent: Math.floor((done / Math.max(1, notification.total)) * 100),
+        total: notification.total,
+        sent: counts.SENT,
+        failed: counts.FAILED,
+        pending: notification.total - done,
+      });
       if (done >= notification.total) break;
       const assisted = await this.delivery.drainOverdue(notification, this.env.EMAIL_ASSIST_AFTER_MS, tally);
       if (!assisted) await sleep(this.env.EMAIL_POLL_MS, undefined, { signal: ctx.signal });
     }
-    if (tally.sent + tally.failed > 0) this.logger.log({ msg: 'Notification sent deliveries no delivery task had taken', taskId: ctx.taskId, ...tally });
+    if (tally.sent + tally.failed > 0)
+      this.logger.log({ msg: 'Notification sent deliveries no delivery task had taken', taskId: ctx.taskId, ...tally });
   }
 
   private async cancelPending(notificationId: string): Promise<void> {
     const error = { message: 'The notification was cancelled before this delivery was sent', permanent: true };
     // SENDING rows too: one the server then accepts still becomes SENT (that write is unconditional), one it
     // refuses stays FAILED (failure writes only touch SENDING rows), so nothing is retried after a cancel.
-    await this.deliveries.update({ notificationId, status: In(['QUEUED', 'SENDING']) }, { status: 'FAILED', error, updatedAt: new Date() });
+    await this.deliveries.update(
+      { notificationId, status: In(['QUEUED', 'SENDING']) },
+      { status: 'FAILED', error, updatedAt: new Date() },
+    );
     this.logger.log({ msg: 'Notification cancelled; its unsent deliveries are FAILED', taskId: notificationId });
   }
 
@@ -111,20 +125,48 @@ export class NotificationService {
     const batchSize = this.env.EMAIL_BATCH_SIZE;
     const now = new Date();
     const notification = Object.assign(new EmailNotification(), {
-      id: ctx.taskId, owner: ctx.owner, subject: args.subject, template: args.template, locale, ...body,
-      total: recipients.length, batches: Math.ceil(recipients.length / batchSize), dispatched: 0, createdAt: now,
+      id: ctx.taskId,
+      owner: ctx.owner,
+      subject: args.subject,
+      template: args.template,
+      locale,
+      ...body,
+      total: recipients.length,
+      batches: Math.ceil(recipients.length / batchSize),
+      dispatched: 0,
+      createdAt: now,
     });
     await this.dataSource.transaction(async (manager) => {
       await manager.createQueryBuilder().insert().into(EmailNotification).values(notification).orIgnore().execute();
       for (let i = 0; i < recipients.length; i += INSERT_CHUNK) {
         const rows = recipients.slice(i, i + INSERT_CHUNK).map((r, j) => ({
-          notificationId: notification.id, batch: Math.floor((i + j) / batchSize), address: r.address, addressKey: r.key,
-          status: 'QUEUED' as const, attempts: 0, nextAttemptAt: now, createdAt: now, updatedAt: now,
+          notificationId: notification.id,
+          batch: Math.floor((i + j) / batchSize),
+          address: r.address,
+          addressKey: r.key,
+          status: 'QUEUED' as const,
+          attempts: 0,
+          nextAttemptAt: now,
+          createdAt: now,
+          updatedAt: now,
         }));
-        await manager.createQueryBuilder().insert().into(EmailDelivery).values(rows).orIgnore().updateEntity(false).execute();
+        await manager
+          .createQueryBuilder()
+          .insert()
+          .into(EmailDelivery)
+          .values(rows)
+          .orIgnore()
+          .updateEntity(false)
+          .execute();
       }
     });
-    this.logger.log({ msg: 'Notification created', taskId: ctx.taskId, recipients: args.recipients.length, unique: recipients.length, batches: notification.batches });
+    this.logger.log({
+      msg: 'Notification created',
+      taskId: ctx.taskId,
+      recipients: args.recipients.length,
+      unique: recipients.length,
+      batches: notification.batches,
+    });
     return this.notifications.findOneByOrFail({ id: ctx.taskId });
   }
 
@@ -133,7 +175,12 @@ export class NotificationService {
     for (let first = notification.dispatched; first < notification.batches; first += SUBMIT_CHUNK) {
       const last = Math.min(notification.batches, first + SUBMIT_CHUNK);
       await this.submission.submitMany(
-        Array.from({ length: last - first }, (_, k) => ({ name: DeliverTask.name, args: { notificationId: notification.id, batch: first + k }, owner, parentId: notification.id })),
+        Array.from({ length: last - first }, (_, k) => ({
+          name: DeliverTask.name,
+          args: { notificationId: notification.id, batch: first + k },
+          owner,
+          parentId: notification.id,
+        })),
       );
       await this.notifications.update(notification.id, { dispatched: last });
       notification.dispatched = last;
@@ -142,8 +189,12 @@ export class NotificationService {
 
   async counts(notificationId: string): Promise<DeliveryCounts> {
     const rows: { status: EmailStatus; count: string }[] = await this.deliveries
-      .createQueryBuilder('d').select('d.status', 'status').addSelect('count(*)', 'count')
-      .where('d.notification_id = :notificationId', { notificationId }).groupBy('d.status').getRawMany();
+      .createQueryBuilder('d')
+      .select('d.status', 'status')
+      .addSelect('count(*)', 'count')
+      .where('d.notification_id = :notificationId', { notificationId })
+      .groupBy('d.status')
+      .getRawMany();
     const counts: DeliveryCounts = { QUEUED: 0, SENDING: 0, SENT: 0, FAILED: 0 };
     for (const row of rows) counts[row.status] = Number(row.count);
     return counts;
@@ -151,7 +202,12 @@ export class NotificationService {
 
   private async result(notification: EmailNotification): Promise<NotificationResult> {
     const list = (status: EmailStatus) =>
-      this.deliveries.find({ where: { notificationId: notification.id, status }, order: { addressKey: 'ASC' }, take: RESULT_LIST_LIMIT + 1, select: { address: true, error: true } });
+      this.deliveries.find({
+        where: { notificationId: notification.id, status },
+        order: { addressKey: 'ASC' },
+        take: RESULT_LIST_LIMIT + 1,
+        select: { address: true, error: true },
+      });
     const [sent, failed, counts] = await Promise.all([list('SENT'), list('FAILED'), this.counts(notification.id)]);
     return {
       notificationId: notification.id,
@@ -159,7 +215,9 @@ export class NotificationService {
       sent: counts.SENT,
       failed: counts.FAILED,
       sentRecipients: sent.slice(0, RESULT_LIST_LIMIT).map((d) => d.address),
-      failedRecipients: failed.slice(0, RESULT_LIST_LIMIT).map((d) => ({ address: d.address, error: d.error?.message ?? null })),
+      failedRecipients: failed
+        .slice(0, RESULT_LIST_LIMIT)
+        .map((d) => ({ address: d.address, error: d.error?.message ?? null })),
       truncated: sent.length > RESULT_LIST_LIMIT || failed.length > RESULT_LIST_LIMIT,
       links: { recipients: `/notifications/${notification.id}/recipients` },
     };

@@ -12,19 +12,34 @@ describe('OutboxTransport', () => {
 
   it('writes the message as an .eml file (Bcc kept) and reports where', async () => {
     const sut = createTransport(new OutboxTransport(join(dir, 'outbox')));
-    const info = await sut.sendMail({ from: 'a@example.test', to: 'b@example.test', bcc: 'c@example.test', subject: 'Hi 你好', text: 'text', html: '<p>html</p>', messageId: '<m1@example.test>' });
+    const info = await sut.sendMail({
+      from: 'a@example.test',
+      to: 'b@example.test',
+      bcc: 'c@example.test',
+      subject: 'Hi 你好',
+      text: 'text',
+      html: '<p>html</p>',
+      messageId: '<m1@example.test>',
+    });
     const [file] = readdirSync(join(dir, 'outbox'));
     expect(file).toMatch(/-m1@example\.test\.eml$/);
     expect(info.response).toBe(`250 Written to ${join(dir, 'outbox', file)} (not sent: no SMTP_URL)`);
     expect(info.accepted).toEqual(['b@example.test', 'c@example.test']);
     const mail = await simpleParser(readFileSync(join(dir, 'outbox', file)));
-    expect(mail).toMatchObject({ subject: 'Hi 你好', messageId: '<m1@example.test>', text: 'text', html: '<p>html</p>' });
+    expect(mail).toMatchObject({
+      subject: 'Hi 你好',
+      messageId: '<m1@example.test>',
+      text: 'text',
+      html: '<p>html</p>',
+    });
     expect(mail.bcc && !Array.isArray(mail.bcc) && mail.bcc.text).toBe('c@example.test');
   });
 });
 
 describe('describeSmtpUrl', () => {
   it('masks the password', () => {
-    expect(describeSmtpUrl('smtp://user:secret@mail.example.test:587/?requireTLS=true')).toBe('smtp://user:***@mail.example.test:587/?requireTLS=true');
+    expect(describeSmtpUrl('smtp://user:secret@mail.example.test:587/?requireTLS=true')).toBe(
+      'smtp://user:***@mail.example.test:587/?requireTLS=true',
+    );
   });
 });

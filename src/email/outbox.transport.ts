@@ -24,7 +24,7 @@ export interface OutboxSentInfo {
 export class OutboxTransport implements Transport<OutboxSentInfo> {
   readonly name = 'outbox';
   readonly version = '1';
-  private readonly logger = new Logger('EmailOutbox');
+  private readonly logger = new Logger(OutboxTransport.name);
 
   constructor(readonly dir: string) {}
 
@@ -37,8 +37,17 @@ export class OutboxTransport implements Transport<OutboxSentInfo> {
     mkdir(this.dir, { recursive: true })
       .then(() => pipeline(mail.message.createReadStream(), createWriteStream(path, { flags: 'wx' })))
       .then(() => {
-        this.logger.log(`No SMTP_URL is configured: the message ${messageId} to ${envelope.to.join(', ')} was written to ${path} and not sent`);
-        callback(null, { envelope, messageId, accepted: envelope.to, rejected: [], response: `250 Written to ${path} (not sent: no SMTP_URL)`, path });
+        this.logger.log(
+          `No SMTP_URL is configured: the message ${messageId} to ${envelope.to.join(', ')} was written to ${path} and not sent`,
+        );
+        callback(null, {
+          envelope,
+          messageId,
+          accepted: envelope.to,
+          rejected: [],
+          response: `250 Written to ${path} (not sent: no SMTP_URL)`,
+          path,
+        });
       })
       .catch((error) => callback(error, undefined as never));
   }

@@ -2,7 +2,13 @@ import { uniqueRecipients } from './recipients';
 
 describe('uniqueRecipients', () => {
   it('drops case-insensitive duplicates and keeps the first spelling in order', () => {
-    const sut = uniqueRecipients(['Ann@Example.com', 'bob@example.com', 'ann@example.COM', ' bob@example.com ', 'carl@example.com']);
+    const sut = uniqueRecipients([
+      'Ann@Example.com',
+      'bob@example.com',
+      'ann@example.COM',
+      ' bob@example.com ',
+      'carl@example.com',
+    ]);
     expect(sut).toEqual([
       { address: 'Ann@Example.com', key: 'ann@example.com' },
       { address: 'bob@example.com', key: 'bob@example.com' },

@@ -8,13 +8,22 @@ describe('classifySendError', () => {
   });
 
   it('treats 4xx replies as transient', () => {
-    expect(classifySendError({ code: 'EMESSAGE', responseCode: 451, response: '451 Try again later' })).toMatchObject({ permanent: false, connection: false });
-    expect(classifySendError({ code: 'EMESSAGE', responseCode: 421, response: '421 closing' })).toMatchObject({ permanent: false, connection: true });
+    expect(classifySendError({ code: 'EMESSAGE', responseCode: 451, response: '451 Try again later' })).toMatchObject({
+      permanent: false,
+      connection: false,
+    });
+    expect(classifySendError({ code: 'EMESSAGE', responseCode: 421, response: '421 closing' })).toMatchObject({
+      permanent: false,
+      connection: true,
+    });
   });
 
   it('treats connection failures and timeouts as transient connection errors', () => {
     for (const code of ['ECONNECTION', 'ESOCKET', 'ETIMEDOUT', 'ECONNREFUSED']) {
-      expect(classifySendError({ code, message: 'connect ECONNREFUSED 127.0.0.1:1' })).toMatchObject({ permanent: false, connection: true });
+      expect(classifySendError({ code, message: 'connect ECONNREFUSED 127.0.0.1:1' })).toMatchObject({
+        permanent: false,
+        connection: true,
+      });
     }
   });
 

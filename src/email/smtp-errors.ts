@@ -9,7 +9,21 @@ export interface SendFailure {
   message: string;
 }
 
-const CONNECTION_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'EPROTOCOL', 'EMAXLIMIT']);
+const CONNECTION_CODES = new Set([
+  'ECONNECTION',
+  'ETIMEDOUT',
+  'ESOCKET',
+  'EDNS',
+  'ETLS',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'EPROTOCOL',
+  'EMAXLIMIT',
+]);
 /** Errors of our own message or configuration: retrying cannot help. */
 const PERMANENT_CODES = new Set(['ENOAUTH', 'ECONFIG', 'EREQUIRETLS', 'EMAXRECIPIENTS', 'EFILEACCESS', 'EURLACCESS']);
 
@@ -18,13 +32,19 @@ const PERMANENT_CODES = new Set(['ENOAUTH', 'ECONFIG', 'EREQUIRETLS', 'EMAXRECIP
  * say so again); 4xx replies, timeouts and connection failures are transient. An envelope
  * error without a reply code (no valid recipient) is permanent.
  */
-export function classifySendError(error: { code?: string; responseCode?: number; response?: string; message?: string }): SendFailure {
+export function classifySendError(error: {
+  code?: string;
+  responseCode?: number;
+  response?: string;
+  message?: string;
+}): SendFailure {
   const code = error.code;
   const responseCode = typeof error.responseCode === 'number' ? error.responseCode : undefined;
   const message = (error.response || error.message || String(error)).trim();
   const base = { code, responseCode, message };
   if (responseCode !== undefined && responseCode >= 500) return { ...base, permanent: true, connection: false };
-  if (responseCode !== undefined && responseCode >= 400) return { ...base, permanent: false, connection: responseCode === 421 };
+  if (responseCode !== undefined && responseCode >= 400)
+    return { ...base, permanent: false, connection: responseCode === 421 };
   if (code && PERMANENT_CODES.has(code)) return { ...base, permanent: true, connection: false };
   if (code === 'EENVELOPE') return { ...base, permanent: true, connection: false };
   if (code && CONNECTION_CODES.has(code)) return { ...base, permanent: false, connection: true };
@@ -35,6 +55,6 @@ export function classifySendError(error: { code?: string; responseCode?: number;
 
 /** One line for records and task errors: `SMTP 550: <reply>` or `ECONNECTION: <message>`. */
 export function describeFailure(failure: SendFailure): string {
-  const prefix = failure.responseCode ? `SMTP ${failure.responseCode}` : failure.code ?? 'Error';
+  const prefix = failure.responseCode ? `SMTP ${failure.responseCode}` : (failure.code ?? 'Error');
   return `${prefix}: ${failure.message}`.slice(0, 2000);
 }

@@ -1,51 +1,89 @@
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, IsUrl, Max, Min } from 'class-validator';
 
-const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value);
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
 const toTrimmed = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 /** The File domain's environment variables (read with `config.section(FileEnvironment)`). */
 export class FileEnvironment {
   /** Root of the local-disk storage; default `${DATA_DIR}/storage`. */
-  @IsOptional() @Transform(toTrimmed) @IsString()
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsString()
   STORAGE_DIR?: string;
 
   /** Largest accepted upload in bytes; larger ones get 413 while streaming. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 
   /** An OpenAI-compatible embeddings endpoint (the full URL, e.g. https://api.openai.com/v1/embeddings); unset = local hashing embedder. */
-  @IsOptional() @Transform(toTrimmed) @IsUrl({ require_tld: false, protocols: ['http', 'https'] }, { message: 'EMBEDDINGS_URL must be an http(s) URL' })
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] }, { message: 'EMBEDDINGS_URL must be an http(s) URL' })
   EMBEDDINGS_URL?: string;
 
-  @IsOptional() @Transform(toTrimmed) @IsString()
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsString()
   EMBEDDINGS_MODEL = 'text-embedding-3-small';
 
-  @IsOptional() @Transform(toTrimmed) @IsString()
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsString()
   EMBEDDINGS_API_KEY?: string;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(2048)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(2048)
   EMBEDDINGS_BATCH_SIZE = 64;
 
   /** Attempts per embeddings request (429, 5xx and network errors are retried with backoff). */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(10)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10)
   EMBEDDINGS_RETRIES = 4;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
   EMBEDDINGS_TIMEOUT_MS = 30_000;
 
   /** Worker threads for extraction and embedding; default: cores − 1, between 1 and 4. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
   FILE_CPU_THREADS?: number;
 
   /** Chunk size and overlap, in tokens. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(50) @Max(8000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(8000)
   CHUNK_TOKENS = 500;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(1000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1000)
   CHUNK_OVERLAP_TOKENS = 50;
 
   /** How many owners' vector indexes the search keeps in memory. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   SEARCH_CACHE_OWNERS = 32;
 }

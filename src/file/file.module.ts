@@ -31,28 +31,55 @@ import { LocalDiskStorage } from './storage/local-disk.storage';
   imports: [TypeOrmModule.forFeature([StoredFile, FileAnalysis])],
   controllers: [FilesController],
   providers: [
-    { provide: FileEnvironment, inject: [AppConfig], useFactory: (config: AppConfig) => config.section(FileEnvironment) },
+    {
+      provide: FileEnvironment,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => config.section(FileEnvironment),
+    },
     {
       provide: FILE_OPTIONS,
       inject: [AppConfig, FileEnvironment],
       useFactory: (config: AppConfig, env: FileEnvironment): FileOptions => ({
         storageDir: env.STORAGE_DIR ?? join(config.env.DATA_DIR, 'storage'),
         maxUploadBytes: env.MAX_UPLOAD_BYTES,
-        chunking: { maxTokens: env.CHUNK_TOKENS, overlapTokens: Math.min(env.CHUNK_OVERLAP_TOKENS, Math.floor(env.CHUNK_TOKENS / 2)) },
+        chunking: {
+          maxTokens: env.CHUNK_TOKENS,
+          overlapTokens: Math.min(env.CHUNK_OVERLAP_TOKENS, Math.floor(env.CHUNK_TOKENS / 2)),
+        },
         embedBatch: 500,
       }),
     },
-    { provide: FILE_STORAGE, inject: [FILE_OPTIONS], useFactory: (options: FileOptions) => new LocalDiskStorage(options.storageDir) },
+    {
+      provide: FILE_STORAGE,
+      inject: [FILE_OPTIONS],
+      useFactory: (options: FileOptions) => new LocalDiskStorage(options.storageDir),
+    },
     {
       provide: EMBEDDER,
       inject: [FileEnvironment],
       useFactory: (env: FileEnvironment): Embedder =>
         env.EMBEDDINGS_URL
-          ? new OpenAiEmbedder({ url: env.EMBEDDINGS_URL, model: env.EMBEDDINGS_MODEL, apiKey: env.EMBEDDINGS_API_KEY, batchSize: env.EMBEDDINGS_BATCH_SIZE, attempts: env.EMBEDDINGS_RETRIES, timeoutMs: env.EMBEDDINGS_TIMEOUT_MS })
+          ? new OpenAiEmbedder({
+              url: env.EMBEDDINGS_URL,
+              model: env.EMBEDDINGS_MODEL,
+              apiKey: env.EMBEDDINGS_API_KEY,
+              batchSize: env.EMBEDDINGS_BATCH_SIZE,
+              attempts: env.EMBEDDINGS_RETRIES,
+              timeoutMs: env.EMBEDDINGS_TIMEOUT_MS,
+            })
           : new HashingEmbedder(),
     },
-    { provide: VECTOR_INDEX, inject: [DataSource, FileEnvironment], useFactory: (dataSource: DataSource, env: FileEnvironment) => new ExactVectorIndex(dataSource, env.SEARCH_CACHE_OWNERS) },
-    { provide: FileCpuPool, inject: [FileEnvironment], useFactory: (env: FileEnvironment) => new FileCpuPool(env.FILE_CPU_THREADS) },
+    {
+      provide: VECTOR_INDEX,
+      inject: [DataSource, FileEnvironment],
+      useFactory: (dataSource: DataSource, env: FileEnvironment) =>
+        new ExactVectorIndex(dataSource, env.SEARCH_CACHE_OWNERS),
+    },
+    {
+      provide: FileCpuPool,
+      inject: [FileEnvironment],
+      useFactory: (env: FileEnvironment) => new FileCpuPool(env.FILE_CPU_THREADS),
+    },
     FilesService,
     FileProcessingService,
     FileAnalysisService,

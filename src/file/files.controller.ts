@@ -1,4 +1,17 @@
-import { Controller, Delete, Get, HttpCode, HttpStatus, Param, ParseUUIDPipe, Post, Query, Req, Res, StreamableFile } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  HttpStatus,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Req,
+  Res,
+  StreamableFile,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Request, Response } from 'express';
 import { CurrentPrincipal } from '../auth/auth.decorators';
@@ -24,13 +37,26 @@ export class FilesController {
 
   @Post()
   @ApiConsumes('multipart/form-data')
-  @ApiOperation({ summary: 'Upload one file (multipart part "file", streamed); 201 with the record and its process_file task unless process=false' })
-  async upload(@Req() request: Request & { id?: string }, @Query() query: UploadQuery, @CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) response: Response) {
+  @ApiOperation({
+    summary:
+      'Upload one file (multipart part "file", streamed); 201 with the record and its process_file task unless process=false',
+  })
+  async upload(
+    @Req() request: Request & { id?: string },
+    @Query() query: UploadQuery,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     const { file, fields } = await this.files.upload(request, principal.keyId);
     const process = query.process ?? fields.process !== 'false';
     let task = null;
     if (process) {
-      const { run } = await this.submission.submit({ name: ProcessFileTask.name, args: { fileId: file.id }, owner: principal.keyId, requestId: request.id });
+      const { run } = await this.submission.submit({
+        name: ProcessFileTask.name,
+        args: { fileId: file.id },
+        owner: principal.keyId,
+        requestId: request.id,
+      });
       task = toTaskView(run);
     }
     response.status(HttpStatus.CREATED).location(`/files/${file.id}`);
@@ -40,15 +66,26 @@ export class FilesController {
   @Get()
   @ApiOperation({ summary: "The caller's files, newest first" })
   async list(@Query() query: ListFilesQuery, @CurrentPrincipal() principal: Principal) {
-    const items = await this.files.list(principal.keyId, query.limit, query.before ? new Date(query.before) : undefined);
-    return { items: items.map(toFileView), nextBefore: items.length === query.limit ? items[items.length - 1].createdAt : null };
+    const items = await this.files.list(
+      principal.keyId,
+      query.limit,
+      query.before ? new Date(query.before) : undefined,
+    );
+    return {
+      items: items.map(toFileView),
+      nextBefore: items.length === query.limit ? items[items.length - 1].createdAt : null,
+    };
   }
 
   @Get('search')
   @ApiOperation({ summary: "Top-k chunks of the caller's files by cosine similarity to q" })
   async find(@Query() query: SearchFilesQuery, @CurrentPrincipal() principal: Principal) {
     if (query.fileId) await this.files.findVisible(query.fileId, principal.keyId);
-    return { query: query.q, k: query.k, hits: await this.search.search(principal.keyId, query.q, query.k, query.fileId) };
+    return {
+      query: query.q,
+      k: query.k,
+      hits: await this.search.search(principal.keyId, query.q, query.k, query.fileId),
+    };
   }
 
   @Get(':id')
@@ -59,11 +96,19 @@ export class FilesController {
 
   @Get(':id/content')
   @ApiOperation({ summary: 'Download the file as uploaded' })
-  async content(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) response: Response) {
+  async content(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     const file = await this.files.findVisible(id, principal.keyId);
     const stream = await this.files.content(file);
     response.setHeader('X-Content-Type-Options', 'nosniff');
-    return new StreamableFile(stream, { type: file.mimeType, length: file.size, disposition: contentDisposition(file.originalName) });
+    return new StreamableFile(stream, {
+      type: file.mimeType,
+      length: file.size,
+      disposition: contentDisposition(file.originalName),
+    });
   }
 
   @Get(':id/analysis')

@@ -28,11 +28,13 @@ export class FilesService {
   async upload(request: IncomingMessage, owner: string): Promise<{ file: StoredFile; fields: Record<string, string> }> {
     const id = randomUUID();
     const storageKey = `files/${owner}/${id}`;
-    const received = await receiveUpload(request, this.storage, storageKey, this.options.maxUploadBytes).catch(async (error) => {
-      // The file part may have been stored before a later part of the request failed.
-      await this.storage.delete(storageKey);
-      throw error;
-    });
+    const received = await receiveUpload(request, this.storage, storageKey, this.options.maxUploadBytes).catch(
+      async (error) => {
+        // The file part may have been stored before a later part of the request failed.
+        await this.storage.delete(storageKey);
+        throw error;
+      },
+    );
     const sniffed = sniff(received.head, received.originalName, received.size <= received.head.length);
     const now = new Date();
     const file = Object.assign(new StoredFile(), {
@@ -69,7 +71,12 @@ export class FilesService {
   }
 
   async list(owner: string, limit: number, before?: Date): Promise<StoredFile[]> {
-    const query = this.files.createQueryBuilder('f').where('f.owner = :owner', { owner }).orderBy('f.created_at', 'DESC').addOrderBy('f.id', 'DESC').limit(limit);
+    const query = this.files
+      .createQueryBuilder('f')
+      .where('f.owner = :owner', { owner })
+      .orderBy('f.created_at', 'DESC')
+      .addOrderBy('f.id', 'DESC')
+      .limit(limit);
     if (before) query.andWhere('f.created_at < :before', { before });
     return query.getMany();
   }
@@ -78,14 +85,16 @@ export class FilesService {
     try {
       return await this.storage.open(file.storageKey);
     } catch (error) {
-      if (error instanceof StorageNotFoundError) throw new NotFoundException(`The content of file ${file.id} is missing from storage`);
+      if (error instanceof StorageNotFoundError)
+        throw new NotFoundException(`The content of file ${file.id} is missing from storage`);
       throw error;
     }
   }
 
   async analysis(file: StoredFile): Promise<FileAnalysis> {
     const analysis = await this.analyses.findOneBy({ fileId: file.id });
-    if (!analysis) throw new NotFoundException(`File ${file.id} has not been analysed yet: run tasks.file.analyze_file`);
+    if (!analysis)
+      throw new NotFoundException(`File ${file.id} has not been analysed yet: run tasks.file.analyze_file`);
     return analysis;
   }
 
@@ -95,12 +104,17 @@ export class FilesService {
       await manager.query(`DELETE FROM files WHERE id = $1`, [file.id]);
       await bumpIndexVersion(manager.query.bind(manager), file.owner);
     });
-    await this.storage.delete(file.storageKey).catch((error) => this.logger.warn(`Could not delete the content of file ${file.id}: ${error.message}`));
+    await this.storage
+      .delete(file.storageKey)
+      .catch((error) => this.logger.warn(`Could not delete the content of file ${file.id}: ${error.message}`));
   }
 }
 
 /** Invalidates every process's cached vector index of `owner` (see ExactVectorIndex). */
-export async function bumpIndexVersion(query: (sql: string, params: unknown[]) => Promise<unknown>, owner: string): Promise<void> {
+export async function bumpIndexVersion(
+  query: (sql: string, params: unknown[]) => Promise<unknown>,
+  owner: string,
+): Promise<void> {
   await query(
     `INSERT INTO file_index_versions (owner, version) VALUES ($1, 1)
      ON CONFLICT (owner) DO UPDATE SET version = file_index_versions.version + 1`,

@@ -29,7 +29,10 @@ export class HealthController {
   @HealthCheck()
   @ApiOperation({ summary: 'Liveness: the process can serve (event loop and heap within limits)' })
   live() {
-    return this.health.check([() => this.service.eventLoop(), () => this.memory.checkHeap('memory_heap', this.settings.HEALTH_MAX_HEAP_MB * 1024 * 1024)]);
+    return this.health.check([
+      () => this.service.eventLoop(),
+      () => this.memory.checkHeap('memory_heap', this.settings.HEALTH_MAX_HEAP_MB * 1024 * 1024),
+    ]);
   }
 
   /** Whether to send traffic here: every dependency answers and no shutdown is under way. */

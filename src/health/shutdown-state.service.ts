@@ -10,7 +10,7 @@ import { HealthEnvironment } from './health.environment';
  */
 @Injectable()
 export class ShutdownState implements OnModuleDestroy {
-  private readonly logger = new Logger('Shutdown');
+  private readonly logger = new Logger(ShutdownState.name);
   private draining = false;
 
   constructor(private readonly config: AppConfig) {}

@@ -24,7 +24,10 @@ export class LoggingModule {
           pinoHttp: {
             level: config.env.LOG_LEVEL,
             base: { pid: process.pid, hostname: hostname(), role: config.role },
-            transport: config.env.LOG_FORMAT === 'pretty' ? { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } } : undefined,
+            transport:
+              config.env.LOG_FORMAT === 'pretty'
+                ? { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } }
+                : undefined,
             genReqId: (req, res) => {
               const given = req.headers['x-request-id'];
               const id = typeof given === 'string' && /^[\w-]{1,100}$/.test(given) ? given : randomUUID();
@@ -35,9 +38,11 @@ export class LoggingModule {
               req: (req: IncomingMessage & { id?: string }) => ({ id: req.id, method: req.method, url: req.url }),
               res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
             },
-            customSuccessMessage: (req, res, responseTime) => `${req.method} ${req.url} ${res.statusCode} ${Math.round(responseTime)} ms`,
+            customSuccessMessage: (req, res, responseTime) =>
+              `${req.method} ${req.url} ${res.statusCode} ${Math.round(responseTime)} ms`,
             customErrorMessage: (req, res) => `${req.method} ${req.url} ${res.statusCode}`,
-            customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+            customLogLevel: (_req, res, error) =>
+              error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
             redact: ['req.headers.authorization', 'req.headers.cookie'],
             autoLogging: { ignore: (req) => QUIET_PATHS.some((p) => req.url?.startsWith(p)) },
           },

@@ -31,7 +31,9 @@ export class MetricsController {
 
   @Get()
   @Header('Cache-Control', 'no-store')
-  @ApiOperation({ summary: 'Prometheus metrics: tasks by state, runtimes, retries, queue depth and oldest-waiting age, process' })
+  @ApiOperation({
+    summary: 'Prometheus metrics: tasks by state, runtimes, retries, queue depth and oldest-waiting age, process',
+  })
   async scrape(@Headers('authorization') authorization: string | undefined, @Res() response: Response): Promise<void> {
     await this.authorize(authorization);
     response.setHeader('Content-Type', this.metrics.registry.contentType);
@@ -41,7 +43,10 @@ export class MetricsController {
   private async authorize(authorization: string | undefined): Promise<void> {
     if (this.settings.METRICS_PUBLIC) return;
     const secret = extractApiKey(authorization);
-    if (!secret) throw new UnauthorizedException('Metrics need an admin API key or METRICS_TOKEN: send Authorization: Bearer <key>');
+    if (!secret)
+      throw new UnauthorizedException(
+        'Metrics need an admin API key or METRICS_TOKEN: send Authorization: Bearer <key>',
+      );
     if (this.settings.METRICS_TOKEN && sameSecret(secret, this.settings.METRICS_TOKEN)) return;
     const principal = await this.apiKeys.verify(secret);
     if (!principal) throw new UnauthorizedException('The API key is unknown or revoked');

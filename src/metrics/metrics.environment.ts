@@ -7,10 +7,22 @@ export class MetricsEnvironment {
    * `true` serves /metrics without credentials: only for a port that is reachable from the
    * monitoring network alone. Otherwise a scraper sends an admin key or `METRICS_TOKEN`.
    */
-  @IsOptional() @Transform(({ value }) => (value === undefined || value === '' ? undefined : value === 'true' || value === true ? true : value === 'false' || value === false ? false : value)) @IsBoolean()
+  @IsOptional()
+  @Transform(({ value }) =>
+    value === undefined || value === ''
+      ? undefined
+      : value === 'true' || value === true
+        ? true
+        : value === 'false' || value === false
+          ? false
+          : value,
+  )
+  @IsBoolean()
   METRICS_PUBLIC = false;
 
   /** A bearer token that opens /metrics and nothing else, so Prometheus needs no admin key. */
-  @IsOptional() @Transform(({ value }) => (value === '' ? undefined : value)) @Matches(/^\S{16,}$/, { message: 'METRICS_TOKEN must be at least 16 characters without spaces' })
+  @IsOptional()
+  @Transform(({ value }) => (value === '' ? undefined : value))
+  @Matches(/^\S{16,}$/, { message: 'METRICS_TOKEN must be at least 16 characters without spaces' })
   METRICS_TOKEN?: string;
 }

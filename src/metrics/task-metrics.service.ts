@@ -17,10 +17,31 @@ export const RUNTIME_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 6
 export class TaskMetrics implements OnModuleInit {
   // A registry per app instance, not prom-client's global one: tests boot several apps per process.
   readonly registry = new Registry();
-  private readonly finished = new Counter({ name: 'tasks_finished_total', help: 'Tasks that reached a final state, by task, queue and state', labelNames: ['task', 'queue', 'state'], registers: [this.registry] });
-  private readonly attempts = new Counter({ name: 'task_attempts_total', help: 'Task attempts by outcome (SUCCESS, RETRY, FAILURE, REVOKED)', labelNames: ['task', 'queue', 'outcome'], registers: [this.registry] });
-  private readonly retries = new Counter({ name: 'task_retries_total', help: 'Attempts that failed and were scheduled to retry', labelNames: ['task', 'queue'], registers: [this.registry] });
-  private readonly runtime = new Histogram({ name: 'task_runtime_seconds', help: 'Runtime of one attempt, by outcome', labelNames: ['task', 'queue', 'outcome'], buckets: RUNTIME_BUCKETS, registers: [this.registry] });
+  private readonly finished = new Counter({
+    name: 'tasks_finished_total',
+    help: 'Tasks that reached a final state, by task, queue and state',
+    labelNames: ['task', 'queue', 'state'],
+    registers: [this.registry],
+  });
+  private readonly attempts = new Counter({
+    name: 'task_attempts_total',
+    help: 'Task attempts by outcome (SUCCESS, RETRY, FAILURE, REVOKED)',
+    labelNames: ['task', 'queue', 'outcome'],
+    registers: [this.registry],
+  });
+  private readonly retries = new Counter({
+    name: 'task_retries_total',
+    help: 'Attempts that failed and were scheduled to retry',
+    labelNames: ['task', 'queue'],
+    registers: [this.registry],
+  });
+  private readonly runtime = new Histogram({
+    name: 'task_runtime_seconds',
+    help: 'Runtime of one attempt, by outcome',
+    labelNames: ['task', 'queue', 'outcome'],
+    buckets: RUNTIME_BUCKETS,
+    registers: [this.registry],
+  });
 
   constructor(
     private readonly config: AppConfig,
@@ -59,7 +80,17 @@ export class TaskMetrics implements OnModuleInit {
         }
       },
     });
-    oldest.gauge = new Gauge({ name: 'queue_oldest_waiting_seconds', help: 'Age of the oldest job that could run now but waits (scale workers on this)', labelNames: ['queue'], registers });
-    paused.gauge = new Gauge({ name: 'queue_paused', help: '1 when the queue is paused', labelNames: ['queue'], registers });
+    oldest.gauge = new Gauge({
+      name: 'queue_oldest_waiting_seconds',
+      help: 'Age of the oldest job that could run now but waits (scale workers on this)',
+      labelNames: ['queue'],
+      registers,
+    });
+    paused.gauge = new Gauge({
+      name: 'queue_paused',
+      help: '1 when the queue is paused',
+      labelNames: ['queue'],
+      registers,
+    });
   }
 }

@@ -25,7 +25,7 @@ const PAUSED = 'paused' as JobType;
 /** Reads and changes queues in the transport: counts, pause/resume, purge. */
 @Injectable()
 export class QueueOverviewService {
-  private readonly logger = new Logger('QueueControl');
+  private readonly logger = new Logger(QueueOverviewService.name);
 
   constructor(
     private readonly queues: TaskQueues,
@@ -38,7 +38,11 @@ export class QueueOverviewService {
 
   async overview(name: string): Promise<QueueOverview> {
     const queue = this.queues.get(name);
-    const [raw, paused, oldest] = await Promise.all([queue.getJobCounts('wait', PAUSED, 'prioritized', 'delayed', 'active', 'completed', 'failed'), queue.isPaused(), this.oldestWaiting(queue)]);
+    const [raw, paused, oldest] = await Promise.all([
+      queue.getJobCounts('wait', PAUSED, 'prioritized', 'delayed', 'active', 'completed', 'failed'),
+      queue.isPaused(),
+      this.oldestWaiting(queue),
+    ]);
     const counts = {
       // A paused queue's jobs are waiting jobs as far as an operator is concerned.
       waiting: (raw.wait ?? raw.waiting ?? 0) + (raw[PAUSED] ?? 0),
@@ -81,7 +85,9 @@ export class QueueOverviewService {
     let revoked = 0;
     const seen = new Set<string>();
     for (;;) {
-      const jobs = (await queue.getJobs(['wait', PAUSED, 'prioritized', 'delayed'], 0, PURGE_PAGE - 1, true)).filter((j): j is Job => Boolean(j?.id) && !seen.has(j!.id!));
+      const jobs = (await queue.getJobs(['wait', PAUSED, 'prioritized', 'delayed'], 0, PURGE_PAGE - 1, true)).filter(
+        (j): j is Job => Boolean(j?.id) && !seen.has(j!.id!),
+      );
       if (jobs.length === 0) break;
       const ids: string[] = [];
       for (const job of jobs) {
@@ -99,8 +105,15 @@ export class QueueOverviewService {
 
   /** Enqueue time of the oldest job that could run now (delayed jobs count from their due time). */
   private async oldestWaiting(queue: Queue): Promise<number | null> {
-    const candidates = await Promise.all([queue.getJobs(['wait'], 0, 0, true), queue.getJobs([PAUSED], 0, 0, true), queue.getJobs(['prioritized'], 0, 0, true)]);
-    const times = candidates.flat().filter(Boolean).map((job) => job.timestamp + (job.opts?.delay ?? 0));
+    const candidates = await Promise.all([
+      queue.getJobs(['wait'], 0, 0, true),
+      queue.getJobs([PAUSED], 0, 0, true),
+      queue.getJobs(['prioritized'], 0, 0, true),
+    ]);
+    const times = candidates
+      .flat()
+      .filter(Boolean)
+      .map((job) => job.timestamp + (job.opts?.delay ?? 0));
     return times.length > 0 ? Math.min(...times) : null;
   }
 }

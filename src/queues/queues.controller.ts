@@ -63,7 +63,10 @@ export class QueuesController {
   }
 
   @Get('stats')
-  @ApiOperation({ summary: "Per queue and per task: processed, failed, retried, runtime p50/p95 over a window (Celery's inspect stats)" })
+  @ApiOperation({
+    summary:
+      "Per queue and per task: processed, failed, retried, runtime p50/p95 over a window (Celery's inspect stats)",
+  })
   report(@Query() query: StatsQuery) {
     return this.stats.report(query.windowMinutes ?? this.config.section(QueuesEnvironment).STATS_WINDOW_MINUTES);
   }

@@ -1,15 +1,24 @@
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
-const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value);
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
 
 /** Settings of the queue control surface. */
 export class QueuesEnvironment {
   /** How often a worker publishes itself for `GET /workers`; three missed beats and it is gone. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(500) @Max(60_000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(500)
+  @Max(60_000)
   WORKER_HEARTBEAT_MS = 5_000;
 
   /** Default window of `GET /stats`, in minutes. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(7 * 24 * 60)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(7 * 24 * 60)
   STATS_WINDOW_MINUTES = 60;
 }

@@ -64,10 +64,12 @@ export class TaskStatsService {
       windowMinutes,
       from: new Date(to.getTime() - windowMinutes * 60_000).toISOString(),
       to: to.toISOString(),
-      queues: rows.filter((r) => Number(r.by_queue) === 1).map((r) => {
-        const { task: _, ...rest } = toRow(r);
-        return rest;
-      }),
+      queues: rows
+        .filter((r) => Number(r.by_queue) === 1)
+        .map((r) => {
+          const { task: _, ...rest } = toRow(r);
+          return rest;
+        }),
       tasks: rows.filter((r) => Number(r.by_queue) === 0).map(toRow),
     };
   }

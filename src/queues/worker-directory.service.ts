@@ -30,7 +30,9 @@ export class WorkerDirectory {
     const interval = this.config.section(QueuesEnvironment).WORKER_HEARTBEAT_MS;
     const staleMs = interval * MISSED_BEATS;
     // Rows of workers that died without saying goodbye are cleaned up by whoever looks.
-    await this.dataSource.query(`DELETE FROM worker_heartbeats WHERE last_seen < now() - make_interval(secs => $1)`, [(staleMs * 10) / 1000]);
+    await this.dataSource.query(`DELETE FROM worker_heartbeats WHERE last_seen < now() - make_interval(secs => $1)`, [
+      (staleMs * 10) / 1000,
+    ]);
     const rows: any[] = await this.dataSource.query(
       `SELECT id, host, pid, queues, active, totals, started_at, last_seen, now() AS now
          FROM worker_heartbeats WHERE last_seen >= now() - make_interval(secs => $1) ORDER BY host, pid`,
@@ -46,7 +48,10 @@ export class WorkerDirectory {
         startedAt: new Date(row.started_at).toISOString(),
         lastSeen: new Date(row.last_seen).toISOString(),
         totals: row.totals,
-        active: (row.active as any[]).map((task) => ({ ...task, runtimeSeconds: Math.max(0, Math.round((now - new Date(task.startedAt).getTime()) / 100) / 10) })),
+        active: (row.active as any[]).map((task) => ({
+          ...task,
+          runtimeSeconds: Math.max(0, Math.round((now - new Date(task.startedAt).getTime()) / 100) / 10),
+        })),
       };
     });
   }

@@ -27,7 +27,7 @@ export interface WorkerTotals {
 export class WorkerHeartbeat implements OnApplicationBootstrap, OnApplicationShutdown {
   /** The same id the task runner stores on task records (`worker_id`). */
   readonly workerId = `${hostname()}#${process.pid}`;
-  private readonly logger = new Logger('WorkerHeartbeat');
+  private readonly logger = new Logger(WorkerHeartbeat.name);
   private readonly startedAt = new Date();
   private readonly totals: WorkerTotals = { succeeded: 0, failed: 0, retried: 0, revoked: 0 };
   private timer: NodeJS.Timeout | null = null;
@@ -83,12 +83,26 @@ export class WorkerHeartbeat implements OnApplicationBootstrap, OnApplicationShu
 
   private async publish(active: ReturnType<ActiveTasks['list']>): Promise<void> {
     const queues = this.shutdown.workers().map((w) => ({ name: w.name, concurrency: w.concurrency }));
-    const tasks = active.map((t) => ({ id: t.id, name: t.name, queue: t.queue, attempt: t.attempt, startedAt: t.startedAt.toISOString() }));
+    const tasks = active.map((t) => ({
+      id: t.id,
+      name: t.name,
+      queue: t.queue,
+      attempt: t.attempt,
+      startedAt: t.startedAt.toISOString(),
+    }));
     await this.dataSource.query(
       `INSERT INTO worker_heartbeats (id, host, pid, queues, active, totals, started_at, last_seen)
        VALUES ($1, $2, $3, $4, $5, $6, $7, now())
        ON CONFLICT (id) DO UPDATE SET queues = $4, active = $5, totals = $6, last_seen = now()`,
-      [this.workerId, hostname(), process.pid, JSON.stringify(queues), JSON.stringify(tasks), JSON.stringify(this.totals), this.startedAt],
+      [
+        this.workerId,
+        hostname(),
+        process.pid,
+        JSON.stringify(queues),
+        JSON.stringify(tasks),
+        JSON.stringify(this.totals),
+        this.startedAt,
+      ],
     );
   }
 }

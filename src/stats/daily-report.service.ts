@@ -40,7 +40,16 @@ const DAILY_TOTALS_SQL = `
 
 const DAY_BOUNDS_SQL = `SELECT ($1::date::timestamp AT TIME ZONE $2) AS day_start, (($1::date + 1)::timestamp AT TIME ZONE $2) AS day_end`;
 
-const EMPTY: TaskTotals = { submitted: 0, succeeded: 0, failed: 0, revoked: 0, open: 0, retries: 0, runtimeP50Ms: null, runtimeP95Ms: null };
+const EMPTY: TaskTotals = {
+  submitted: 0,
+  succeeded: 0,
+  failed: 0,
+  revoked: 0,
+  open: 0,
+  retries: 0,
+  runtimeP50Ms: null,
+  runtimeP95Ms: null,
+};
 
 /** `tasks.stats.daily_report`: per-task totals of the tasks created on one calendar day in TZ. */
 @Injectable()
@@ -63,7 +72,10 @@ export class DailyReportService {
   /** Computes the day's report and stores it, replacing an earlier one for the same day. */
   async generate(date: string, taskId: string): Promise<DailyReport> {
     const rows: TotalsRow[] = await this.dataSource.query(DAILY_TOTALS_SQL, [date, this.timeZone]);
-    const [bounds]: { day_start: Date; day_end: Date }[] = await this.dataSource.query(DAY_BOUNDS_SQL, [date, this.timeZone]);
+    const [bounds]: { day_start: Date; day_end: Date }[] = await this.dataSource.query(DAY_BOUNDS_SQL, [
+      date,
+      this.timeZone,
+    ]);
     const all = rows.find((r) => r.name === null);
     const report = Object.assign(new DailyReport(), {
       date,

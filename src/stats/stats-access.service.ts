@@ -15,6 +15,9 @@ export class StatsAccess {
   async assertOperator(owner: string | null): Promise<void> {
     if (owner === null) return;
     const key = await this.keys.findOneBy({ id: owner });
-    if (key?.role !== 'admin') throw new UnrecoverableError('tasks.stats.* are operator tasks: only an admin key (or the service itself) may run them');
+    if (key?.role !== 'admin')
+      throw new UnrecoverableError(
+        'tasks.stats.* are operator tasks: only an admin key (or the service itself) may run them',
+      );
   }
 }

@@ -27,7 +27,10 @@ export class StatsCollector {
   }
 
   /** Keyed by the task id, so a redelivered collect overwrites its own row instead of adding one. */
-  async collect(args: CollectStatsArgs, taskId: string): Promise<{ windowStart: Date; windowEnd: Date; tasks: number; queueDepths: StatsSnapshot['queueDepths'] }> {
+  async collect(
+    args: CollectStatsArgs,
+    taskId: string,
+  ): Promise<{ windowStart: Date; windowEnd: Date; tasks: number; queueDepths: StatsSnapshot['queueDepths'] }> {
     const windowEnd = args.windowEnd ? new Date(args.windowEnd) : new Date();
     const windowStart = new Date(windowEnd.getTime() - (args.intervalMinutes ?? this.defaultMinutes) * 60_000);
     const taskCounts: StatsSnapshot['taskCounts'] = await this.dataSource.query(
@@ -36,7 +39,9 @@ export class StatsCollector {
     );
     const queueDepths: StatsSnapshot['queueDepths'] = {};
     for (const queue of this.queues.all()) queueDepths[queue.name] = await queue.getJobCounts(...DEPTH_STATES);
-    await this.snapshots.upsert({ taskId, windowStart, windowEnd, taskCounts, queueDepths, createdAt: new Date() }, ['taskId']);
+    await this.snapshots.upsert({ taskId, windowStart, windowEnd, taskCounts, queueDepths, createdAt: new Date() }, [
+      'taskId',
+    ]);
     // The table maintains itself: collect is the one writer, so it is also the one that prunes.
     await this.snapshots.delete({ windowEnd: LessThan(new Date(Date.now() - this.retentionDays * 86_400_000)) });
     return { windowStart, windowEnd, tasks: taskCounts.reduce((sum, c) => sum + c.count, 0), queueDepths };

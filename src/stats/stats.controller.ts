@@ -30,22 +30,41 @@ export class StatsController {
   listDaily(@Query() query: DailyReportsQuery) {
     const to = query.to ?? localDate(new Date(), this.reports.timeZone);
     const from = query.from ?? addDays(to, -30);
-    if (from > to) throw fieldErrorsException([{ field: 'from', rule: 'beforeTo', message: 'from must not be after to' }]);
-    if (addDays(from, MAX_REPORT_DAYS) < to) throw fieldErrorsException([{ field: 'from', rule: 'maxRange', message: `from and to may be at most ${MAX_REPORT_DAYS} days apart` }]);
+    if (from > to)
+      throw fieldErrorsException([{ field: 'from', rule: 'beforeTo', message: 'from must not be after to' }]);
+    if (addDays(from, MAX_REPORT_DAYS) < to)
+      throw fieldErrorsException([
+        { field: 'from', rule: 'maxRange', message: `from and to may be at most ${MAX_REPORT_DAYS} days apart` },
+      ]);
     return this.reports.list(from, to);
   }
 
   @Post('daily')
   @HttpCode(HttpStatus.ACCEPTED)
-  @ApiOperation({ summary: 'Submit tasks.stats.daily_report for a day (default yesterday in TZ); it replaces that day\'s report' })
-  async submitDaily(@Body() body: DailyReportArgs, @CurrentPrincipal() principal: Principal, @Req() request: { id?: string }) {
-    const { run } = await this.submission.submit({ name: DailyReportTask.name, args: { ...body }, owner: principal.keyId, requestId: request.id });
+  @ApiOperation({
+    summary: "Submit tasks.stats.daily_report for a day (default yesterday in TZ); it replaces that day's report",
+  })
+  async submitDaily(
+    @Body() body: DailyReportArgs,
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: { id?: string },
+  ) {
+    const { run } = await this.submission.submit({
+      name: DailyReportTask.name,
+      args: { ...body },
+      owner: principal.keyId,
+      requestId: request.id,
+    });
     return toTaskView(run);
   }
 
   @Get('snapshots')
   @ApiOperation({ summary: 'Interval snapshots (task counts by name/state, queue depths), newest first' })
   snapshots(@Query() query: SnapshotsQuery) {
-    return this.collector.list(query.from ? new Date(query.from) : undefined, query.to ? new Date(query.to) : undefined, query.limit);
+    return this.collector.list(
+      query.from ? new Date(query.from) : undefined,
+      query.to ? new Date(query.to) : undefined,
+      query.limit,
+    );
   }
 }

@@ -1,20 +1,38 @@
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, Max, Min } from 'class-validator';
 
-const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : /^\d+$/.test(String(value)) ? Number(value) : value);
-const toBool = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value);
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : /^\d+$/.test(String(value)) ? Number(value) : value;
+const toBool = ({ value }: { value: unknown }) =>
+  value === undefined || value === ''
+    ? undefined
+    : value === 'true' || value === '1'
+      ? true
+      : value === 'false' || value === '0'
+        ? false
+        : value;
 
 /** Settings of `tasks.stats.*`, read with `config.section(StatsEnvironment)`. */
 export class StatsEnvironment {
   /** Whether api processes submit `collect` and `daily_report` on schedule (`false` in tests). */
-  @IsOptional() @Transform(toBool) @IsBoolean({ message: 'STATS_SCHEDULE must be true or false' })
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean({ message: 'STATS_SCHEDULE must be true or false' })
   STATS_SCHEDULE = true;
 
   /** `collect` runs at every multiple of this many minutes (UTC-aligned) over the interval just ended. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1440)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1440)
   STATS_COLLECT_INTERVAL_MINUTES = 5;
 
   /** Each collect deletes snapshots whose window ended longer ago than this. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(3650)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
   STATS_SNAPSHOT_RETENTION_DAYS = 30;
 }

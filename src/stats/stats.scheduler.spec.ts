@@ -30,7 +30,14 @@ describe('StatsScheduler', () => {
   it("submits the previous day's report once 00:10 passes in TZ", async () => {
     await sut.tick(new Date('2026-11-28T16:09:50Z')); // 00:09:50 on the 29th in Shanghai
     await sut.tick(new Date('2026-11-28T16:10:05Z'));
-    expect(submit).toHaveBeenCalledWith(expect.objectContaining({ name: 'tasks.stats.daily_report', args: { date: '2026-11-28' }, owner: null, idempotencyKey: 'stats.daily_report:2026-11-28' }));
+    expect(submit).toHaveBeenCalledWith(
+      expect.objectContaining({
+        name: 'tasks.stats.daily_report',
+        args: { date: '2026-11-28' },
+        owner: null,
+        idempotencyKey: 'stats.daily_report:2026-11-28',
+      }),
+    );
   });
 
   it('tries a failed submission again on the next tick', async () => {

@@ -47,12 +47,22 @@ export class StatsScheduler implements OnApplicationBootstrap, OnApplicationShut
   async tick(now = new Date()): Promise<void> {
     const slot = collectSlot(now, this.intervalMinutes).toISOString();
     if (this.lastSlot === undefined) this.lastSlot = slot;
-    else if (slot !== this.lastSlot && (await this.submit(CollectStatsTask.name, { intervalMinutes: this.intervalMinutes, windowEnd: slot }, `stats.collect:${slot}`))) {
+    else if (
+      slot !== this.lastSlot &&
+      (await this.submit(
+        CollectStatsTask.name,
+        { intervalMinutes: this.intervalMinutes, windowEnd: slot },
+        `stats.collect:${slot}`,
+      ))
+    ) {
       this.lastSlot = slot;
     }
     const due = dailyReportDue(now, this.timeZone);
     if (this.lastDueDate === undefined) this.lastDueDate = due;
-    else if (due !== this.lastDueDate && (await this.submit(DailyReportTask.name, { date: due }, `stats.daily_report:${due}`))) {
+    else if (
+      due !== this.lastDueDate &&
+      (await this.submit(DailyReportTask.name, { date: due }, `stats.daily_report:${due}`))
+    ) {
       this.lastDueDate = due;
     }
   }
@@ -64,7 +74,12 @@ export class StatsScheduler implements OnApplicationBootstrap, OnApplicationShut
       if (created) this.logger.log({ msg: 'Scheduled task submitted', taskId: run.id, task: name, idempotencyKey });
       return true;
     } catch (error) {
-      this.logger.warn({ msg: 'Could not submit a scheduled task; will try on the next tick', task: name, idempotencyKey, error: error.message });
+      this.logger.warn({
+        msg: 'Could not submit a scheduled task; will try on the next tick',
+        task: name,
+        idempotencyKey,
+        error: error.message,
+      });
       return false;
     }
   }

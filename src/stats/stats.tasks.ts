@@ -5,17 +5,22 @@ import { IsCalendarDate } from './calendar-date';
 
 export class CollectStatsArgs {
   /** Defaults to STATS_COLLECT_INTERVAL_MINUTES. */
-  @IsOptional() @IsInt() @Min(1) @Max(1440)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1440)
   intervalMinutes?: number;
 
   /** End of the window (exclusive); defaults to now. The scheduler passes the slot boundary. */
-  @IsOptional() @IsISO8601({ strict: true })
+  @IsOptional()
+  @IsISO8601({ strict: true })
   windowEnd?: string;
 }
 
 export class DailyReportArgs {
   @ApiPropertyOptional({ example: '2026-11-27', description: 'A calendar day in TZ; defaults to yesterday' })
-  @IsOptional() @IsCalendarDate()
+  @IsOptional()
+  @IsCalendarDate()
   date?: string;
 }
 

@@ -28,7 +28,8 @@ export class ActiveTasks implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    if (this.config.runsWorkers) await this.notifications.subscribe(CANCEL_CHANNEL, (id) => this.abortLocal(id, new TaskRevokedError()));
+    if (this.config.runsWorkers)
+      await this.notifications.subscribe(CANCEL_CHANNEL, (id) => this.abortLocal(id, new TaskRevokedError()));
   }
 
   add(task: ActiveTask): void {

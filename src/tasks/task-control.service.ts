@@ -32,7 +32,12 @@ export class TaskControlService {
   async cancel(run: TaskRun): Promise<{ run: TaskRun; pending: boolean }> {
     if (isFinal(run.state)) throw new ConflictException(`Task ${run.id} has already finished with state ${run.state}`);
     const job = await this.queues.get(run.queue).getJob(run.id);
-    const removed = job ? await job.remove().then(() => true, () => false) : true;
+    const removed = job
+      ? await job.remove().then(
+          () => true,
+          () => false,
+        )
+      : true;
     if (!removed) {
       // A job that cannot be removed is locked by a worker: abort it there.
       await this.dataSource.query('SELECT pg_notify($1, $2)', [CANCEL_CHANNEL, run.id]);
@@ -55,7 +60,18 @@ export class TaskControlService {
     // The old job keeps the id in the transport (failed jobs are retained); it must go first.
     await (await this.queues.get(run.queue).getJob(run.id))?.remove().catch(() => undefined);
     const now = new Date();
-    await this.runs.update(run.id, { state: TaskState.PENDING, attempts: 0, error: null, result: () => "NULL", progress: () => "NULL", startedAt: null, finishedAt: null, runtimeMs: null, runAt: now, updatedAt: now });
+    await this.runs.update(run.id, {
+      state: TaskState.PENDING,
+      attempts: 0,
+      error: null,
+      result: () => 'NULL',
+      progress: () => 'NULL',
+      startedAt: null,
+      finishedAt: null,
+      runtimeMs: null,
+      runAt: now,
+      updatedAt: now,
+    });
     const fresh = await this.runs.findOneByOrFail({ id: run.id });
     await this.submission.requeue(fresh);
     return fresh;
@@ -71,7 +87,13 @@ export class TaskControlService {
       [ids, REVOKED_ERROR],
     );
     for (let i = 0; i < rows.length; i += 150) {
-      await this.dataSource.query('SELECT pg_notify($1, $2)', [FINISHED_CHANNEL, rows.slice(i, i + 150).map((r) => r.id).join(',')]);
+      await this.dataSource.query('SELECT pg_notify($1, $2)', [
+        FINISHED_CHANNEL,
+        rows
+          .slice(i, i + 150)
+          .map((r) => r.id)
+          .join(','),
+      ]);
     }
     return rows.length;
   }

@@ -42,7 +42,8 @@ const declared = new Map<string, TaskDefinition>();
 
 /** Declares a task. Names are unique: declaring one twice is a programming error. */
 export function defineTask<Args extends object>(
-  definition: Pick<TaskDefinition<Args>, 'name' | 'description' | 'payload'> & Partial<Pick<TaskDefinition<Args>, 'retry' | 'timeoutMs' | 'acceptsAnyArgs' | 'abortable' | 'sensitiveArgs'>>,
+  definition: Pick<TaskDefinition<Args>, 'name' | 'description' | 'payload'> &
+    Partial<Pick<TaskDefinition<Args>, 'retry' | 'timeoutMs' | 'acceptsAnyArgs' | 'abortable' | 'sensitiveArgs'>>,
 ): TaskDefinition<Args> {
   if (declared.has(definition.name)) throw new Error(`Task ${definition.name} is declared twice`);
   const full = { retry: DEFAULT_RETRY, timeoutMs: DEFAULT_TIMEOUT_MS, ...definition };

@@ -13,15 +13,21 @@ export class TaskQueryService {
   /** The task, or 404 — also when it exists but belongs to another client. */
   async findVisible(id: string, principal: Principal): Promise<TaskRun> {
     const run = await this.runs.findOneBy({ id });
-    if (!run || (!isAdmin(principal) && run.owner !== principal.keyId)) throw new NotFoundException(`Task ${id} not found`);
+    if (!run || (!isAdmin(principal) && run.owner !== principal.keyId))
+      throw new NotFoundException(`Task ${id} not found`);
     return run;
   }
 
   /** Newest first, keyset-paginated on (created_at, id) so deep pages stay fast. */
   async list(query: ListTasksQuery, principal: Principal): Promise<{ items: TaskRun[]; nextCursor: string | null }> {
-    const qb = this.runs.createQueryBuilder('t').orderBy('t.created_at', 'DESC').addOrderBy('t.id', 'DESC').limit(query.limit + 1);
+    const qb = this.runs
+      .createQueryBuilder('t')
+      .orderBy('t.created_at', 'DESC')
+      .addOrderBy('t.id', 'DESC')
+      .limit(query.limit + 1);
     if (!isAdmin(principal)) qb.andWhere('t.owner = :owner', { owner: principal.keyId });
-    if (query.name?.endsWith('*')) qb.andWhere('t.name LIKE :prefix', { prefix: `${escapeLike(query.name.slice(0, -1))}%` });
+    if (query.name?.endsWith('*'))
+      qb.andWhere('t.name LIKE :prefix', { prefix: `${escapeLike(query.name.slice(0, -1))}%` });
     else if (query.name) qb.andWhere('t.name = :name', { name: query.name });
     if (query.state) qb.andWhere('t.state = :state', { state: query.state });
     if (query.parentId) qb.andWhere('t.parent_id = :parentId', { parentId: query.parentId });
@@ -50,7 +56,11 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(iso);
   if (Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id ?? '')) {
-    throw new BadRequestException({ statusCode: 400, message: ['cursor must be a nextCursor value from a previous page'], errors: [{ field: 'cursor', rule: 'cursor', message: 'cursor must be a nextCursor value from a previous page' }] });
+    throw new BadRequestException({
+      statusCode: 400,
+      message: ['cursor must be a nextCursor value from a previous page'],
+      errors: [{ field: 'cursor', rule: 'cursor', message: 'cursor must be a nextCursor value from a previous page' }],
+    });
   }
   return { createdAt, id };
 }

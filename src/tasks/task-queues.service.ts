@@ -11,14 +11,18 @@ export class TaskQueues {
   readonly names: string[];
   private readonly byName = new Map<string, Queue>();
 
-  constructor(config: AppConfig, private readonly moduleRef: ModuleRef) {
+  constructor(
+    config: AppConfig,
+    private readonly moduleRef: ModuleRef,
+  ) {
     this.names = allQueues(config);
   }
 
   get(name: string): Queue {
     let queue = this.byName.get(name);
     if (!queue) {
-      if (!this.names.includes(name)) throw new NotFoundException(`Unknown queue ${name}; queues are: ${this.names.join(', ')}`);
+      if (!this.names.includes(name))
+        throw new NotFoundException(`Unknown queue ${name}; queues are: ${this.names.join(', ')}`);
       queue = this.moduleRef.get<Queue>(getQueueToken(name), { strict: false });
       this.byName.set(name, queue);
     }

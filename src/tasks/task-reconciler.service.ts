@@ -32,7 +32,10 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
       this.running ??= this.reconcile()
-        .then(() => undefined, (error) => this.logger.warn(`Reconcile pass failed: ${error.message}`))
+        .then(
+          () => undefined,
+          (error) => this.logger.warn(`Reconcile pass failed: ${error.message}`),
+        )
         .finally(() => (this.running = null));
     }, this.config.env.RECONCILE_INTERVAL_MS);
     this.timer.unref();
@@ -69,10 +72,19 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
         if (!OPEN_STATES.includes(state)) continue;
         await this.submission.requeue(run);
         requeued++;
-        this.logger.warn({ msg: 'Task had no job in the queue; queued it again', taskId: run.id, task: run.name, queue: run.queue, state: run.state });
+        this.logger.warn({
+          msg: 'Task had no job in the queue; queued it again',
+          taskId: run.id,
+          task: run.name,
+          queue: run.queue,
+          state: run.state,
+        });
       }
       // Touch what was checked so the next pass moves on to other records.
-      if (candidates.length > 0) await manager.getRepository(TaskRun).update({ id: In(candidates.map((r) => r.id)), state: In([...OPEN_STATES]) }, { updatedAt: new Date() });
+      if (candidates.length > 0)
+        await manager
+          .getRepository(TaskRun)
+          .update({ id: In(candidates.map((r) => r.id)), state: In([...OPEN_STATES]) }, { updatedAt: new Date() });
       return requeued;
     });
   }

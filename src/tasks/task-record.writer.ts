@@ -83,7 +83,11 @@ export class TaskRecordWriter implements OnApplicationShutdown {
    */
   protected async execute(sql: string, params: unknown[]): Promise<void> {
     if (!this.pool) {
-      this.pool = new Pool({ connectionString: this.config.databaseUrl, max: 1, options: '-c enable_hashjoin=off -c enable_mergejoin=off' });
+      this.pool = new Pool({
+        connectionString: this.config.databaseUrl,
+        max: 1,
+        options: '-c enable_hashjoin=off -c enable_mergejoin=off',
+      });
       // An idle connection that drops (a database restart) is replaced on the next batch.
       this.pool.on('error', (error) => this.logger.warn(`Record writer connection lost: ${error.message}`));
     }

@@ -72,7 +72,10 @@ export class TaskRegistry implements OnModuleInit {
   closeNames(name: string, max = 3): string[] {
     return [...this.tasks.keys()]
       .map((candidate) => ({ candidate, distance: editDistance(name, candidate) }))
-      .filter(({ candidate, distance }) => distance <= Math.max(3, Math.floor(candidate.length / 3)) || candidate.includes(name))
+      .filter(
+        ({ candidate, distance }) =>
+          distance <= Math.max(3, Math.floor(candidate.length / 3)) || candidate.includes(name),
+      )
       .sort((a, b) => a.distance - b.distance)
       .slice(0, max)
       .map(({ candidate }) => candidate);

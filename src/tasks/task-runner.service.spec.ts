@@ -15,11 +15,29 @@ class Args {
 
 function setup(definition: Partial<TaskDefinition>, handler: (args: Args, ctx: any) => Promise<unknown>) {
   const writes: [string, Record<string, unknown>][] = [];
-  const writer = { write: jest.fn(async (id: string, patch: Record<string, unknown>) => void writes.push([id, patch])) } as unknown as TaskRecordWriter;
-  const full = { name: 'tasks.test.t', description: '', payload: Args, retry: { attempts: 2, backoffMs: 1 }, timeoutMs: 50, ...definition } as TaskDefinition;
+  const writer = {
+    write: jest.fn(async (id: string, patch: Record<string, unknown>) => void writes.push([id, patch])),
+  } as unknown as TaskRecordWriter;
+  const full = {
+    name: 'tasks.test.t',
+    description: '',
+    payload: Args,
+    retry: { attempts: 2, backoffMs: 1 },
+    timeoutMs: 50,
+    ...definition,
+  } as TaskDefinition;
   const registry = { get: () => ({ definition: full, queue: 'default', handler }) } as unknown as TaskRegistry;
   const sut = new TaskRunner(registry, writer, new ActiveTasks({} as never, {} as never), new TaskEvents());
-  const job = (data: unknown, attemptsMade = 0) => ({ id: 'job-1', name: 'tasks.test.t', queueName: 'default', data: { args: data, owner: null }, attemptsMade, opts: { attempts: 2 }, updateProgress: jest.fn() }) as unknown as Job;
+  const job = (data: unknown, attemptsMade = 0) =>
+    ({
+      id: 'job-1',
+      name: 'tasks.test.t',
+      queueName: 'default',
+      data: { args: data, owner: null },
+      attemptsMade,
+      opts: { attempts: 2 },
+      updateProgress: jest.fn(),
+    }) as unknown as Job;
   const states = () => writes.map(([, patch]) => patch.state);
   return { sut, job, writes, states };
 }

@@ -20,7 +20,7 @@ const PROGRESS_THROTTLE_MS = 250;
 @Injectable()
 export class TaskRunner {
   readonly workerId = `${hostname()}#${process.pid}`;
-  private readonly logger = new Logger('TaskRunner');
+  private readonly logger = new Logger(TaskRunner.name);
 
   constructor(
     private readonly registry: TaskRegistry,
@@ -34,14 +34,32 @@ export class TaskRunner {
     const attempt = job.attemptsMade + 1;
     const task = this.registry.get(job.name);
     const started = Date.now();
-    void this.writer.write(id, { state: TaskState.STARTED, attempts: attempt, workerId: this.workerId, startedAt: new Date(started), finishedAt: null }, false);
+    void this.writer.write(
+      id,
+      {
+        state: TaskState.STARTED,
+        attempts: attempt,
+        workerId: this.workerId,
+        startedAt: new Date(started),
+        finishedAt: null,
+      },
+      false,
+    );
     this.logger.log({ msg: 'Task started', taskId: id, task: job.name, queue, attempt, outcome: 'STARTED' });
-    if (!task) return this.fail(job, attempt, started, new UnrecoverableError(`No handler is registered for task ${job.name}`));
+    if (!task)
+      return this.fail(job, attempt, started, new UnrecoverableError(`No handler is registered for task ${job.name}`));
     const raw = (job.data as TaskJobData).args ?? {};
     // A task that accepts any arguments has nothing to check: skip the class-transformer round trip.
-    const { value: args, errors } = task.definition.acceptsAnyArgs ? { value: raw, errors: [] } : validatePayload(task.definition.payload, raw);
+    const { value: args, errors } = task.definition.acceptsAnyArgs
+      ? { value: raw, errors: [] }
+      : validatePayload(task.definition.payload, raw);
     if (errors.length > 0) {
-      return this.fail(job, attempt, started, new UnrecoverableError(`Invalid payload: ${errors.map((e) => e.message).join('; ')}`));
+      return this.fail(
+        job,
+        attempt,
+        started,
+        new UnrecoverableError(`Invalid payload: ${errors.map((e) => e.message).join('; ')}`),
+      );
     }
 
     const controller = new AbortController();
@@ -54,9 +72,35 @@ export class TaskRunner {
       const running = task.handler(args, this.context(job, queue, attempt, args, controller.signal));
       const result = await (task.definition.abortable === false ? running : raceAbort(running, controller.signal));
       const runtimeMs = Date.now() - started;
-      await this.writer.write(id, { state: TaskState.SUCCESS, result: result ?? null, error: null, finishedAt: new Date(), runtimeMs, progress: 100 }, true);
-      this.logger.log({ msg: 'Task succeeded', taskId: id, task: job.name, queue, attempt, durationMs: runtimeMs, outcome: 'SUCCESS' });
-      this.events.emitAttemptFinished({ taskId: id, name: job.name, queue, attempt, state: TaskState.SUCCESS, runtimeMs });
+      await this.writer.write(
+        id,
+        {
+          state: TaskState.SUCCESS,
+          result: result ?? null,
+          error: null,
+          finishedAt: new Date(),
+          runtimeMs,
+          progress: 100,
+        },
+        true,
+      );
+      this.logger.log({
+        msg: 'Task succeeded',
+        taskId: id,
+        task: job.name,
+        queue,
+        attempt,
+        durationMs: runtimeMs,
+        outcome: 'SUCCESS',
+      });
+      this.events.emitAttemptFinished({
+        taskId: id,
+        name: job.name,
+        queue,
+        attempt,
+        state: TaskState.SUCCESS,
+        runtimeMs,
+      });
       return result;
     } catch (error) {
       // Whatever a handler throws once its signal fired, the cause is the timeout or the cancel.
@@ -96,12 +140,35 @@ export class TaskRunner {
     const revoked = error instanceof TaskRevokedError;
     const permanent = revoked || error instanceof UnrecoverableError || error.name === 'UnrecoverableError';
     const maxAttempts = job.opts.attempts ?? 1;
-    const state = revoked ? TaskState.REVOKED : permanent || attempt >= maxAttempts ? TaskState.FAILURE : TaskState.RETRY;
+    const state = revoked
+      ? TaskState.REVOKED
+      : permanent || attempt >= maxAttempts
+        ? TaskState.FAILURE
+        : TaskState.RETRY;
     const runtimeMs = Date.now() - started;
     const final = state !== TaskState.RETRY;
-    await this.writer.write(job.id as string, { state, error: describeError(error), runtimeMs, finishedAt: final ? new Date() : null }, true);
-    const fields = { taskId: job.id, task: job.name, queue: job.queueName, attempt, durationMs: runtimeMs, outcome: state, error: error.message };
-    this.events.emitAttemptFinished({ taskId: job.id as string, name: job.name, queue: job.queueName, attempt, state, runtimeMs });
+    await this.writer.write(
+      job.id as string,
+      { state, error: describeError(error), runtimeMs, finishedAt: final ? new Date() : null },
+      true,
+    );
+    const fields = {
+      taskId: job.id,
+      task: job.name,
+      queue: job.queueName,
+      attempt,
+      durationMs: runtimeMs,
+      outcome: state,
+      error: error.message,
+    };
+    this.events.emitAttemptFinished({
+      taskId: job.id as string,
+      name: job.name,
+      queue: job.queueName,
+      attempt,
+      state,
+      runtimeMs,
+    });
     if (state === TaskState.RETRY) this.logger.warn({ msg: 'Task failed and will retry', ...fields });
     else this.logger.error({ msg: 'Task failed', ...fields });
     // A revoked task must not be retried by BullMQ either.
@@ -110,7 +177,11 @@ export class TaskRunner {
 }
 
 export function describeError(error: Error): TaskError {
-  return { type: error.name || error.constructor?.name || 'Error', message: error.message ?? String(error), stack: error.stack };
+  return {
+    type: error.name || error.constructor?.name || 'Error',
+    message: error.message ?? String(error),
+    stack: error.stack,
+  };
 }
 
 /** Settles with the handler, or rejects with the signal's reason as soon as it aborts. */

@@ -77,7 +77,10 @@ export class TaskSubmissionService {
     });
     if (errors.length > 0) throw fieldErrorsException(errors);
     // One statement is one transaction: all the records are written, or none.
-    await insertRuns(this.dataSource, prepared.map((p) => p.run));
+    await insertRuns(
+      this.dataSource,
+      prepared.map((p) => p.run),
+    );
     await this.enqueue(prepared);
     return prepared.map((p) => p.run);
   }
@@ -95,9 +98,20 @@ export class TaskSubmissionService {
     if (!task) {
       const close = this.registry.closeNames(request.name);
       const hint = close.length > 0 ? ` Did you mean ${close.join(', ')}?` : ' GET /tasks/registered lists every task.';
-      throw new NotFoundException({ statusCode: 404, error: 'Not Found', message: `No task is registered as ${request.name}.${hint}`, field: `${fieldPrefix}name`, suggestions: close });
+      throw new NotFoundException({
+        statusCode: 404,
+        error: 'Not Found',
+        message: `No task is registered as ${request.name}.${hint}`,
+        field: `${fieldPrefix}name`,
+        suggestions: close,
+      });
     }
-    const { value, errors } = validatePayload(task.definition.payload, request.args, `${fieldPrefix}args`, !task.definition.acceptsAnyArgs);
+    const { value, errors } = validatePayload(
+      task.definition.payload,
+      request.args,
+      `${fieldPrefix}args`,
+      !task.definition.acceptsAnyArgs,
+    );
     if (errors.length > 0) throw fieldErrorsException(errors);
     const now = new Date();
     const run = Object.assign(new TaskRun(), {
@@ -132,7 +146,11 @@ export class TaskSubmissionService {
   private async enqueue(prepared: Prepared[]): Promise<void> {
     const byQueue = new Map<string, Prepared[]>();
     for (const p of prepared) byQueue.set(p.run.queue, [...(byQueue.get(p.run.queue) ?? []), p]);
-    const toJob = ({ run, task }: Prepared) => ({ name: run.name, data: jobData(run), opts: jobOptions(run, task, run.runAt.getTime() - run.createdAt.getTime()) });
+    const toJob = ({ run, task }: Prepared) => ({
+      name: run.name,
+      data: jobData(run),
+      opts: jobOptions(run, task, run.runAt.getTime() - run.createdAt.getTime()),
+    });
     try {
       if (prepared.length === 1) {
         // A single add is one Redis round trip cheaper than a one-job addBulk (no MULTI).
@@ -143,10 +161,17 @@ export class TaskSubmissionService {
       }
     } catch (error) {
       this.logger.error(`Could not queue ${prepared.length} task(s): ${error.message}`);
-      await this.runs.update(
-        prepared.map((p) => p.run.id),
-        { state: TaskState.FAILURE, error: { type: 'EnqueueError', message: `The task could not be queued: ${error.message}` }, finishedAt: new Date(), updatedAt: new Date() },
-      ).catch(() => undefined);
+      await this.runs
+        .update(
+          prepared.map((p) => p.run.id),
+          {
+            state: TaskState.FAILURE,
+            error: { type: 'EnqueueError', message: `The task could not be queued: ${error.message}` },
+            finishedAt: new Date(),
+            updatedAt: new Date(),
+          },
+        )
+        .catch(() => undefined);
       throw new ServiceUnavailableException('The queue transport is unavailable; the task was not queued. Try again.');
     }
   }

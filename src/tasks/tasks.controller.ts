@@ -1,4 +1,19 @@
-import { Body, Controller, Get, Headers, HttpCode, HttpStatus, MessageEvent, Param, ParseUUIDPipe, Post, Query, Req, Res, Sse } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  HttpStatus,
+  MessageEvent,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Query,
+  Req,
+  Res,
+  Sse,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { distinctUntilChanged, from, interval, map, Observable, startWith, switchMap, takeWhile } from 'rxjs';
@@ -42,7 +57,9 @@ export class TasksController {
   ) {
     const idempotencyKey = idempotencyHeader?.trim() || body.options?.idempotencyKey;
     if (idempotencyKey && idempotencyKey.length > 200) {
-      throw fieldErrorsException([{ field: 'Idempotency-Key', rule: 'maxLength', message: 'Idempotency-Key must be at most 200 characters' }]);
+      throw fieldErrorsException([
+        { field: 'Idempotency-Key', rule: 'maxLength', message: 'Idempotency-Key must be at most 200 characters' },
+      ]);
     }
     const { run, created } = await this.submission.submit({
       name: body.name,
@@ -61,9 +78,21 @@ export class TasksController {
   @Post('batch')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({ summary: 'Submit up to 1,000 tasks in one request (one transaction, one addBulk)' })
-  async submitBatch(@Body() body: SubmitBatchDto, @CurrentPrincipal() principal: Principal, @Req() request: { id?: string }) {
+  async submitBatch(
+    @Body() body: SubmitBatchDto,
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: { id?: string },
+  ) {
     const runs = await this.submission.submitMany(
-      body.tasks.map((t) => ({ name: t.name, args: t.args, owner: principal.keyId, delayMs: t.options?.delay, priority: t.options?.priority, timeoutMs: t.options?.timeout, requestId: request.id })),
+      body.tasks.map((t) => ({
+        name: t.name,
+        args: t.args,
+        owner: principal.keyId,
+        delayMs: t.options?.delay,
+        priority: t.options?.priority,
+        timeoutMs: t.options?.timeout,
+        requestId: request.id,
+      })),
     );
     return { count: runs.length, tasks: runs.map(toTaskView) };
   }
@@ -89,8 +118,14 @@ export class TasksController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: "A task's state, progress, result or error (Celery's AsyncResult); ?wait=ms long-polls until it finishes" })
-  async get(@Param('id', new ParseUUIDPipe()) id: string, @Query() { wait }: GetTaskQuery, @CurrentPrincipal() principal: Principal) {
+  @ApiOperation({
+    summary: "A task's state, progress, result or error (Celery's AsyncResult); ?wait=ms long-polls until it finishes",
+  })
+  async get(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Query() { wait }: GetTaskQuery,
+    @CurrentPrincipal() principal: Principal,
+  ) {
     if (!wait) return toTaskView(await this.query.findVisible(id, principal));
     // Wait first, then read: a finish between the read and the wait would otherwise be missed.
     const waiter = this.completions.waitFor(id, wait);
@@ -107,8 +142,15 @@ export class TasksController {
   }
 
   @Post(':id/cancel')
-  @ApiOperation({ summary: 'Revoke a waiting, delayed or running task: 200 with the REVOKED task, or 202 when a running non-abortable task was asked to stop' })
-  async cancel(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal, @Res({ passthrough: true }) response: Response) {
+  @ApiOperation({
+    summary:
+      'Revoke a waiting, delayed or running task: 200 with the REVOKED task, or 202 when a running non-abortable task was asked to stop',
+  })
+  async cancel(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @CurrentPrincipal() principal: Principal,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     const { run, pending } = await this.control.cancel(await this.query.findVisible(id, principal));
     response.status(pending ? HttpStatus.ACCEPTED : HttpStatus.OK);
     return toTaskView(run);
@@ -123,12 +165,21 @@ export class TasksController {
 
   @Sse(':id/events')
   @ApiOperation({ summary: 'Server-Sent Events of state and progress; the stream ends with the final state' })
-  async events(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<Observable<MessageEvent>> {
+  async events(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<Observable<MessageEvent>> {
     await this.query.findVisible(id, principal);
     return interval(EVENTS_POLL_MS).pipe(
       startWith(0),
       switchMap(() => from(this.query.findVisible(id, principal))),
-      map((run) => ({ state: run.state, progress: run.progress, result: run.result, error: run.error ? { type: run.error.type, message: run.error.message } : null, attempts: run.attempts })),
+      map((run) => ({
+        state: run.state,
+        progress: run.progress,
+        result: run.result,
+        error: run.error ? { type: run.error.type, message: run.error.message } : null,
+        attempts: run.attempts,
+      })),
       distinctUntilChanged((a, b) => JSON.stringify(a) === JSON.stringify(b)),
       takeWhile((event) => !isFinal(event.state), true),
       map((data) => ({ data })),

@@ -35,7 +35,9 @@ export class TasksModule {
     const consumed = config.runsWorkers ? config.workerQueues(queues) : [];
     const unknown = consumed.filter((q) => !queues.includes(q));
     if (unknown.length > 0) {
-      throw new Error(`Invalid configuration:\n  - WORKER_QUEUES: unknown queue(s) ${unknown.join(', ')}; known queues are ${queues.join(', ')}`);
+      throw new Error(
+        `Invalid configuration:\n  - WORKER_QUEUES: unknown queue(s) ${unknown.join(', ')}; known queues are ${queues.join(', ')}`,
+      );
     }
     const processors = consumed.map((queue) => createQueueProcessor(queue, config));
     return {
@@ -65,7 +67,19 @@ export class TasksModule {
         { provide: QUEUE_PROCESSORS, useValue: processors },
         ...processors,
       ],
-      exports: [PgNotifications, TaskEvents, TaskRecordWriter, TaskRegistry, TaskQueues, TaskSubmissionService, TaskQueryService, TaskControlService, ActiveTasks, WorkerShutdown, BullModule],
+      exports: [
+        PgNotifications,
+        TaskEvents,
+        TaskRecordWriter,
+        TaskRegistry,
+        TaskQueues,
+        TaskSubmissionService,
+        TaskQueryService,
+        TaskControlService,
+        ActiveTasks,
+        WorkerShutdown,
+        BullModule,
+      ],
     };
   }
 }

@@ -32,7 +32,12 @@ export function configureTransport(config: AppConfig): ConnectionOptions {
     return redisOptionsFromUrl(config.env.REDIS_URL) as ConnectionOptions;
   }
   setDefaultBackendFactory(createPostgresBackend as never);
-  return { connectionString: config.databaseUrl, schema: BULLMQ_SCHEMA, migrate: true, max: 4 } as unknown as ConnectionOptions;
+  return {
+    connectionString: config.databaseUrl,
+    schema: BULLMQ_SCHEMA,
+    migrate: true,
+    max: 4,
+  } as unknown as ConnectionOptions;
 }
 
 export function describeTransport(config: AppConfig): string {

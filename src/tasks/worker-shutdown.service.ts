@@ -28,9 +28,14 @@ export class WorkerShutdown implements BeforeApplicationShutdown {
     const workers = this.workers();
     if (workers.length === 0) return;
     const grace = this.config.env.SHUTDOWN_GRACE_MS;
-    this.logger.log(`Stopping ${workers.length} worker(s) (${signal ?? 'shutdown'}); active tasks get ${grace} ms to finish`);
+    this.logger.log(
+      `Stopping ${workers.length} worker(s) (${signal ?? 'shutdown'}); active tasks get ${grace} ms to finish`,
+    );
     const closing = Promise.all(workers.map((w) => w.close()));
-    const timedOut = await Promise.race([closing.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), grace).unref())]);
+    const timedOut = await Promise.race([
+      closing.then(() => false),
+      new Promise<boolean>((r) => setTimeout(() => r(true), grace).unref()),
+    ]);
     if (timedOut) {
       this.logger.warn('Grace period over: closing workers with tasks still active; they will run again elsewhere');
       await Promise.all(workers.map((w) => w.close(true)));

@@ -24,7 +24,14 @@ describe('Dashboard in a browser', () => {
     expect((await svc.admin.waitForTask(task.id)).state).toBe('FAILURE');
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }, 120_000);
 
@@ -67,7 +74,10 @@ describe('Dashboard in a browser', () => {
   });
 
   it('signed in with an admin key, lists every queue and opens a failed job', async () => {
-    const context = await browser.newContext({ httpCredentials: { username: 'admin', password: svc.env.ADMIN_API_KEY! }, viewport: { width: 1400, height: 900 } });
+    const context = await browser.newContext({
+      httpCredentials: { username: 'admin', password: svc.env.ADMIN_API_KEY! },
+      viewport: { width: 1400, height: 900 },
+    });
     try {
       const page = await context.newPage();
       const response = await page.goto(`${svc.baseUrl}/admin/queues`);

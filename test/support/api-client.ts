@@ -17,7 +17,12 @@ export class ApiClient {
     return new ApiClient(this.baseUrl, apiKey);
   }
 
-  async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
+  async request<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> {
     const response = await fetch(`${this.baseUrl}${path}`, {
       method,
       headers: {
@@ -52,12 +57,17 @@ export class ApiClient {
   /** Submits a task and expects 202. */
   async submit(name: string, args: Record<string, unknown> = {}, options?: Record<string, unknown>): Promise<any> {
     const response = await this.post('/tasks', { name, args, options });
-    if (response.status !== 202) throw new Error(`Submit ${name} gave ${response.status}: ${JSON.stringify(response.body)}`);
+    if (response.status !== 202)
+      throw new Error(`Submit ${name} gave ${response.status}: ${JSON.stringify(response.body)}`);
     return response.body;
   }
 
   /** Polls GET /tasks/:id until the state is one of `states` (default: any final state). */
-  async waitForTask(id: string, states: TaskState[] = [TaskState.SUCCESS, TaskState.FAILURE, TaskState.REVOKED], timeoutMs = 60_000): Promise<any> {
+  async waitForTask(
+    id: string,
+    states: TaskState[] = [TaskState.SUCCESS, TaskState.FAILURE, TaskState.REVOKED],
+    timeoutMs = 60_000,
+  ): Promise<any> {
     const deadline = Date.now() + timeoutMs;
     let last: any;
     while (Date.now() < deadline) {
@@ -66,6 +76,8 @@ export class ApiClient {
       if (response.status === 200 && states.includes(last.state)) return last;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`Task ${id} did not reach ${states.join('/')} within ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`);
+    throw new Error(
+      `Task ${id} did not reach ${states.join('/')} within ${timeoutMs} ms; last seen: ${JSON.stringify(last)}`,
+    );
   }
 }

@@ -21,7 +21,9 @@ export default async function globalSetup(): Promise<void> {
   try {
     await admin.connect();
   } catch (error) {
-    throw new Error(`The e2e tests need PostgreSQL at ${pgAdminUrl} (set TEST_POSTGRES_URL): ${error.message}`);
+    throw new Error(`The e2e tests need PostgreSQL at ${pgAdminUrl} (set TEST_POSTGRES_URL): ${error.message}`, {
+      cause: error,
+    });
   }
   await admin.query(`CREATE DATABASE ${database}`);
   await admin.end();
@@ -31,7 +33,7 @@ export default async function globalSetup(): Promise<void> {
     await redis.connect();
     await redis.ping();
   } catch (error) {
-    throw new Error(`The e2e tests need Redis at ${redisUrl} (set TEST_REDIS_URL): ${error.message}`);
+    throw new Error(`The e2e tests need Redis at ${redisUrl} (set TEST_REDIS_URL): ${error.message}`, { cause: error });
   } finally {
     redis.disconnect();
   }
@@ -46,6 +48,22 @@ export default async function globalSetup(): Promise<void> {
 
   // This run's own build: a concurrent `nest build` (which empties dist/) cannot break our child processes.
   const buildDir = join(ROOT, '.test-build', runId);
-  execFileSync('npx', ['swc', 'src', '-d', buildDir, '--strip-leading-paths', '--copy-files', '--config-file', '.swcrc', '--ignore', '**/*.spec.ts', '--quiet'], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(
+    'npx',
+    [
+      'swc',
+      'src',
+      '-d',
+      buildDir,
+      '--strip-leading-paths',
+      '--copy-files',
+      '--config-file',
+      '.swcrc',
+      '--ignore',
+      '**/*.spec.ts',
+      '--quiet',
+    ],
+    { cwd: ROOT, stdio: 'inherit' },
+  );
   process.env.TEST_BUILD_DIR = buildDir;
 }

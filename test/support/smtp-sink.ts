@@ -42,7 +42,10 @@ export class SmtpSink {
   private readonly rejected = new Map<string, { code: number; text: string }>();
   private server: SMTPServer | null = null;
 
-  private constructor(readonly port: number, private readonly options: SmtpSinkOptions) {}
+  private constructor(
+    readonly port: number,
+    private readonly options: SmtpSinkOptions,
+  ) {}
 
   static async start(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
     const sink = new SmtpSink(await freePort(), { keepMessages: true, ...options });
@@ -52,7 +55,9 @@ export class SmtpSink {
 
   /** An `SMTP_URL` for the service. */
   get url(): string {
-    const auth = this.options.auth ? `${encodeURIComponent(this.options.auth.user)}:${encodeURIComponent(this.options.auth.pass)}@` : '';
+    const auth = this.options.auth
+      ? `${encodeURIComponent(this.options.auth.user)}:${encodeURIComponent(this.options.auth.pass)}@`
+      : '';
     const query = this.options.starttls ? '?requireTLS=true&tls.rejectUnauthorized=false' : '';
     return `smtp://${auth}127.0.0.1:${this.port}/${query}`;
   }
@@ -78,7 +83,8 @@ export class SmtpSink {
   async waitForMessages(count: number, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.accepted < count) {
-      if (Date.now() > deadline) throw new Error(`The SMTP sink got ${this.accepted} of ${count} messages within ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`The SMTP sink got ${this.accepted} of ${count} messages within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -113,10 +119,12 @@ export class SmtpSink {
       disableReverseLookup: true,
       size: 30 * 1024 * 1024,
       onAuth: (credentials, _session, callback) => {
-        if (auth && credentials.username === auth.user && credentials.password === auth.pass) return callback(null, { user: auth.user });
+        if (auth && credentials.username === auth.user && credentials.password === auth.pass)
+          return callback(null, { user: auth.user });
         callback(smtpError(535, '5.7.8 Authentication failed'));
       },
-      onMailFrom: (_address: SMTPServerAddress, _session: SMTPServerSession, callback) => callback(this.takeFailure('mail')),
+      onMailFrom: (_address: SMTPServerAddress, _session: SMTPServerSession, callback) =>
+        callback(this.takeFailure('mail')),
       onRcptTo: (address: SMTPServerAddress, _session: SMTPServerSession, callback) => {
         const rejection = this.rejected.get(address.address.toLowerCase());
         if (rejection) return callback(smtpError(rejection.code, `${rejection.text} <${address.address}>`));

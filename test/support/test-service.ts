@@ -8,7 +8,9 @@ import { ApiClient } from './api-client';
 export const ADMIN_KEY = 'e2e-admin-key-0123456789abcdef';
 
 /** Environment for a service in this test run: the run's database, shared Redis, own queue prefix. */
-export function testEnvironment(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+export function testEnvironment(
+  overrides: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
   return {
     DATABASE_URL: process.env.TEST_DATABASE_URL,
     REDIS_URL: process.env.TEST_REDIS_URL,

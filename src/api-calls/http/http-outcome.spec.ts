@@ -30,7 +30,9 @@ describe('retryAfterMs', () => {
 
 describe('headers and bodies for the record', () => {
   it('redacts credentials but keeps their names', () => {
-    expect(redactHeaders({ authorization: 'Bearer x', 'x-api-key': 'k', 'x-auth-token': 't', accept: 'application/json' })).toEqual({
+    expect(
+      redactHeaders({ authorization: 'Bearer x', 'x-api-key': 'k', 'x-auth-token': 't', accept: 'application/json' }),
+    ).toEqual({
       authorization: '[redacted]',
       'x-api-key': '[redacted]',
       'x-auth-token': '[redacted]',
@@ -39,7 +41,10 @@ describe('headers and bodies for the record', () => {
   });
 
   it('keeps a subset of response headers and drops cookies', () => {
-    expect(keptResponseHeaders({ 'content-type': 'text/plain', 'set-cookie': ['a=b'], 'x-request-id': 'r1' })).toEqual({ 'content-type': 'text/plain', 'x-request-id': 'r1' });
+    expect(keptResponseHeaders({ 'content-type': 'text/plain', 'set-cookie': ['a=b'], 'x-request-id': 'r1' })).toEqual({
+      'content-type': 'text/plain',
+      'x-request-id': 'r1',
+    });
   });
 
   it('truncates long bodies and drops NUL characters', () => {

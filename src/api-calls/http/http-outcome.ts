@@ -22,11 +22,14 @@ export function retryAfterMs(header: string | string[] | undefined, now = Date.n
 }
 
 // Header names whose values are credentials; the record keeps the name, never the value.
-const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie)$|api[-_]?key|token|secret|password|passwd|session|credential/i;
+const SECRET_HEADER =
+  /^(authorization|proxy-authorization|cookie|set-cookie)$|api[-_]?key|token|secret|password|passwd|session|credential/i;
 
 /** Request headers as they may be stored: secrets replaced with `[redacted]`. */
 export function redactHeaders(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, SECRET_HEADER.test(name) ? '[redacted]' : value]));
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [name, SECRET_HEADER.test(name) ? '[redacted]' : value]),
+  );
 }
 
 const KEPT_RESPONSE_HEADERS = [
@@ -59,13 +62,17 @@ export function keptResponseHeaders(headers: IncomingHttpHeaders): Record<string
 export function bodyExcerpt(body: Buffer, maxBytes: number): { text: string; truncated: boolean } {
   // Cutting inside a multi-byte character leaves a replacement character at the end: harmless.
   // NUL characters go: PostgreSQL text cannot hold them.
-  const text = body.subarray(0, maxBytes).toString('utf8').replace(/\u0000/g, '');
+  const text = body
+    .subarray(0, maxBytes)
+    .toString('utf8')
+    .replace(/\u0000/g, '');
   return { text, truncated: body.length > maxBytes };
 }
 
 /** A JSON response body, parsed, when it is small enough to go into the task result. */
 export function smallJson(body: Buffer, headers: IncomingHttpHeaders, maxBytes: number): unknown {
-  if (body.length === 0 || body.length > maxBytes || !/\bjson\b/i.test(String(headers['content-type'] ?? ''))) return undefined;
+  if (body.length === 0 || body.length > maxBytes || !/\bjson\b/i.test(String(headers['content-type'] ?? '')))
+    return undefined;
   try {
     return JSON.parse(body.toString('utf8'));
   } catch {

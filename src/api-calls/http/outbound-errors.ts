@@ -11,7 +11,9 @@ export class OutboundTimeoutError extends Error {
 /** The response body passed the size cap; the download was aborted. Permanent. */
 export class ResponseTooLargeError extends UnrecoverableError {
   constructor(maxBytes: number, url: string) {
-    super(`The response from ${url} exceeded the ${maxBytes}-byte cap (API_CALLS_MAX_RESPONSE_BYTES); the download was aborted`);
+    super(
+      `The response from ${url} exceeded the ${maxBytes}-byte cap (API_CALLS_MAX_RESPONSE_BYTES); the download was aborted`,
+    );
     this.name = 'ResponseTooLargeError';
   }
 }

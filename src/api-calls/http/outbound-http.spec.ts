@@ -29,7 +29,16 @@ describe('OutboundHttp', () => {
   // address the guard checked, which is what keeps a second DNS answer from mattering.
   const sut = new OutboundHttp(new SsrfGuard('pinned.test', async () => [{ address: '127.0.0.1', family: 4 }]));
   const send = (path: string, extra: Partial<Parameters<OutboundHttp['send']>[0]> = {}) =>
-    sut.send({ method: 'GET', url: `http://pinned.test:${port}${path}`, headers: {}, timeoutMs: 2000, maxResponseBytes: 1000, maxRedirects: 3, signal: new AbortController().signal, ...extra });
+    sut.send({
+      method: 'GET',
+      url: `http://pinned.test:${port}${path}`,
+      headers: {},
+      timeoutMs: 2000,
+      maxResponseBytes: 1000,
+      maxRedirects: 3,
+      signal: new AbortController().signal,
+      ...extra,
+    });
 
   it('connects to the checked address and keeps the Host header', async () => {
     const response = await send('/ok');
@@ -43,7 +52,11 @@ describe('OutboundHttp', () => {
   });
 
   it('turns a 303 after POST into a GET and drops nothing on the same origin', async () => {
-    const response = await send('/see-other', { method: 'POST', body: Buffer.from('{}'), headers: { authorization: 'Bearer t' } });
+    const response = await send('/see-other', {
+      method: 'POST',
+      body: Buffer.from('{}'),
+      headers: { authorization: 'Bearer t' },
+    });
     expect(response).toMatchObject({ status: 200, redirects: 1, finalUrl: `http://pinned.test:${port}/ok` });
     expect(seen.at(-1)).toMatchObject({ method: 'GET', authorization: 'Bearer t' });
   });

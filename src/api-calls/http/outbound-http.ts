@@ -93,13 +93,20 @@ export class OutboundHttp {
           agent: false,
           signal,
         },
-        (response) => collect(response, maxBytes, url.href).then(
-          (buffer) => resolve({ status: response.statusCode ?? 0, statusText: response.statusMessage ?? '', headers: response.headers, body: buffer }),
-          (error) => {
-            request.destroy();
-            reject(error);
-          },
-        ),
+        (response) =>
+          collect(response, maxBytes, url.href).then(
+            (buffer) =>
+              resolve({
+                status: response.statusCode ?? 0,
+                statusText: response.statusMessage ?? '',
+                headers: response.headers,
+                body: buffer,
+              }),
+            (error) => {
+              request.destroy();
+              reject(error);
+            },
+          ),
       );
       request.on('error', reject);
       request.end(body);

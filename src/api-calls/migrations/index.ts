@@ -1,3 +1,3 @@
 import { CreateApiCalls1764500000610 } from './1764500000610-create-api-calls';
 
-export const apiCallsMigrations: Function[] = [CreateApiCalls1764500000610];
+export const apiCallsMigrations = [CreateApiCalls1764500000610];

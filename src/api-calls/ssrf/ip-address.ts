@@ -51,7 +51,7 @@ export function parseCidr(text: string): { ip: ParsedIp; prefix: number } | null
 export function inCidr(ip: ParsedIp, cidr: { ip: ParsedIp; prefix: number }): boolean {
   if (ip.version !== cidr.ip.version) return false;
   for (let bit = 0; bit < cidr.prefix; bit++) {
-    const mask = 0x80 >> bit % 8;
+    const mask = 0x80 >> (bit % 8);
     if ((ip.bytes[bit >> 3] & mask) !== (cidr.ip.bytes[bit >> 3] & mask)) return false;
   }
   return true;

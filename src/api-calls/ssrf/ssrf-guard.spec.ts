@@ -1,16 +1,25 @@
 import { SsrfBlockedError, SsrfGuard } from './ssrf-guard';
 
-const resolvesTo = (...addresses: string[]) => async () => addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+const resolvesTo =
+  (...addresses: string[]) =>
+  async () =>
+    addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
 
 describe('SsrfGuard', () => {
   it('returns the resolved public address to connect to', async () => {
     const sut = new SsrfGuard(undefined, resolvesTo('93.184.216.34'));
-    await expect(sut.check(new URL('https://example.com/x'))).resolves.toEqual({ host: 'example.com', address: '93.184.216.34', family: 4 });
+    await expect(sut.check(new URL('https://example.com/x'))).resolves.toEqual({
+      host: 'example.com',
+      address: '93.184.216.34',
+      family: 4,
+    });
   });
 
   it('refuses a name that resolves to loopback, naming the rule', async () => {
     const sut = new SsrfGuard(undefined, resolvesTo('127.0.0.1'));
-    await expect(sut.check(new URL('http://evil.example/'))).rejects.toThrow(/evil\.example resolves to 127\.0\.0\.1.*loopback/);
+    await expect(sut.check(new URL('http://evil.example/'))).rejects.toThrow(
+      /evil\.example resolves to 127\.0\.0\.1.*loopback/,
+    );
   });
 
   it('refuses when any one answer is private', async () => {

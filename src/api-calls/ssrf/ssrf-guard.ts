@@ -35,7 +35,10 @@ export class SsrfGuard {
     allowList: string | undefined,
     private readonly resolve: Resolver = systemResolver,
   ) {
-    for (const entry of (allowList ?? '').split(',').map((e) => e.trim().toLowerCase()).filter(Boolean)) {
+    for (const entry of (allowList ?? '')
+      .split(',')
+      .map((e) => e.trim().toLowerCase())
+      .filter(Boolean)) {
       const cidr = parseCidr(entry);
       if (cidr) this.cidrs.push(cidr);
       else if (entry.startsWith('*.')) this.suffixes.push(entry.slice(1));
@@ -80,7 +83,7 @@ export class SsrfGuard {
       return answers;
     } catch (error) {
       // Transient: DNS may be briefly unavailable; the task's retry policy applies.
-      throw new Error(`DNS lookup of ${host} failed: ${error.code ?? error.message}`);
+      throw new Error(`DNS lookup of ${host} failed: ${error.code ?? error.message}`, { cause: error });
     }
   }
 }

@@ -7,11 +7,18 @@ export class OpeningGrantDto extends OmitType(GrantArgs, ['accountId', 'idempote
 
 export class CreateAccountDto {
   @ApiPropertyOptional({ description: 'Your own user id for this account; unique among your accounts', maxLength: 200 })
-  @IsOptional() @IsString() @Length(1, 200)
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
   externalUserId?: string;
 
-  @ApiPropertyOptional({ type: OpeningGrantDto, description: 'Points granted in the same transaction that creates the account' })
-  @IsOptional() @ValidateNested() @Type(() => OpeningGrantDto)
+  @ApiPropertyOptional({
+    type: OpeningGrantDto,
+    description: 'Points granted in the same transaction that creates the account',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => OpeningGrantDto)
   openingGrant?: OpeningGrantDto;
 }
 
@@ -20,20 +27,33 @@ export class ConsumeDto extends OmitType(ConsumeArgs, ['accountId'] as const) {}
 export class RefundDto extends OmitType(RefundArgs, ['accountId'] as const) {}
 
 export class ListAccountsQuery {
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 200)
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
   externalUserId?: string;
 
   @ApiPropertyOptional({ default: 50, maximum: 200 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   limit = 50;
 }
 
 export class ListTransactionsQuery {
   @ApiPropertyOptional({ default: 50, maximum: 200 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   limit = 50;
 
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional() @IsString() @Matches(/^[1-9]\d{0,17}$/, { message: 'cursor must be a nextCursor value from a previous page' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[1-9]\d{0,17}$/, { message: 'cursor must be a nextCursor value from a previous page' })
   cursor?: string;
 }

@@ -2,7 +2,10 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { toPoints } from '../credit-limits';
 
 /** bigint columns come back from `pg` as strings; the schema's bounds make numbers exact. */
-export const pointsTransformer = { to: (value: number) => value, from: (value: string | null) => (value === null ? null : toPoints(value)) };
+export const pointsTransformer = {
+  to: (value: number) => value,
+  from: (value: string | null) => (value === null ? null : toPoints(value)),
+};
 
 /**
  * A points account. `balance` always equals the sum of the account's ledger rows and is never

@@ -20,7 +20,9 @@ export class CreateCredits1764400000000 implements MigrationInterface {
         CONSTRAINT credit_accounts_expiring_range CHECK (expiring_balance >= 0 AND expiring_balance <= balance)
       )`);
     await q.query(`CREATE INDEX credit_accounts_owner ON credit_accounts (owner, created_at DESC)`);
-    await q.query(`CREATE UNIQUE INDEX credit_accounts_owner_external ON credit_accounts (owner, external_user_id) WHERE external_user_id IS NOT NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX credit_accounts_owner_external ON credit_accounts (owner, external_user_id) WHERE external_user_id IS NOT NULL`,
+    );
 
     // The ledger: signed amounts whose sign follows the kind, so SUM(amount) is the balance.
     await q.query(`
@@ -45,10 +47,16 @@ export class CreateCredits1764400000000 implements MigrationInterface {
         CONSTRAINT credit_transactions_expiry CHECK (expires_at IS NULL OR kind = 'GRANT')
       )`);
     // The exactly-once guard: one effect per (account, idempotency key).
-    await q.query(`CREATE UNIQUE INDEX credit_transactions_idempotency ON credit_transactions (account_id, idempotency_key)`);
+    await q.query(
+      `CREATE UNIQUE INDEX credit_transactions_idempotency ON credit_transactions (account_id, idempotency_key)`,
+    );
     // A consume is refunded at most once; a grant expires at most once.
-    await q.query(`CREATE UNIQUE INDEX credit_transactions_refund_once ON credit_transactions (related_id) WHERE kind = 'REFUND'`);
-    await q.query(`CREATE UNIQUE INDEX credit_transactions_expire_once ON credit_transactions (related_id) WHERE kind = 'EXPIRE'`);
+    await q.query(
+      `CREATE UNIQUE INDEX credit_transactions_refund_once ON credit_transactions (related_id) WHERE kind = 'REFUND'`,
+    );
+    await q.query(
+      `CREATE UNIQUE INDEX credit_transactions_expire_once ON credit_transactions (related_id) WHERE kind = 'EXPIRE'`,
+    );
     await q.query(`CREATE INDEX credit_transactions_account ON credit_transactions (account_id, id DESC)`);
     // The ledger is append-only: the database itself refuses to change or delete a row.
     await q.query(`
@@ -56,7 +64,9 @@ export class CreateCredits1764400000000 implements MigrationInterface {
       BEGIN
         RAISE EXCEPTION 'credit_transactions is append-only: % is not allowed', TG_OP;
       END $$`);
-    await q.query(`CREATE TRIGGER credit_transactions_append_only BEFORE UPDATE OR DELETE ON credit_transactions FOR EACH ROW EXECUTE FUNCTION credit_transactions_append_only()`);
+    await q.query(
+      `CREATE TRIGGER credit_transactions_append_only BEFORE UPDATE OR DELETE ON credit_transactions FOR EACH ROW EXECUTE FUNCTION credit_transactions_append_only()`,
+    );
 
     // What is left of each grant that expires: debits draw the earliest-expiring lot first.
     await q.query(`
@@ -68,7 +78,9 @@ export class CreateCredits1764400000000 implements MigrationInterface {
         remaining bigint NOT NULL,
         CONSTRAINT credit_grant_lots_remaining CHECK (remaining >= 0 AND remaining <= amount)
       )`);
-    await q.query(`CREATE INDEX credit_grant_lots_open ON credit_grant_lots (account_id, expires_at, grant_id) WHERE remaining > 0`);
+    await q.query(
+      `CREATE INDEX credit_grant_lots_open ON credit_grant_lots (account_id, expires_at, grant_id) WHERE remaining > 0`,
+    );
     await q.query(`CREATE INDEX credit_grant_lots_due ON credit_grant_lots (expires_at) WHERE remaining > 0`);
   }
 

@@ -1,3 +1,3 @@
 import { CreateCredits1764400000000 } from './1764400000000-create-credits';
 
-export const creditsMigrations: Function[] = [CreateCredits1764400000000];
+export const creditsMigrations = [CreateCredits1764400000000];

@@ -7,15 +7,22 @@ export const EMAIL_STATUSES: readonly EmailStatus[] = ['QUEUED', 'SENDING', 'SEN
 
 export class RecipientsQuery {
   @ApiPropertyOptional({ enum: EMAIL_STATUSES })
-  @IsOptional() @IsIn(EMAIL_STATUSES)
+  @IsOptional()
+  @IsIn(EMAIL_STATUSES)
   status?: EmailStatus;
 
   @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 1000 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   limit = 100;
 
   /** The `nextCursor` of the previous page. */
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional() @IsString() @MaxLength(254)
+  @IsOptional()
+  @IsString()
+  @MaxLength(254)
   cursor?: string;
 }

@@ -62,7 +62,9 @@ export class CreateEmailTables1764500000000 implements MigrationInterface {
         UNIQUE (notification_id, address_key)
       )`);
     await q.query(`CREATE INDEX email_deliveries_batch_status ON email_deliveries (notification_id, batch, status)`);
-    await q.query(`CREATE INDEX email_deliveries_status ON email_deliveries (notification_id, status, next_attempt_at)`);
+    await q.query(
+      `CREATE INDEX email_deliveries_status ON email_deliveries (notification_id, status, next_attempt_at)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -18,9 +18,15 @@ export interface ContentAnalysis {
 }
 
 const STOP_EN = new Set(
-  'the a an and or but if of to in on at by for from with as is are was were be been being it its this that these those there their they them he she his her you your we our i me my not no so do does did done have has had will would can could should may might than then also into over under about which who whom what when where why how all any each other some such only own same too very just more most out up down off again once here both few nor'.split(' '),
+  'the a an and or but if of to in on at by for from with as is are was were be been being it its this that these those there their they them he she his her you your we our i me my not no so do does did done have has had will would can could should may might than then also into over under about which who whom what when where why how all any each other some such only own same too very just more most out up down off again once here both few nor'.split(
+    ' ',
+  ),
 );
-const STOP_ZH = new Set('的 了 是 在 和 与 及 或 也 都 就 而 并 等 着 过 被 把 让 对 从 以 为 于 之 其 这 那 这个 那个 一个 我们 你们 他们 它们 我 你 他 她 它 有 没有 不 很 更 最 又 还 但 但是 因为 所以 如果 可以 已经 一些 什么 没 个 中 上 下'.split(' '));
+const STOP_ZH = new Set(
+  '的 了 是 在 和 与 及 或 也 都 就 而 并 等 着 过 被 把 让 对 从 以 为 于 之 其 这 那 这个 那个 一个 我们 你们 他们 它们 我 你 他 她 它 有 没有 不 很 更 最 又 还 但 但是 因为 所以 如果 可以 已经 一些 什么 没 个 中 上 下'.split(
+    ' ',
+  ),
+);
 
 /** The figures `tasks.file.analyze_file` stores. Pure: runs on a worker thread. */
 export function analyseContent(extracted: ExtractedText, sizeBytes: number, keywordCount = 10): ContentAnalysis {
@@ -49,7 +55,12 @@ function countMatches(text: string, pattern: RegExp): number {
   return count;
 }
 
-function guessLanguage(text: string, tokens: string[], cjk: number, latin: number): { code: string; confidence: number } {
+function guessLanguage(
+  text: string,
+  tokens: string[],
+  cjk: number,
+  latin: number,
+): { code: string; confidence: number } {
   const total = cjk + latin;
   if (total === 0) return { code: 'und', confidence: 0 };
   if (cjk / total >= 0.3) {
@@ -69,7 +80,8 @@ function topKeywords(tokens: string[], count: number): { word: string; count: nu
   const counts = new Map<string, number>();
   for (const token of tokens) {
     const cjk = isCjkWord(token);
-    if (cjk ? token.length < 2 || STOP_ZH.has(token) : token.length < 3 || STOP_EN.has(token) || /^\d+$/.test(token)) continue;
+    if (cjk ? token.length < 2 || STOP_ZH.has(token) : token.length < 3 || STOP_EN.has(token) || /^\d+$/.test(token))
+      continue;
     counts.set(token, (counts.get(token) ?? 0) + 1);
   }
   return [...counts]

@@ -34,7 +34,8 @@ export class FileAnalysisService {
       );
       return { fileId: file.id, ...result, keywords: result.keywords.slice(0, 5) };
     } catch (error) {
-      if (error instanceof ExtractionError || error instanceof StorageNotFoundError) throw new UnrecoverableError(error.message);
+      if (error instanceof ExtractionError || error instanceof StorageNotFoundError)
+        throw new UnrecoverableError(error.message);
       throw error;
     }
   }

@@ -27,6 +27,8 @@ describe('hashingEmbedding', () => {
       cosine(query, hashingEmbedding('The telescope observed a distant galaxy')),
     );
     const zh = hashingEmbedding('乌龙茶');
-    expect(cosine(zh, hashingEmbedding('福建的乌龙茶和绿茶都很有名'))).toBeGreaterThan(cosine(zh, hashingEmbedding('今天的天气预报说明天会下雨')));
+    expect(cosine(zh, hashingEmbedding('福建的乌龙茶和绿茶都很有名'))).toBeGreaterThan(
+      cosine(zh, hashingEmbedding('今天的天气预报说明天会下雨')),
+    );
   });
 });

@@ -6,7 +6,9 @@ export const HASHING_MODEL = `local-hashing-v1-${HASHING_DIMENSION}`;
 
 /** English function words: frequent everywhere, so they only add noise to a vector. */
 const STOP = new Set(
-  'a an and are as at be but by for from has have he her his i in into is it its not of on or she so that the their them they this to was were which will with you your we our what when where who how'.split(' '),
+  'a an and are as at be but by for from has have he her his i in into is it its not of on or she so that the their them they this to was were which will with you your we our what when where who how'.split(
+    ' ',
+  ),
 );
 
 // Feature kinds, kept in the low two bits of a feature's hash. Whole words count most;
@@ -96,7 +98,9 @@ function lowerCase(code: number): number {
   return String.fromCharCode(code).toLowerCase().charCodeAt(0);
 }
 
-const STOP_HASHES = new Set([...STOP].map((word) => [...word].reduce((hash, c) => mix(hash, c.charCodeAt(0)), FNV_OFFSET)));
+const STOP_HASHES = new Set(
+  [...STOP].map((word) => [...word].reduce((hash, c) => mix(hash, c.charCodeAt(0)), FNV_OFFSET)),
+);
 
 /** One FNV-1a step over a UTF-16 code unit. */
 function mix(hash: number, code: number): number {

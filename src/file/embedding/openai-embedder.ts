@@ -42,19 +42,26 @@ export class OpenAiEmbedder implements Embedder {
       try {
         const response = await fetch(this.options.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}) },
+          headers: {
+            'content-type': 'application/json',
+            ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}),
+          },
           body: JSON.stringify({ model: this.options.model, input }),
-          signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(this.options.timeoutMs)]) : AbortSignal.timeout(this.options.timeoutMs),
+          signal: signal
+            ? AbortSignal.any([signal, AbortSignal.timeout(this.options.timeoutMs)])
+            : AbortSignal.timeout(this.options.timeoutMs),
         });
         if (response.ok) return parseEmbeddings(await response.json(), input.length);
         const detail = (await response.text().catch(() => '')).slice(0, 300);
         lastError = new Error(`Embeddings endpoint answered ${response.status}: ${detail}`);
-        if (response.status !== 408 && response.status !== 429 && response.status < 500) throw new UnrecoverableError(lastError.message);
+        if (response.status !== 408 && response.status !== 429 && response.status < 500)
+          throw new UnrecoverableError(lastError.message);
         const header = Number(response.headers.get('retry-after'));
         retryAfterMs = Number.isFinite(header) && header > 0 ? Math.min(header * 1000, 30_000) : undefined;
       } catch (error) {
         if (error instanceof UnrecoverableError || signal?.aborted) throw error;
-        if (!lastError.message.startsWith('Embeddings endpoint answered')) lastError = new Error(`Embeddings request failed: ${error.message}`);
+        if (!lastError.message.startsWith('Embeddings endpoint answered'))
+          lastError = new Error(`Embeddings request failed: ${error.message}`);
         if (error instanceof InvalidEmbeddingsResponse) throw new UnrecoverableError(error.message);
       }
       if (attempt < this.options.attempts) {
@@ -71,11 +78,14 @@ class InvalidEmbeddingsResponse extends Error {}
 function parseEmbeddings(body: unknown, expected: number): Float32Array[] {
   const data = (body as { data?: { embedding?: unknown; index?: number }[] })?.data;
   if (!Array.isArray(data) || data.length !== expected) {
-    throw new InvalidEmbeddingsResponse(`Embeddings endpoint returned ${Array.isArray(data) ? data.length : 'no'} vectors for ${expected} inputs`);
+    throw new InvalidEmbeddingsResponse(
+      `Embeddings endpoint returned ${Array.isArray(data) ? data.length : 'no'} vectors for ${expected} inputs`,
+    );
   }
   const ordered = [...data].sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
   return ordered.map((item) => {
-    if (!Array.isArray(item.embedding) || item.embedding.some((x) => typeof x !== 'number')) throw new InvalidEmbeddingsResponse('Embeddings endpoint returned a vector that is not a list of numbers');
+    if (!Array.isArray(item.embedding) || item.embedding.some((x) => typeof x !== 'number'))
+      throw new InvalidEmbeddingsResponse('Embeddings endpoint returned a vector that is not a list of numbers');
     return normalise(Float32Array.from(item.embedding as number[]));
   });
 }

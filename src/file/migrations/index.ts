@@ -1,3 +1,3 @@
 import { CreateFiles1764300001000 } from './1764300001000-create-files';
 
-export const fileMigrations: Function[] = [CreateFiles1764300001000];
+export const fileMigrations = [CreateFiles1764300001000];

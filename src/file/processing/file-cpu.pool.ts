@@ -23,7 +23,10 @@ function workerFilename(): string {
   const bootstrap = join(dir, `bootstrap-${process.pid}.js`);
   const register = require.resolve('@swc-node/register');
   const source = join(__dirname, 'file-cpu.worker.ts');
-  writeFileSync(bootstrap, `require(${JSON.stringify(register)});\nmodule.exports = require(${JSON.stringify(source)});\n`);
+  writeFileSync(
+    bootstrap,
+    `require(${JSON.stringify(register)});\nmodule.exports = require(${JSON.stringify(source)});\n`,
+  );
   return bootstrap;
 }
 
@@ -57,7 +60,12 @@ export class FileCpuPool implements OnApplicationShutdown {
 
   private async run<T>(task: CpuTask, signal: AbortSignal | undefined, transfer: boolean): Promise<T> {
     // Created on first use: an api-only process never starts threads.
-    this.pool ??= new Piscina({ filename: workerFilename(), maxThreads: this.threads, minThreads: 0, idleTimeout: 30_000 });
+    this.pool ??= new Piscina({
+      filename: workerFilename(),
+      maxThreads: this.threads,
+      minThreads: 0,
+      idleTimeout: 30_000,
+    });
     const transferList = transfer && 'bytes' in task ? [task.bytes.buffer as ArrayBuffer] : undefined;
     const result = (await this.pool.run(task, { signal, transferList })) as CpuResult<T>;
     if (result.ok) return result.value;

@@ -41,7 +41,13 @@ async function perform(task: CpuTask): Promise<ExtractOutput | EmbedOutput | Con
   switch (task.op) {
     case 'extract': {
       const extracted = await extractText(toBuffer(task.bytes), task.name);
-      return { mime: extracted.mime, encoding: extracted.encoding, pages: extracted.pages, characters: extracted.text.length, chunks: chunkText(extracted.text, task.chunking) };
+      return {
+        mime: extracted.mime,
+        encoding: extracted.encoding,
+        pages: extracted.pages,
+        characters: extracted.text.length,
+        chunks: chunkText(extracted.text, task.chunking),
+      };
     }
     case 'embed': {
       const rows = task.texts.map((text) => hashingEmbedding(text));

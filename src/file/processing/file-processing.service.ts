@@ -62,8 +62,14 @@ export class FileProcessingService {
         timingsMs: { extract: extractMs, embedAndWrite: embedAndWriteMs },
       };
     } catch (error) {
-      const permanent = error instanceof ExtractionError || error instanceof StorageNotFoundError || error instanceof UnrecoverableError;
-      const message = error instanceof StorageNotFoundError ? `The content of file ${file.id} is missing from storage` : error.message;
+      const permanent =
+        error instanceof ExtractionError ||
+        error instanceof StorageNotFoundError ||
+        error instanceof UnrecoverableError;
+      const message =
+        error instanceof StorageNotFoundError
+          ? `The content of file ${file.id} is missing from storage`
+          : error.message;
       if (permanent || ctx.attempt >= ctx.maxAttempts || ctx.signal.aborted) {
         await this.records.update(file.id, { status: 'FAILED', error: message, updatedAt: new Date() });
       }
@@ -72,7 +78,11 @@ export class FileProcessingService {
   }
 
   /** Embeds the chunks in rounds, in order, handing each round's vectors to `onRound`. */
-  private async embedAll(chunks: Chunk[], ctx: TaskContext<FileTaskArgs>, onRound: (vectors: Float32Array[]) => Promise<void>): Promise<void> {
+  private async embedAll(
+    chunks: Chunk[],
+    ctx: TaskContext<FileTaskArgs>,
+    onRound: (vectors: Float32Array[]) => Promise<void>,
+  ): Promise<void> {
     const batch = this.embedder.local ? this.options.embedBatch : this.options.embedBatch * 4;
     const batches: string[][] = [];
     for (let i = 0; i < chunks.length; i += batch) batches.push(chunks.slice(i, i + batch).map((c) => c.text));
@@ -80,11 +90,20 @@ export class FileProcessingService {
     const parallel = this.embedder.local ? this.cpu.threads : 1;
     let embedded = 0;
     for (let i = 0; i < batches.length; i += parallel) {
-      const round = batches.slice(i, i + parallel).map((texts) => (this.embedder.local ? this.cpu.embed(texts, ctx.signal) : this.embedder.embed(texts, ctx.signal)));
+      const round = batches
+        .slice(i, i + parallel)
+        .map((texts) =>
+          this.embedder.local ? this.cpu.embed(texts, ctx.signal) : this.embedder.embed(texts, ctx.signal),
+        );
       const vectors = (await Promise.all(round)).flat();
       embedded += vectors.length;
       await onRound(vectors);
-      ctx.progress({ stage: 'embedding', percent: 30 + Math.round((65 * embedded) / chunks.length), chunks: chunks.length, embedded });
+      ctx.progress({
+        stage: 'embedding',
+        percent: 30 + Math.round((65 * embedded) / chunks.length),
+        chunks: chunks.length,
+        embedded,
+      });
     }
   }
 
@@ -123,13 +142,26 @@ export class FileProcessingService {
     });
   }
 
-  private async insertChunks(manager: EntityManager, file: StoredFile, chunks: Chunk[], from: number, vectors: Float32Array[]): Promise<void> {
+  private async insertChunks(
+    manager: EntityManager,
+    file: StoredFile,
+    chunks: Chunk[],
+    from: number,
+    vectors: Float32Array[],
+  ): Promise<void> {
     for (let i = 0; i < vectors.length; i += INSERT_BATCH) {
       const ordinals = vectors.slice(i, i + INSERT_BATCH).map((_, j) => from + i + j);
       await manager.query(
         `INSERT INTO file_chunks (file_id, owner, ordinal, text, token_count, embedding)
          SELECT $1, $2, * FROM unnest($3::int[], $4::text[], $5::int[], $6::bytea[])`,
-        [file.id, file.owner, ordinals, ordinals.map((o) => chunks[o].text), ordinals.map((o) => chunks[o].tokenCount), ordinals.map((o) => toBytes(vectors[o - from]))],
+        [
+          file.id,
+          file.owner,
+          ordinals,
+          ordinals.map((o) => chunks[o].text),
+          ordinals.map((o) => chunks[o].tokenCount),
+          ordinals.map((o) => toBytes(vectors[o - from])),
+        ],
       );
     }
   }

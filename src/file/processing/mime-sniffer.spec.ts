@@ -19,7 +19,9 @@ describe('sniff', () => {
 
   it('detects encodings: UTF-8, UTF-16 with BOM and GB18030 Chinese', () => {
     expect(sniff(Buffer.from('中文文本，UTF-8 编码。')).encoding).toBe('utf-8');
-    expect(sniff(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('hello', 'utf16le')])).encoding).toBe('utf-16le');
+    expect(sniff(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('hello', 'utf16le')])).encoding).toBe(
+      'utf-16le',
+    );
     const gbk = Buffer.from([0xd6, 0xd0, 0xce, 0xc4, 0xce, 0xc4, 0xb1, 0xbe]); // 中文文本 in GBK
     expect(sniff(gbk)).toEqual({ mime: MIME.TEXT, encoding: 'gb18030' });
   });

@@ -38,13 +38,20 @@ export function sniff(head: Buffer, name = '', complete = head.length < SNIFF_BY
   const encoding = detectEncoding(head, complete);
   if (!encoding) return { mime: MIME.BINARY };
   // The kind is judged on the first SNIFF_BYTES (JSON of a complete file is parsed whole).
-  const text = decode(complete && head.length > SNIFF_BYTES && !startsLikeJson(head) ? head.subarray(0, SNIFF_BYTES) : head, encoding, complete && head.length <= SNIFF_BYTES);
+  const text = decode(
+    complete && head.length > SNIFF_BYTES && !startsLikeJson(head) ? head.subarray(0, SNIFF_BYTES) : head,
+    encoding,
+    complete && head.length <= SNIFF_BYTES,
+  );
   return { mime: textKind(text, name, complete), encoding };
 }
 
 /** A Word document is a ZIP whose entries include `word/document.xml` (names are stored in clear). */
 export function isDocx(bytes: Buffer): boolean {
-  return bytes.includes('word/document.xml', 0, 'latin1') || (bytes.includes('[Content_Types].xml', 0, 'latin1') && bytes.includes('word/', 0, 'latin1'));
+  return (
+    bytes.includes('word/document.xml', 0, 'latin1') ||
+    (bytes.includes('[Content_Types].xml', 0, 'latin1') && bytes.includes('word/', 0, 'latin1'))
+  );
 }
 
 export function detectEncoding(bytes: Buffer, complete = true): TextEncodingName | undefined {
@@ -74,7 +81,11 @@ export function decode(bytes: Buffer, encoding: TextEncodingName, complete = tru
 }
 
 function startsLikeJson(bytes: Buffer): boolean {
-  const start = bytes.subarray(0, 64).toString('latin1').replace(/^\uFEFF|^\xEF\xBB\xBF/, '').trimStart();
+  const start = bytes
+    .subarray(0, 64)
+    .toString('latin1')
+    .replace(/^\uFEFF|^\xEF\xBB\xBF/, '')
+    .trimStart();
   return start[0] === '{' || start[0] === '[';
 }
 
@@ -103,7 +114,11 @@ function textKind(text: string, name: string, complete: boolean): string {
 }
 
 function kindOfTextStart(start: string, name: string): string {
-  if (/^(<!doctype html|<html[\s>]|<head[\s>]|<body[\s>])/i.test(start) || /<(html|body|div|p|h1|table)[\s>][\s\S]*<\/\1>/i.test(start.slice(0, 4096))) return MIME.HTML;
+  if (
+    /^(<!doctype html|<html[\s>]|<head[\s>]|<body[\s>])/i.test(start) ||
+    /<(html|body|div|p|h1|table)[\s>][\s\S]*<\/\1>/i.test(start.slice(0, 4096))
+  )
+    return MIME.HTML;
   if (looksLikeCsv(start)) return MIME.CSV;
   if (looksLikeMarkdown(start) || /\.(md|markdown)$/i.test(name)) return MIME.MARKDOWN;
   return MIME.TEXT;
@@ -122,7 +137,10 @@ function looksLikeJson(text: string, complete: boolean): boolean {
 }
 
 function looksLikeCsv(text: string): boolean {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim()).slice(0, 20);
+  const lines = text
+    .split(/\r?\n/)
+    .filter((l) => l.trim())
+    .slice(0, 20);
   if (lines.length < 2) return false;
   for (const delimiter of [',', ';', '\t']) {
     const counts = lines.map((l) => splitCsvLine(l, delimiter).length);
@@ -139,12 +157,16 @@ export function splitCsvLine(line: string, delimiter = ','): string[] {
   for (let i = 0; i < line.length; i++) {
     const c = line[i];
     if (quoted) {
-      if (c === '"' && line[i + 1] === '"') (field += '"'), i++;
-      else if (c === '"') quoted = false;
+      if (c === '"' && line[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === delimiter) fields.push(field), (field = '');
-    else field += c;
+    else if (c === delimiter) {
+      fields.push(field);
+      field = '';
+    } else field += c;
   }
   fields.push(field);
   return fields;

@@ -28,7 +28,9 @@ export async function extractText(bytes: Buffer, name: string): Promise<Extracte
     return { mime, encoding, text: clean(text), source };
   }
   const what = mime === MIME.ZIP ? 'a ZIP archive that is not a Word document' : 'binary data of no supported type';
-  throw new ExtractionError(`"${name}" is ${what} (${mime}); supported: plain text, Markdown, CSV, JSON, HTML, PDF and DOCX`);
+  throw new ExtractionError(
+    `"${name}" is ${what} (${mime}); supported: plain text, Markdown, CSV, JSON, HTML, PDF and DOCX`,
+  );
 }
 
 async function extractPdf(bytes: Buffer): Promise<ExtractedText> {
@@ -46,7 +48,8 @@ async function extractPdf(bytes: Buffer): Promise<ExtractedText> {
 }
 
 async function extractDocx(bytes: Buffer): Promise<ExtractedText> {
-  if (!isDocx(bytes)) throw new ExtractionError('The file is a ZIP archive without word/document.xml, not a Word document');
+  if (!isDocx(bytes))
+    throw new ExtractionError('The file is a ZIP archive without word/document.xml, not a Word document');
   const mammoth = await import('mammoth');
   try {
     const { value } = await mammoth.extractRawText({ buffer: bytes });
@@ -56,7 +59,18 @@ async function extractDocx(bytes: Buffer): Promise<ExtractedText> {
   }
 }
 
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', copy: '©', mdash: '—', ndash: '–', hellip: '…' };
+const ENTITIES: Record<string, string> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: ' ',
+  copy: '©',
+  mdash: '—',
+  ndash: '–',
+  hellip: '…',
+};
 const BLOCK_TAGS = /<\/?(p|div|br|li|ul|ol|tr|table|h[1-6]|section|article|header|footer|blockquote|pre|hr)\b[^>]*>/gi;
 
 /** HTML → text: scripts, styles and comments dropped, block tags become line breaks, entities decoded. */
@@ -68,7 +82,8 @@ export function htmlToText(html: string): string {
     .replace(/<[^>]+>/g, '')
     .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, entity: string) => {
       if (entity[0] === '#') {
-        const code = entity[1] === 'x' || entity[1] === 'X' ? parseInt(entity.slice(2), 16) : parseInt(entity.slice(1), 10);
+        const code =
+          entity[1] === 'x' || entity[1] === 'X' ? parseInt(entity.slice(2), 16) : parseInt(entity.slice(1), 10);
         return Number.isFinite(code) && code > 0 && code < 0x110000 ? String.fromCodePoint(code) : '';
       }
       return ENTITIES[entity.toLowerCase()] ?? whole;

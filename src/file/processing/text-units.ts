@@ -14,7 +14,10 @@ export const CJK_CHAR = new RegExp(`[${CJK_CLASS}]`, 'v');
  * subtraction) keeps Latin words from swallowing adjacent CJK characters (`abc中文` is `abc`
  * + `中文`). Built with the constructor: the TS target predates `v`.
  */
-export const CJK_RUN_OR_WORD = new RegExp(`([${CJK_CLASS}]+)|([[\\p{L}\\p{N}]--[${CJK_CLASS}]]+(?:['’][[\\p{L}]--[${CJK_CLASS}]]+)*)`, 'gv');
+export const CJK_RUN_OR_WORD = new RegExp(
+  `([${CJK_CLASS}]+)|([[\\p{L}\\p{N}]--[${CJK_CLASS}]]+(?:['’][[\\p{L}]--[${CJK_CLASS}]]+)*)`,
+  'gv',
+);
 
 /** Token count: Latin words (runs of letters and digits) plus one per CJK character. */
 export function countTokens(text: string): number {
@@ -52,8 +55,18 @@ const NON_ASCII_WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
  * of chunking and embedding, and a regex per token is several times slower.
  */
 export function charKind(code: number, text: string, at: number): number {
-  if (code < 128) return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) ? CHAR_WORD : CHAR_OTHER;
-  if ((code >= 0x4e00 && code <= 0x9fff) || (code >= 0x3400 && code <= 0x4dbf) || (code >= 0xf900 && code <= 0xfaff) || (code >= 0x3040 && code <= 0x30ff) || (code >= 0xac00 && code <= 0xd7af) || (code >= 0x1100 && code <= 0x11ff)) {
+  if (code < 128)
+    return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57)
+      ? CHAR_WORD
+      : CHAR_OTHER;
+  if (
+    (code >= 0x4e00 && code <= 0x9fff) ||
+    (code >= 0x3400 && code <= 0x4dbf) ||
+    (code >= 0xf900 && code <= 0xfaff) ||
+    (code >= 0x3040 && code <= 0x30ff) ||
+    (code >= 0xac00 && code <= 0xd7af) ||
+    (code >= 0x1100 && code <= 0x11ff)
+  ) {
     return CHAR_CJK;
   }
   if (code >= 0xd800 && code <= 0xdbff) return CJK_CHAR.test(text.slice(at, at + 2)) ? CHAR_CJK : CHAR_OTHER; // astral Han (Extension B+)
@@ -89,7 +102,8 @@ export function words(text: string): string[] {
  * `Intl.Segmenter` on a small window (so a forced cut never splits `数据`).
  */
 export function wordBoundaryAtOrBefore(text: string, offset: number): number {
-  if (offset <= 0 || offset >= text.length || !CJK_CHAR.test(text[offset]) || !CJK_CHAR.test(text[offset - 1])) return offset;
+  if (offset <= 0 || offset >= text.length || !CJK_CHAR.test(text[offset]) || !CJK_CHAR.test(text[offset - 1]))
+    return offset;
   const start = Math.max(0, offset - 16);
   let boundary = start;
   for (const part of segmenter().segment(text.slice(start, Math.min(text.length, offset + 16)))) {

@@ -70,14 +70,19 @@ export class ExactVectorIndex implements VectorIndex {
   }
 
   private async indexFor(owner: string, model: string): Promise<OwnerIndex> {
-    const [row] = await this.dataSource.query(`SELECT version::text AS version FROM file_index_versions WHERE owner = $1`, [owner]);
+    const [row] = await this.dataSource.query(
+      `SELECT version::text AS version FROM file_index_versions WHERE owner = $1`,
+      [owner],
+    );
     const version: string = row?.version ?? '0';
     const cached = this.cache.get(owner);
     if (!cached || cached.version !== version || cached.model !== model) {
       const key = `${owner}:${model}:${version}`;
       let pending = this.loading.get(key);
       if (!pending) {
-        pending = this.refresh(owner, model, cached?.model === model ? cached : undefined).finally(() => this.loading.delete(key));
+        pending = this.refresh(owner, model, cached?.model === model ? cached : undefined).finally(() =>
+          this.loading.delete(key),
+        );
         this.loading.set(key, pending);
       }
       const loaded = await pending;
@@ -99,7 +104,9 @@ export class ExactVectorIndex implements VectorIndex {
   private refresh(owner: string, model: string, previous: OwnerIndex | undefined): Promise<OwnerIndex> {
     const started = Date.now();
     return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
-      const [row] = await manager.query(`SELECT version::text AS version FROM file_index_versions WHERE owner = $1`, [owner]);
+      const [row] = await manager.query(`SELECT version::text AS version FROM file_index_versions WHERE owner = $1`, [
+        owner,
+      ]);
       const files: { id: string; fingerprint: string }[] = await manager.query(
         `SELECT id, concat(indexed_at, '/', chunk_count) AS fingerprint FROM files WHERE owner = $1 AND embedding_model = $2 AND chunk_count > 0`,
         [owner, model],
@@ -111,20 +118,27 @@ export class ExactVectorIndex implements VectorIndex {
         if (kept && kept.fingerprint === file.fingerprint) segments.set(file.id, kept);
         else stale.push(file.id);
       }
-      for (const segment of await this.loadSegments(manager, stale, new Map(files.map((f) => [f.id, f.fingerprint])))) segments.set(segment.fileId, segment);
-      this.logger.debug(`Refreshed the vector index of owner ${owner}: ${stale.length} of ${files.length} files read in ${Date.now() - started} ms`);
+      for (const segment of await this.loadSegments(manager, stale, new Map(files.map((f) => [f.id, f.fingerprint]))))
+        segments.set(segment.fileId, segment);
+      this.logger.debug(
+        `Refreshed the vector index of owner ${owner}: ${stale.length} of ${files.length} files read in ${Date.now() - started} ms`,
+      );
       return { version: row?.version ?? '0', model, segments };
     });
   }
 
-  private async loadSegments(manager: EntityManager, fileIds: string[], fingerprints: Map<string, string>): Promise<Segment[]> {
+  private async loadSegments(
+    manager: EntityManager,
+    fileIds: string[],
+    fingerprints: Map<string, string>,
+  ): Promise<Segment[]> {
     if (fileIds.length === 0) return [];
     const rows: { file_id: string; ordinal: number; embedding: Buffer }[] = await manager.query(
       `SELECT file_id, ordinal, embedding FROM file_chunks WHERE file_id = ANY($1::uuid[]) ORDER BY file_id, ordinal`,
       [fileIds],
     );
     const segments: Segment[] = [];
-    for (let start = 0; start < rows.length; ) {
+    for (let start = 0; start < rows.length;) {
       let end = start;
       while (end < rows.length && rows[end].file_id === rows[start].file_id) end++;
       const dimension = rows[start].embedding.length / 4;
@@ -134,10 +148,18 @@ export class ExactVectorIndex implements VectorIndex {
         const bytes = rows[i].embedding;
         ordinals[i - start] = rows[i].ordinal;
         // Copied byte-wise: pg's Buffers are not 4-byte aligned, so they cannot be viewed as floats.
-        if (bytes.length === dimension * 4) new Uint8Array(vectors.buffer, (i - start) * dimension * 4, dimension * 4).set(bytes);
+        if (bytes.length === dimension * 4)
+          new Uint8Array(vectors.buffer, (i - start) * dimension * 4, dimension * 4).set(bytes);
       }
       const fileId = rows[start].file_id;
-      segments.push({ fileId, fingerprint: fingerprints.get(fileId)!, count: end - start, dimension, vectors, ordinals });
+      segments.push({
+        fileId,
+        fingerprint: fingerprints.get(fileId)!,
+        count: end - start,
+        dimension,
+        vectors,
+        ordinals,
+      });
       start = end;
     }
     return segments;

@@ -27,19 +27,28 @@ export class FileSearchService {
     const [vector] = await this.embedder.embed([q]);
     const hits = await this.index.search({ owner, model: this.embedder.model, vector, k, fileId });
     if (hits.length === 0) return [];
-    const rows: { file_id: string; ordinal: number; text: string; original_name: string }[] = await this.dataSource.query(
-      `SELECT c.file_id, c.ordinal, c.text, f.original_name
+    const rows: { file_id: string; ordinal: number; text: string; original_name: string }[] =
+      await this.dataSource.query(
+        `SELECT c.file_id, c.ordinal, c.text, f.original_name
          FROM file_chunks c JOIN files f ON f.id = c.file_id
         WHERE f.owner = $1 AND (c.file_id, c.ordinal) IN (SELECT * FROM unnest($2::uuid[], $3::int[]))`,
-      [owner, hits.map((h) => h.fileId), hits.map((h) => h.ordinal)],
-    );
+        [owner, hits.map((h) => h.fileId), hits.map((h) => h.ordinal)],
+      );
     const byKey = new Map(rows.map((r) => [`${r.file_id}:${r.ordinal}`, r]));
     const terms = words(q);
     return hits.flatMap((hit) => {
       const row = byKey.get(`${hit.fileId}:${hit.ordinal}`);
       // A chunk deleted since the index was loaded is skipped rather than reported.
       if (!row) return [];
-      return [{ fileId: hit.fileId, fileName: row.original_name, ordinal: hit.ordinal, score: Math.round(hit.score * 10_000) / 10_000, snippet: snippet(row.text, terms) }];
+      return [
+        {
+          fileId: hit.fileId,
+          fileName: row.original_name,
+          ordinal: hit.ordinal,
+          score: Math.round(hit.score * 10_000) / 10_000,
+          snippet: snippet(row.text, terms),
+        },
+      ];
     });
   }
 }
@@ -47,7 +56,11 @@ export class FileSearchService {
 /** About {@link SNIPPET_CHARS} characters around the first query word found in the text (case-insensitive). */
 export function snippet(text: string, terms: string[]): string {
   const lower = text.toLowerCase();
-  const at = terms.map((t) => lower.indexOf(t)).filter((i) => i >= 0).sort((a, b) => a - b)[0] ?? 0;
+  const at =
+    terms
+      .map((t) => lower.indexOf(t))
+      .filter((i) => i >= 0)
+      .sort((a, b) => a - b)[0] ?? 0;
   const start = Math.max(0, at - SNIPPET_CHARS / 3);
   const end = Math.min(text.length, start + SNIPPET_CHARS);
   const body = text.slice(start, end).replace(/\s+/g, ' ').trim();

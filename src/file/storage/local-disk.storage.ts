@@ -47,7 +47,10 @@ export class LocalDiskStorage implements FileStorage {
   }
 
   async exists(key: string): Promise<boolean> {
-    return stat(this.pathOf(key)).then((s) => s.isFile(), () => false);
+    return stat(this.pathOf(key)).then(
+      (s) => s.isFile(),
+      () => false,
+    );
   }
 
   /** Keys are made by the service, but a key that climbs out of the root is refused anyway. */

@@ -24,7 +24,12 @@ const MULTIPART_OVERHEAD = 64 * 1024;
  * the write is abandoned (storage removes the partial file) and a 413 is thrown. Form fields
  * sent before the file part are returned.
  */
-export async function receiveUpload(request: IncomingMessage, storage: FileStorage, key: string, maxBytes: number): Promise<ReceivedUpload> {
+export async function receiveUpload(
+  request: IncomingMessage,
+  storage: FileStorage,
+  key: string,
+  maxBytes: number,
+): Promise<ReceivedUpload> {
   if (!/^multipart\/form-data/i.test(request.headers['content-type'] ?? '')) {
     throw new UnsupportedMediaTypeException('Upload the file as multipart/form-data with a part named "file"');
   }
@@ -48,7 +53,11 @@ export async function receiveUpload(request: IncomingMessage, storage: FileStora
     };
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: request.headers, limits: { files: 1, fileSize: maxBytes, fields: 20, fieldSize: 1024, parts: 25 }, defParamCharset: 'utf8' });
+      parser = busboy({
+        headers: request.headers,
+        limits: { files: 1, fileSize: maxBytes, fields: 20, fieldSize: 1024, parts: 25 },
+        defParamCharset: 'utf8',
+      });
     } catch (error) {
       throw new BadRequestException(`Malformed multipart request: ${error.message}`);
     }
@@ -62,13 +71,31 @@ export async function receiveUpload(request: IncomingMessage, storage: FileStora
       stream.on('limit', () => sink.destroy(tooLarge(maxBytes)));
       stream.on('error', (error: Error) => sink.destroy(error));
       stream.pipe(sink);
-      stored = storage.put(key, sink).then(() => ({ originalName: sanitiseFileName(info.filename), size: sink.size, sha256: sink.digest(), head: sink.head(), fields }));
+      stored = storage
+        .put(key, sink)
+        .then(() => ({
+          originalName: sanitiseFileName(info.filename),
+          size: sink.size,
+          sha256: sink.digest(),
+          head: sink.head(),
+          fields,
+        }));
       stored.catch(fail);
     });
-    parser.on('error', (error: Error) => fail(new BadRequestException(`Malformed multipart request: ${error.message}`)));
+    parser.on('error', (error: Error) =>
+      fail(new BadRequestException(`Malformed multipart request: ${error.message}`)),
+    );
     parser.on('close', () => {
       if (failed) return;
-      if (!stored) return fail(new BadRequestException({ statusCode: 400, error: 'Bad Request', message: ['file is required'], errors: [{ field: 'file', rule: 'isDefined', message: 'file is required' }] }));
+      if (!stored)
+        return fail(
+          new BadRequestException({
+            statusCode: 400,
+            error: 'Bad Request',
+            message: ['file is required'],
+            errors: [{ field: 'file', rule: 'isDefined', message: 'file is required' }],
+          }),
+        );
       stored.then(resolve, fail);
     });
     request.on('aborted', () => fail(new BadRequestException('The upload was aborted by the client')));

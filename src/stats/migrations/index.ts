@@ -1,3 +1,3 @@
 import { CreateStats1764500000710 } from './1764500000710-create-stats';
 
-export const statsMigrations: Function[] = [CreateStats1764500000710];
+export const statsMigrations = [CreateStats1764500000710];

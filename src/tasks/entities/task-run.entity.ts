@@ -1,7 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 /** A JSON document as stored in a jsonb column. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 import { TaskState } from '../task-state';
 

@@ -38,9 +38,13 @@ export class CreateTaskRuns1764300000000 implements MigrationInterface {
     await q.query(`CREATE INDEX task_runs_state_created ON task_runs (state, created_at DESC, id DESC)`);
     await q.query(`CREATE INDEX task_runs_parent ON task_runs (parent_id) WHERE parent_id IS NOT NULL`);
     // The reconciler scans only unfinished records; retention scans only finished ones.
-    await q.query(`CREATE INDEX task_runs_open ON task_runs (updated_at) WHERE state IN ('PENDING', 'STARTED', 'RETRY')`);
+    await q.query(
+      `CREATE INDEX task_runs_open ON task_runs (updated_at) WHERE state IN ('PENDING', 'STARTED', 'RETRY')`,
+    );
     await q.query(`CREATE INDEX task_runs_finished ON task_runs (finished_at) WHERE finished_at IS NOT NULL`);
-    await q.query(`CREATE UNIQUE INDEX task_runs_idempotency ON task_runs (COALESCE(owner, '00000000-0000-0000-0000-000000000000'::uuid), idempotency_key) WHERE idempotency_key IS NOT NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX task_runs_idempotency ON task_runs (COALESCE(owner, '00000000-0000-0000-0000-000000000000'::uuid), idempotency_key) WHERE idempotency_key IS NOT NULL`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -14,7 +14,8 @@ export class SystemHandlers {
 
   @TaskHandler(SleepTask)
   async sleep(args: SleepArgs, ctx: TaskContext<SleepArgs>): Promise<{ sleptMs: number }> {
-    if (args.failTimes && ctx.attempt <= args.failTimes) throw new Error(`Failing attempt ${ctx.attempt} of ${args.failTimes} on purpose`);
+    if (args.failTimes && ctx.attempt <= args.failTimes)
+      throw new Error(`Failing attempt ${ctx.attempt} of ${args.failTimes} on purpose`);
     const started = Date.now();
     const step = Math.max(10, Math.min(1000, args.ms / 10));
     while (Date.now() - started < args.ms) {

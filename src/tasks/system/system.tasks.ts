@@ -6,11 +6,16 @@ export class NoopArgs {
 }
 
 export class SleepArgs {
-  @IsInt() @Min(0) @Max(3_600_000)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
   ms: number;
 
   /** Fail this many first attempts (to exercise retries in smoke checks). */
-  @IsOptional() @IsInt() @Min(0) @Max(10)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(10)
   failTimes?: number;
 }
 
@@ -34,11 +39,14 @@ export const SleepTask = defineTask({
 });
 
 export class FailArgs {
-  @IsOptional() @IsString() @Length(1, 500)
+  @IsOptional()
+  @IsString()
+  @Length(1, 500)
   message?: string;
 
   /** Fail permanently (no retry) instead of transiently. */
-  @IsOptional() @IsBoolean()
+  @IsOptional()
+  @IsBoolean()
   unrecoverable?: boolean;
 }
 
