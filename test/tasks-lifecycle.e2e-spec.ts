@@ -201,7 +201,13 @@ describe('Task lifecycle over HTTP (Redis + PostgreSQL)', () => {
     expect(response.status).toBe(200);
     expect(response.body).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ name: 'tasks.system.sleep', queue: 'default', maxAttempts: 3, timeoutMs: 3_600_000 }),
+        expect.objectContaining({
+          name: 'tasks.system.sleep',
+          queue: 'default',
+          queueSource: 'declared',
+          maxAttempts: 3,
+          timeoutMs: 3_600_000,
+        }),
       ]),
     );
   });

@@ -10,6 +10,7 @@ import {
   MaxJsonBytes,
   NoBodyFor,
 } from './http/request.validators';
+import { QueueName } from '../tasks/queue-names';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 const upper = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value);
@@ -82,6 +83,7 @@ const API_TASK_TIMEOUT_MS = 150_000;
 /** One outbound HTTP request with retries on network errors, timeouts, 429 and 5xx. */
 export const ApiCallTask = defineTask({
   name: 'tasks.api.call',
+  queue: QueueName.API,
   description: 'Makes one outbound HTTP request (SSRF-guarded) and records the response',
   payload: ApiCallArgs,
   sensitiveArgs: ['headers.authorization', 'headers.proxy-authorization', 'headers.cookie', 'headers.x-api-key'],
@@ -92,6 +94,7 @@ export const ApiCallTask = defineTask({
 /** Delivers one webhook: POST of a JSON envelope, signed when a secret is given. */
 export const WebhookTask = defineTask({
   name: 'tasks.api.webhook',
+  queue: QueueName.API,
   description: 'POSTs a signed JSON event to a webhook URL; X-Webhook-Id is the task id',
   payload: WebhookArgs,
   sensitiveArgs: ['secret'],

@@ -16,6 +16,7 @@ import {
 import { defineTask } from '../tasks/task-definition';
 import { isCalendarDate } from './credit-dates';
 import { MAX_AMOUNT, MAX_KEY_LENGTH, MAX_REASON_LENGTH, MAX_REFERENCE_LENGTH } from './credit-limits';
+import { QueueName } from '../tasks/queue-names';
 
 const AMOUNT_RULE = `a positive integer of at most ${MAX_AMOUNT.toLocaleString('en-US')} points`;
 const amountMessage = (field: string) => `${field} must be ${AMOUNT_RULE}`;
@@ -150,6 +151,7 @@ const LEDGER_RETRY = { attempts: 5, backoffMs: 200 };
 /** Adds points to an account, optionally expiring at a date. */
 export const GrantTask = defineTask({
   name: 'tasks.credits.grant',
+  queue: QueueName.CREDITS,
   description: 'Grants points to an account',
   payload: GrantArgs,
   retry: LEDGER_RETRY,
@@ -160,6 +162,7 @@ export const GrantTask = defineTask({
 /** Spends points; fails (no retry) when the balance is short. */
 export const ConsumeTask = defineTask({
   name: 'tasks.credits.consume',
+  queue: QueueName.CREDITS,
   description: 'Consumes points from an account; fails when the balance is insufficient',
   payload: ConsumeArgs,
   retry: LEDGER_RETRY,
@@ -170,6 +173,7 @@ export const ConsumeTask = defineTask({
 /** Gives back (part of) an earlier consume, once. */
 export const RefundTask = defineTask({
   name: 'tasks.credits.refund',
+  queue: QueueName.CREDITS,
   description: 'Refunds an earlier consume, at most its amount, once',
   payload: RefundArgs,
   retry: LEDGER_RETRY,
@@ -180,6 +184,7 @@ export const RefundTask = defineTask({
 /** Moves points between two accounts of one owner atomically. */
 export const TransferTask = defineTask({
   name: 'tasks.credits.transfer',
+  queue: QueueName.CREDITS,
   description: 'Transfers points between two accounts atomically',
   payload: TransferArgs,
   retry: LEDGER_RETRY,
@@ -190,6 +195,7 @@ export const TransferTask = defineTask({
 /** Expires what is left of grants past their date (daily in TZ). */
 export const ExpireTask = defineTask({
   name: 'tasks.credits.expire',
+  queue: QueueName.CREDITS,
   description: 'Expires what is left of grants past their expiry date',
   payload: ExpireArgs,
   retry: { attempts: 3, backoffMs: 5000 },

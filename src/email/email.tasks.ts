@@ -26,6 +26,7 @@ import { EMAIL_LOCALES, EmailLocale } from './email.environment';
 import { EmailLimits } from './email.limits';
 import { IsTemplateContext, TEMPLATE_NAMES } from './email-template.catalog';
 import { AttachmentsWithinLimit, IsSafeHeaders, NoLineBreaks } from './header-safety';
+import { QueueName } from '../tasks/queue-names';
 
 type TemplateContext = Record<string, string | number>;
 
@@ -199,6 +200,7 @@ export class DeliverArgs {
 /** Sends one message and keeps its `email_messages` record (SMTP 5xx fails at once, 4xx and network errors retry). */
 export const SendEmailTask = defineTask({
   name: 'tasks.email.send_email',
+  queue: QueueName.EMAIL,
   description: 'Sends one e-mail (text, HTML or a template) and records its delivery',
   payload: SendEmailArgs,
   // Retries are BullMQ's (1 s, 2 s, 4 s … about 2 minutes in all); a retry never re-sends an accepted message.
@@ -209,6 +211,7 @@ export const SendEmailTask = defineTask({
 /** One notification to many recipients: one delivery per unique address, sent by `tasks.email.deliver` children. */
 export const SendNotificationTask = defineTask({
   name: 'tasks.email.send_notification',
+  queue: QueueName.EMAIL,
   description: 'Sends a templated notification to many recipients, one delivery (with its own status) each',
   payload: SendNotificationArgs,
   // Only infrastructure errors retry the parent; a re-run resumes where it stopped.
@@ -219,6 +222,7 @@ export const SendNotificationTask = defineTask({
 /** Sends the pending deliveries of one batch of a notification (a child of `send_notification`). */
 export const DeliverTask = defineTask({
   name: 'tasks.email.deliver',
+  queue: QueueName.EMAIL,
   description: 'Sends one batch of a notification; SMTP retries are per delivery, driven by the notification',
   payload: DeliverArgs,
   retry: { attempts: 3, backoffMs: 2000 },

@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
 import { defineTask } from '../tasks/task-definition';
 import { IsCalendarDate } from './calendar-date';
+import { QueueName } from '../tasks/queue-names';
 
 export class CollectStatsArgs {
   /** Defaults to STATS_COLLECT_INTERVAL_MINUTES. */
@@ -27,6 +28,7 @@ export class DailyReportArgs {
 /** Snapshots task counts by name and state over the last interval, and every queue's depth. */
 export const CollectStatsTask = defineTask({
   name: 'tasks.stats.collect',
+  queue: QueueName.DEFAULT,
   description: 'Snapshots task counts by name/state for the last interval and queue depths',
   payload: CollectStatsArgs,
   retry: { attempts: 2, backoffMs: 5000 },
@@ -36,6 +38,7 @@ export const CollectStatsTask = defineTask({
 /** Computes and stores one calendar day's per-task totals (re-running replaces the day's report). */
 export const DailyReportTask = defineTask({
   name: 'tasks.stats.daily_report',
+  queue: QueueName.DEFAULT,
   description: "Computes a day's per-task totals and runtime percentiles in TZ; replaces that day's report",
   payload: DailyReportArgs,
   retry: { attempts: 3, backoffMs: 10_000 },

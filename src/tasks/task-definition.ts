@@ -15,6 +15,8 @@ export interface RetryPolicy {
  */
 export interface TaskDefinition<Args extends object = object> {
   name: string;
+  /** The queue it runs on unless an operator's `TASK_ROUTES` entry sends it elsewhere. */
+  queue: string;
   /** One line for `GET /tasks/registered`. */
   description: string;
   payload: Type<Args>;
@@ -42,7 +44,7 @@ const declared = new Map<string, TaskDefinition>();
 
 /** Declares a task. Names are unique: declaring one twice is a programming error. */
 export function defineTask<Args extends object>(
-  definition: Pick<TaskDefinition<Args>, 'name' | 'description' | 'payload'> &
+  definition: Pick<TaskDefinition<Args>, 'name' | 'queue' | 'description' | 'payload'> &
     Partial<Pick<TaskDefinition<Args>, 'retry' | 'timeoutMs' | 'acceptsAnyArgs' | 'abortable' | 'sensitiveArgs'>>,
 ): TaskDefinition<Args> {
   if (declared.has(definition.name)) throw new Error(`Task ${definition.name} is declared twice`);

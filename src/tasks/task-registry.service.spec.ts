@@ -6,8 +6,8 @@ import { defineTask, TaskHandler } from './task-definition';
 import { editDistance, TaskRegistry } from './task-registry.service';
 
 class Args {}
-const Alpha = defineTask({ name: 'tasks.test.alpha', description: 'a', payload: Args });
-const Beta = defineTask({ name: 'tasks.test.beta', description: 'b', payload: Args });
+const Alpha = defineTask({ name: 'tasks.test.alpha', queue: 'default', description: 'a', payload: Args });
+const Beta = defineTask({ name: 'tasks.test.beta', queue: 'default', description: 'b', payload: Args });
 
 @Injectable()
 class AlphaHandlers {
@@ -31,9 +31,13 @@ class DuplicateAlpha {
 }
 
 async function boot(...providers: any[]) {
+  return bootWith({}, ...providers);
+}
+
+async function bootWith(env: Record<string, string>, ...providers: any[]) {
   const moduleRef = await Test.createTestingModule({
     imports: [DiscoveryModule],
-    providers: [{ provide: AppConfig, useValue: AppConfig.fromEnv({}) }, TaskRegistry, ...providers],
+    providers: [{ provide: AppConfig, useValue: AppConfig.fromEnv(env) }, TaskRegistry, ...providers],
   }).compile();
   await moduleRef.init();
   return moduleRef.get(TaskRegistry);
@@ -47,6 +51,14 @@ describe('TaskRegistry', () => {
       ['tasks.test.beta', 'default'],
     ]);
     await expect(sut.get('tasks.test.beta')!.handler({}, {} as never)).resolves.toBe('beta');
+  });
+
+  it('sends a task where TASK_ROUTES says, and records which route did it', async () => {
+    const sut = await bootWith({ TASK_ROUTES: '{"tasks.test.b*":"bees"}' }, AlphaHandlers);
+    expect(sut.all().map((t) => [t.definition.name, t.queue, t.queueSource])).toEqual([
+      ['tasks.test.alpha', 'default', 'declared'],
+      ['tasks.test.beta', 'bees', 'TASK_ROUTES tasks.test.b*'],
+    ]);
   });
 
   it('refuses to boot when a task has two handlers', async () => {
@@ -65,6 +77,8 @@ describe('TaskRegistry', () => {
   });
 
   it('refuses to declare a name twice', () => {
-    expect(() => defineTask({ name: 'tasks.test.alpha', description: 'x', payload: Args })).toThrow(/declared twice/);
+    expect(() => defineTask({ name: 'tasks.test.alpha', queue: 'default', description: 'x', payload: Args })).toThrow(
+      /declared twice/,
+    );
   });
 });

@@ -2,14 +2,16 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { AppConfig } from '../config/app-config';
 import { declaredTasks, TASK_HANDLER, TaskContext, TaskDefinition } from './task-definition';
-import { TaskRouter } from './task-routes';
+import { RouteSource, TaskRouter } from './task-routes';
 
 export type TaskHandlerFn = (args: any, context: TaskContext<any>) => Promise<unknown>;
 
 /** A declared task with its queue and bound handler. */
 export interface RegisteredTask {
   definition: TaskDefinition;
+  /** The effective queue: the declared one, or where `TASK_ROUTES` sends it. */
   queue: string;
+  queueSource: RouteSource;
   handler: TaskHandlerFn;
 }
 
@@ -56,7 +58,8 @@ export class TaskRegistry implements OnModuleInit {
     }
     if (problems.length > 0) throw new Error(`Task registry is inconsistent:\n  - ${problems.join('\n  - ')}`);
     for (const [name, { definition, handler }] of handlers) {
-      this.tasks.set(name, { definition, handler, queue: this.router.queueFor(name) });
+      const route = this.router.resolve(name, definition.queue);
+      this.tasks.set(name, { definition, handler, queue: route.queue, queueSource: route.source });
     }
   }
 

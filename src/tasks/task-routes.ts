@@ -1,14 +1,13 @@
 import { AppConfig } from '../config/app-config';
 import { QueueName } from './queue-names';
 
-/** The old system's `task_routes`: glob → queue. An exact name beats any glob. */
-export const DEFAULT_ROUTES: Readonly<Record<string, string>> = {
-  'tasks.file.*': QueueName.FILE,
-  'tasks.email.*': QueueName.EMAIL,
-  'tasks.api.*': QueueName.API,
-  'tasks.credits.*': QueueName.CREDITS,
-  'tasks.file.export_file': QueueName.EXPORT,
-};
+/** Where a task's effective queue came from: its declaration, or an operator's `TASK_ROUTES` entry. */
+export type RouteSource = 'declared' | `TASK_ROUTES ${string}`;
+
+export interface ResolvedRoute {
+  queue: string;
+  source: RouteSource;
+}
 
 function globToRegExp(glob: string): RegExp {
   const escaped = glob
@@ -18,34 +17,47 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${escaped}$`);
 }
 
-/** Resolves task names to queues the way Celery's router did. */
+/**
+ * Operator routing on top of the queues tasks declare, the way Celery's `task_routes` worked:
+ * an exact name beats any glob, and among globs the most specific (longest literal part) wins.
+ * A task no route matches runs on the queue it declares.
+ */
 export class TaskRouter {
   private readonly exact = new Map<string, string>();
-  private readonly globs: { pattern: RegExp; specificity: number; queue: string }[] = [];
+  private readonly globs: { glob: string; pattern: RegExp; specificity: number; queue: string }[] = [];
 
-  /** The built-in routes with `TASK_ROUTES` on top. */
+  /** The routes of `TASK_ROUTES`. */
   static fromConfig(config: AppConfig): TaskRouter {
-    return new TaskRouter({ ...DEFAULT_ROUTES, ...config.extraRoutes() });
+    return new TaskRouter(config.extraRoutes());
   }
 
   constructor(routes: Readonly<Record<string, string>>) {
     for (const [pattern, queue] of Object.entries(routes)) {
       if (/[*?]/.test(pattern)) {
-        this.globs.push({ pattern: globToRegExp(pattern), specificity: pattern.replace(/[*?]/g, '').length, queue });
+        this.globs.push({
+          glob: pattern,
+          pattern: globToRegExp(pattern),
+          specificity: pattern.replace(/[*?]/g, '').length,
+          queue,
+        });
       } else {
         this.exact.set(pattern, queue);
       }
     }
-    // Among globs the most specific (longest literal part) wins, so `tasks.file.big.*` beats `tasks.file.*`.
     this.globs.sort((a, b) => b.specificity - a.specificity);
   }
 
-  queueFor(taskName: string): string {
-    return this.exact.get(taskName) ?? this.globs.find((g) => g.pattern.test(taskName))?.queue ?? QueueName.DEFAULT;
+  /** The queue `taskName` runs on, given the queue its definition declares. */
+  resolve(taskName: string, declaredQueue: string = QueueName.DEFAULT): ResolvedRoute {
+    const exact = this.exact.get(taskName);
+    if (exact !== undefined) return { queue: exact, source: `TASK_ROUTES ${taskName}` };
+    const glob = this.globs.find((g) => g.pattern.test(taskName));
+    if (glob) return { queue: glob.queue, source: `TASK_ROUTES ${glob.glob}` };
+    return { queue: declaredQueue, source: 'declared' };
   }
 
-  /** Every queue some route points at, plus `default`. */
+  /** Every queue some operator route points at. */
   queues(): string[] {
-    return [...new Set([QueueName.DEFAULT, ...this.exact.values(), ...this.globs.map((g) => g.queue)])];
+    return [...new Set([...this.exact.values(), ...this.globs.map((g) => g.queue)])];
   }
 }

@@ -100,10 +100,11 @@ export class TasksController {
   @Get('registered')
   @ApiOperation({ summary: "Every registered task with its queue, retry policy and timeout (Celery's tasks.keys())" })
   registered() {
-    return this.registry.all().map(({ definition, queue }) => ({
+    return this.registry.all().map(({ definition, queue, queueSource }) => ({
       name: definition.name,
       description: definition.description,
       queue,
+      queueSource,
       maxAttempts: definition.retry.attempts,
       backoffMs: definition.retry.backoffMs,
       timeoutMs: definition.timeoutMs,

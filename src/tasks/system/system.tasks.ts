@@ -1,5 +1,6 @@
 import { IsBoolean, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { defineTask } from '../task-definition';
+import { QueueName } from '../queue-names';
 
 export class NoopArgs {
   [key: string]: unknown;
@@ -22,6 +23,7 @@ export class SleepArgs {
 /** Returns its arguments: a smoke check and the benchmark's unit of work. */
 export const NoopTask = defineTask({
   name: 'tasks.system.noop',
+  queue: QueueName.DEFAULT,
   description: 'Returns its arguments unchanged',
   payload: NoopArgs,
   acceptsAnyArgs: true,
@@ -32,6 +34,7 @@ export const NoopTask = defineTask({
 /** Sleeps, honouring the abort signal (timeouts, cancel, shutdown tests). */
 export const SleepTask = defineTask({
   name: 'tasks.system.sleep',
+  queue: QueueName.DEFAULT,
   description: 'Sleeps for ms milliseconds; stops at once when cancelled',
   payload: SleepArgs,
   retry: { attempts: 3, backoffMs: 200 },
@@ -53,6 +56,7 @@ export class FailArgs {
 /** Always fails: exercises retries, FAILURE records and the dashboard's failed view. */
 export const FailTask = defineTask({
   name: 'tasks.system.fail',
+  queue: QueueName.DEFAULT,
   description: 'Always fails, transiently (retried) or with unrecoverable: true permanently',
   payload: FailArgs,
   retry: { attempts: 3, backoffMs: 200 },
