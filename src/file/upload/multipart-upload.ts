@@ -71,15 +71,13 @@ export async function receiveUpload(
       stream.on('limit', () => sink.destroy(tooLarge(maxBytes)));
       stream.on('error', (error: Error) => sink.destroy(error));
       stream.pipe(sink);
-      stored = storage
-        .put(key, sink)
-        .then(() => ({
-          originalName: sanitiseFileName(info.filename),
-          size: sink.size,
-          sha256: sink.digest(),
-          head: sink.head(),
-          fields,
-        }));
+      stored = storage.put(key, sink).then(() => ({
+        originalName: sanitiseFileName(info.filename),
+        size: sink.size,
+        sha256: sink.digest(),
+        head: sink.head(),
+        fields,
+      }));
       stored.catch(fail);
     });
     parser.on('error', (error: Error) =>
