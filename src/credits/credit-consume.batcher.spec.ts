@@ -10,7 +10,7 @@ describe('CreditConsumeBatcher (PostgreSQL)', () => {
   let sut: CreditConsumeBatcher;
 
   beforeEach(async () => {
-    await db.current.truncate('credit_accounts');
+    await db.current.empty('credit_grant_lots', 'credit_transactions', 'credit_accounts');
     sut = new CreditConsumeBatcher(db.current.dataSource);
   });
 

@@ -18,7 +18,7 @@ describe('CreditExpiryService (PostgreSQL)', () => {
   const system = () => specTaskContext({ owner: null });
 
   beforeEach(async () => {
-    await db.current.truncate('credit_accounts', 'api_keys');
+    await db.current.empty('credit_grant_lots', 'credit_transactions', 'credit_accounts', 'api_keys');
     const { dataSource } = db.current;
     const ledger = new CreditLedger(dataSource);
     const access = new CreditAccess(dataSource);

@@ -13,7 +13,7 @@ describe('CreditTransferService (PostgreSQL)', () => {
   const ctx = () => specTaskContext({ owner: OWNER });
 
   beforeEach(async () => {
-    await db.current.truncate('credit_accounts');
+    await db.current.empty('credit_grant_lots', 'credit_transactions', 'credit_accounts');
     sut = new CreditTransferService(new CreditLedger(db.current.dataSource), new CreditAccess(db.current.dataSource));
   });
 

@@ -17,7 +17,7 @@ describe('CreditsService: grants, consumes and refunds (PostgreSQL)', () => {
   const ctx = (owner: string | null = OWNER) => specTaskContext({ owner });
 
   beforeEach(async () => {
-    await db.current.truncate('credit_accounts');
+    await db.current.empty('credit_grant_lots', 'credit_transactions', 'credit_accounts');
     const { dataSource } = db.current;
     const config = AppConfig.fromEnv({ TZ: 'Asia/Shanghai' });
     sut = new CreditsService(

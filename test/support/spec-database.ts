@@ -13,8 +13,12 @@ export interface SpecDatabase {
   readonly dataSource: DataSource;
   readonly url: string;
   repository<T extends ObjectLiteral>(entity: EntityTarget<T>): Repository<T>;
-  /** Empties the tables (and what references them), so each spec starts from a known state. */
-  truncate(...tables: string[]): Promise<void>;
+  /**
+   * Deletes every row of `tables`, in the order given (list referencing tables first), so each
+   * spec starts from a known state. Triggers and foreign keys are off meanwhile (the ledger's
+   * append-only guard would refuse); a DELETE is far quicker than TRUNCATE on a small table.
+   */
+  empty(...tables: string[]): Promise<void>;
   /** Closes the DataSource and drops the database. */
   drop(): Promise<void>;
 }
@@ -51,7 +55,8 @@ export async function createSpecDatabase(entities: EntityTarget<ObjectLiteral>[]
     migrationsTransactionMode: 'all',
     synchronize: false,
     logging: false,
-    extra: { max: 10 },
+    // Nothing here has to survive a crash: commits need not wait for the disk.
+    extra: { max: 10, options: '-c synchronous_commit=off' },
   });
   try {
     await dataSource.initialize();
@@ -65,9 +70,11 @@ export async function createSpecDatabase(entities: EntityTarget<ObjectLiteral>[]
     dataSource,
     url: url.toString(),
     repository: (entity) => dataSource.getRepository(entity),
-    truncate: async (...tables) => {
-      if (tables.length > 0) await dataSource.query(`TRUNCATE ${tables.join(', ')} RESTART IDENTITY CASCADE`);
-    },
+    empty: (...tables) =>
+      dataSource.transaction(async (manager) => {
+        await manager.query(`SET LOCAL session_replication_role = replica`);
+        for (const table of tables) await manager.query(`DELETE FROM ${table}`);
+      }),
     drop: async () => {
       if (dataSource.isInitialized) await dataSource.destroy();
       await admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
