@@ -1,8 +1,9 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Client } from 'pg';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -110,4 +111,141 @@ export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number
     if (Date.now() > deadline) throw new Error(`Condition not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+export interface RestartableServer {
+  url: string;
+  port: number;
+  /** Stops the server (connections drop); resolves once it has exited. */
+  stop(): Promise<void>;
+  /** Starts it again on the same port; resolves once it answers. */
+  start(): Promise<void>;
+}
+
+/** A private redis-server that can be stopped and started again on its port, empty (nothing is saved). */
+export async function startRestartableRedis(): Promise<RestartableServer> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'redis-'));
+  let child: ChildProcess | null = null;
+  const start = async () => {
+    child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      { stdio: 'ignore' },
+    );
+    await waitUntil(
+      async () =>
+        spawnSync('redis-cli', ['-p', String(port), 'ping'])
+          .stdout?.toString()
+          .includes('PONG') ?? false,
+      10_000,
+      50,
+    );
+  };
+  const stop = async () => {
+    const running = child;
+    child = null;
+    if (!running || running.exitCode !== null) return;
+    const exited = new Promise((r) => running.once('exit', r));
+    running.kill('SIGKILL');
+    await exited;
+  };
+  await start();
+  return { url: `redis://127.0.0.1:${port}/0`, port, stop, start };
+}
+
+export interface PrivatePostgres extends RestartableServer {
+  /** A connection URL for `database` on this server (`postgres` by default). */
+  urlFor(database: string): string;
+  /** Stops for good and removes the data directory. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * A PostgreSQL cluster of its own (the machine's `initdb`/`postgres`, or those in `PG_BIN`) on
+ * a free port, for tests that stop the database. As root the server runs as the `postgres`
+ * user, since PostgreSQL refuses to run as root.
+ */
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const port = await freePort();
+  const bin = (name: string) => (process.env.PG_BIN ? join(process.env.PG_BIN, name) : name);
+  const dir = mkdtempSync(join(tmpdir(), 'pg-'));
+  const asRoot = process.getuid?.() === 0;
+  const owner = asRoot
+    ? {
+        uid: Number(spawnSync('id', ['-u', 'postgres']).stdout.toString()),
+        gid: Number(spawnSync('id', ['-g', 'postgres']).stdout.toString()),
+      }
+    : {};
+  if (asRoot) chownSync(dir, owner.uid!, owner.gid!);
+  const data = join(dir, 'data');
+  const init = spawnSync(bin('initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8'], {
+    ...owner,
+    encoding: 'utf8',
+  });
+  if (init.status !== 0)
+    throw new Error(`initdb failed (set PG_BIN to PostgreSQL's bin directory): ${init.stderr ?? init.error}`);
+  let child: ChildProcess | null = null;
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const start = async () => {
+    // Durability is not under test: fsync off keeps the suite quick on a shared disk.
+    child = spawn(
+      bin('postgres'),
+      [
+        '-D',
+        data,
+        '-p',
+        String(port),
+        '-k',
+        dir,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'max_connections=300',
+      ],
+      { ...owner, stdio: 'ignore' },
+    );
+    await waitUntil(
+      async () => {
+        const probe = new Client({ connectionString: url });
+        try {
+          await probe.connect();
+          return true;
+        } catch {
+          return false;
+        } finally {
+          await probe.end().catch(() => undefined);
+        }
+      },
+      30_000,
+      100,
+    );
+  };
+  // SIGINT is PostgreSQL's "fast" shutdown: open sessions are cut, as when a database goes away.
+  const stop = async () => {
+    const running = child;
+    child = null;
+    if (!running || running.exitCode !== null) return;
+    const exited = new Promise((r) => running.once('exit', r));
+    running.kill('SIGINT');
+    await exited;
+  };
+  await start();
+  return {
+    url,
+    port,
+    start,
+    stop,
+    urlFor: (database) => `postgres://postgres@127.0.0.1:${port}/${database}`,
+    destroy: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

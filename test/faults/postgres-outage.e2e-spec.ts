@@ -1,0 +1,3 @@
+import { describeFaultScenario } from './fault-spec';
+
+describeFaultScenario('postgres', 'PostgreSQL stopped mid-load, then started');
