@@ -1,6 +1,7 @@
 import { BadRequestException, Type } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
+import { jsonInputProblem } from './json-input';
 
 /** One broken rule of one field, as returned in 400 bodies. */
 export interface FieldError {
@@ -12,7 +13,9 @@ export interface FieldError {
 /** Flattens class-validator's tree into `field` paths such as `args.recipients.0`. */
 export function flattenValidationErrors(errors: ValidationError[], prefix = ''): FieldError[] {
   return errors.flatMap((error) => {
-    const field = prefix ? `${prefix}.${error.property}` : error.property;
+    // An empty key (`{"": 1}`) is named `""`, so every error names a field.
+    const property = error.property === '' ? '""' : error.property;
+    const field = prefix ? `${prefix}.${property}` : property;
     const own = Object.entries(error.constraints ?? {}).map(([rule, message]) => ({
       field,
       rule,
@@ -54,6 +57,10 @@ export function validatePayload<T extends object>(
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     return { value: {} as T, errors: [{ field: prefix, rule: 'isObject', message: `${prefix} must be an object` }] };
   }
+  // class-transformer recurses (a payload nested thousands deep would overflow the stack), and
+  // PostgreSQL cannot store NUL or an unpaired surrogate: refuse them here as field errors.
+  const unstorable = jsonInputProblem(raw, prefix);
+  if (unstorable) return { value: {} as T, errors: [unstorable] };
   const value = plainToInstance(cls, raw);
   const errors = flattenValidationErrors(
     validateSync(value, strict ? VALIDATION_OPTIONS : { forbidUnknownValues: false }),

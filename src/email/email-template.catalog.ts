@@ -29,9 +29,18 @@ export const TEMPLATE_CATALOG: Readonly<Record<string, TemplateSpec>> = {
 
 export const TEMPLATE_NAMES = Object.keys(TEMPLATE_CATALOG);
 
+/**
+ * The catalog entry of `name`, or undefined. An own-property check, so a name from the request
+ * such as `__proto__`, `constructor` or `toString` is just an unknown template (never
+ * `Object.prototype` or one of its methods).
+ */
+export function templateSpec(name: unknown): TemplateSpec | undefined {
+  return typeof name === 'string' && Object.hasOwn(TEMPLATE_CATALOG, name) ? TEMPLATE_CATALOG[name] : undefined;
+}
+
 /** The problems of `context` for `template`, as messages naming the context key. */
 export function templateContextProblems(template: unknown, context: unknown): string[] {
-  const spec = typeof template === 'string' ? TEMPLATE_CATALOG[template] : undefined;
+  const spec = templateSpec(template);
   if (!spec) return [];
   if (context === undefined || context === null) context = {};
   if (typeof context !== 'object' || Array.isArray(context)) return ['context must be an object'];

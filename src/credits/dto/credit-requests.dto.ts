@@ -1,6 +1,6 @@
 import { ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { ConsumeArgs, GrantArgs, RefundArgs } from '../credits.tasks';
 
 export class OpeningGrantDto extends OmitType(GrantArgs, ['accountId', 'idempotencyKey'] as const) {}
@@ -17,6 +17,8 @@ export class CreateAccountDto {
     description: 'Points granted in the same transaction that creates the account',
   })
   @IsOptional()
+  // ValidateNested alone accepts an array (and validates its elements instead).
+  @IsObject()
   @ValidateNested()
   @Type(() => OpeningGrantDto)
   openingGrant?: OpeningGrantDto;

@@ -3,6 +3,7 @@ import busboy from 'busboy';
 import { createHash } from 'node:crypto';
 import { IncomingMessage } from 'node:http';
 import { Transform, TransformCallback } from 'node:stream';
+import { fieldErrorsException } from '../../common/field-errors';
 import { SNIFF_BYTES } from '../processing/mime-sniffer';
 import { FileStorage } from '../storage/file-storage';
 
@@ -37,7 +38,8 @@ export async function receiveUpload(
   if (Number.isFinite(declared) && declared > maxBytes + MULTIPART_OVERHEAD) throw tooLarge(maxBytes);
 
   return new Promise<ReceivedUpload>((resolve, reject) => {
-    const fields: Record<string, string> = {};
+    // No prototype: a field named `__proto__` or `constructor` is just a field, never a setter.
+    const fields: Record<string, string> = Object.create(null);
     let stored: Promise<ReceivedUpload> | undefined;
     let meter: UploadMeter | undefined;
     let failed = false;
@@ -59,7 +61,7 @@ export async function receiveUpload(
         defParamCharset: 'utf8',
       });
     } catch (error) {
-      throw new BadRequestException(`Malformed multipart request: ${error.message}`);
+      throw malformed(error);
     }
     parser.on('field', (name, value) => (fields[name] = value));
     parser.on('file', (field, stream, info) => {
@@ -80,25 +82,26 @@ export async function receiveUpload(
       }));
       stored.catch(fail);
     });
-    parser.on('error', (error: Error) =>
-      fail(new BadRequestException(`Malformed multipart request: ${error.message}`)),
-    );
+    parser.on('error', (error: Error) => fail(malformed(error)));
     parser.on('close', () => {
       if (failed) return;
       if (!stored)
-        return fail(
-          new BadRequestException({
-            statusCode: 400,
-            error: 'Bad Request',
-            message: ['file is required'],
-            errors: [{ field: 'file', rule: 'isDefined', message: 'file is required' }],
-          }),
-        );
+        return fail(fieldErrorsException([{ field: 'file', rule: 'isDefined', message: 'file is required' }]));
       stored.then(resolve, fail);
     });
-    request.on('aborted', () => fail(new BadRequestException('The upload was aborted by the client')));
+    request.on('aborted', () =>
+      fail(
+        fieldErrorsException([{ field: 'file', rule: 'complete', message: 'The upload was aborted by the client' }]),
+      ),
+    );
     request.pipe(parser);
   });
+}
+
+function malformed(error: Error): BadRequestException {
+  return fieldErrorsException([
+    { field: 'file', rule: 'multipart', message: `Malformed multipart request: ${error.message}` },
+  ]);
 }
 
 function tooLarge(maxBytes: number): PayloadTooLargeException {

@@ -74,6 +74,7 @@ export class SubmitTaskDto {
 
   @ApiPropertyOptional({ type: SubmitOptionsDto })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => SubmitOptionsDto)
   options?: SubmitOptionsDto;
@@ -84,6 +85,8 @@ export class SubmitBatchDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_BATCH)
+  // ValidateNested alone lets an array element pass (it recurses into nested arrays).
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => SubmitTaskDto)
   tasks: SubmitTaskDto[];
