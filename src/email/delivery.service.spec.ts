@@ -34,10 +34,11 @@ describe('DeliveryService: the delivery state machine (PostgreSQL)', () => {
   const db = useSpecDatabase([EmailDelivery, EmailNotification]);
   let sender: ScriptedSender;
   let notification: EmailNotification;
+  let sut: DeliveryService;
   const signal = new AbortController().signal;
   const tally = (): DrainTally => ({ sent: 0, failed: 0, deferred: 0 });
 
-  function service(env: Record<string, string> = {}): DeliveryService {
+  function deliveryService(env: Record<string, string> = {}): DeliveryService {
     const config = AppConfig.fromEnv({
       EMAIL_RETRY_BACKOFF_MS: '10',
       EMAIL_MAX_ATTEMPTS: '3',
@@ -88,6 +89,7 @@ describe('DeliveryService: the delivery state machine (PostgreSQL)', () => {
   beforeEach(async () => {
     await db.current.empty('email_deliveries', 'email_notifications', 'task_runs');
     sender = new ScriptedSender();
+    sut = deliveryService();
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
   });
 
@@ -95,7 +97,7 @@ describe('DeliveryService: the delivery state machine (PostgreSQL)', () => {
 
   it("sends each delivery of its batch once, records the server's reply, and leaves other batches alone", async () => {
     notification = await notificationWith([['a@x.test', 'b@x.test', 'c@x.test'], ['d@x.test']]);
-    await expect(service().drainBatch(notification, 0, signal)).resolves.toEqual({ sent: 3, failed: 0, deferred: 0 });
+    await expect(sut.drainBatch(notification, 0, signal)).resolves.toEqual({ sent: 3, failed: 0, deferred: 0 });
     expect(sender.sent.map((s) => s.to).sort()).toEqual(['a@x.test', 'b@x.test', 'c@x.test']);
     const a = await row('a@x.test');
     expect(a).toMatchObject({ status: 'SENT', attempts: 1, smtpResponse: '250 2.0.0 Ok: queued', claimedUntil: null });
@@ -107,7 +109,7 @@ describe('DeliveryService: the delivery state machine (PostgreSQL)', () => {
   it('fails a delivery the server refuses with 5xx at once, keeping the reply', async () => {
     notification = await notificationWith([['gone@x.test', 'ok@x.test']]);
     sender.script.set('gone@x.test', [SMTP_550]);
-    await expect(service().drainBatch(notification, 0, signal)).resolves.toEqual({ sent: 1, failed: 1, deferred: 0 });
+    await expect(sut.drainBatch(notification, 0, signal)).resolves.toEqual({ sent: 1, failed: 1, deferred: 0 });
     await expect(row('gone@x.test')).resolves.toMatchObject({
       status: 'FAILED',
       attempts: 1,
@@ -120,7 +122,8 @@ describe('DeliveryService: the delivery state machine (PostgreSQL)', () => {
     sender.script.set('busy@x.test', [SMTP_451]);
     const before = Date.now();
     const t = tally();
-    await expect(service({ EMAIL_RETRY_BACKOFF_MS: '60000' }).drainOverdue(notification, 0, t)).resolves.toBe(true);
+    sut = deliveryService({ EMAIL_RETRY_BACKOFF_MS: '60000' });
+    await expect(sut.drainOverdue(notification, 0, t)).resolves.toBe(true);
     expect(t).toEqual({ sent: 0, failed: 0, deferred: 1 });
     const busy = await row('busy@x.test');
     expect(busy).toMatchObject({ status: 'QUEUED', attempts: 1, claimedUntil: null, error: { permanent: false } });
@@ -131,7 +134,7 @@ describe('DeliveryService: the delivery state machine (PostgreSQL)', () => {
   it('retries a 4xx when its backoff is over, and sends it once', async () => {
     notification = await notificationWith([['busy@x.test']]);
     sender.script.set('busy@x.test', [SMTP_451]);
-    await expect(service().drainBatch(notification, 0, signal)).resolves.toEqual({ sent: 1, failed: 0, deferred: 1 });
+    await expect(sut.drainBatch(notification, 0, signal)).resolves.toEqual({ sent: 1, failed: 0, deferred: 1 });
     await expect(row('busy@x.test')).resolves.toMatchObject({ status: 'SENT', attempts: 2, error: null });
     expect(sender.sent).toHaveLength(1);
   });
@@ -139,7 +142,7 @@ describe('DeliveryService: the delivery state machine (PostgreSQL)', () => {
   it('gives up after EMAIL_MAX_ATTEMPTS transient failures, saying so', async () => {
     notification = await notificationWith([['busy@x.test']]);
     sender.script.set('busy@x.test', [SMTP_451, SMTP_451, SMTP_451, SMTP_451]);
-    await expect(service().drainBatch(notification, 0, signal)).resolves.toEqual({ sent: 0, failed: 1, deferred: 2 });
+    await expect(sut.drainBatch(notification, 0, signal)).resolves.toEqual({ sent: 0, failed: 1, deferred: 2 });
     await expect(row('busy@x.test')).resolves.toMatchObject({
       status: 'FAILED',
       attempts: 3,
@@ -151,7 +154,7 @@ describe('DeliveryService: the delivery state machine (PostgreSQL)', () => {
     notification = await notificationWith([['a@x.test', 'b@x.test']]);
     sender.script.set('a@x.test', [DOWN]);
     sender.script.set('b@x.test', [DOWN]);
-    await expect(service().drainBatch(notification, 0, signal)).resolves.toEqual({ sent: 2, failed: 0, deferred: 2 });
+    await expect(sut.drainBatch(notification, 0, signal)).resolves.toEqual({ sent: 2, failed: 0, deferred: 2 });
     expect((await rows()).map((r) => [r.status, r.attempts])).toEqual([
       ['SENT', 2],
       ['SENT', 2],
@@ -162,10 +165,11 @@ describe('DeliveryService: the delivery state machine (PostgreSQL)', () => {
     const addresses = Array.from({ length: 24 }, (_, i) => `user${i}@x.test`);
     notification = await notificationWith([addresses]);
     sender.during = () => new Promise((resolve) => setTimeout(resolve, 5));
-    const sut = service({ EMAIL_SEND_CONCURRENCY: '3' });
+    sut = deliveryService({ EMAIL_SEND_CONCURRENCY: '3' });
+    const rival = deliveryService({ EMAIL_SEND_CONCURRENCY: '3' });
     const tallies = await Promise.all([
       sut.drainBatch(notification, 0, signal),
-      service({ EMAIL_SEND_CONCURRENCY: '3' }).drainBatch(notification, 0, signal),
+      rival.drainBatch(notification, 0, signal),
       sut.drainOverdue(notification, 0, tally()),
     ]);
     expect(sender.sent.map((s) => s.to).sort()).toEqual([...addresses].sort());
@@ -181,7 +185,7 @@ describe('DeliveryService: the delivery state machine (PostgreSQL)', () => {
        WHERE notification_id = $1`,
       [notification.id],
     );
-    await service().drainOverdue(notification, 0, tally());
+    await sut.drainOverdue(notification, 0, tally());
     expect(sender.sent.map((s) => s.to)).toEqual(['dead@x.test']);
     await expect(row('dead@x.test')).resolves.toMatchObject({ status: 'SENT', attempts: 2 });
     await expect(row('live@x.test')).resolves.toMatchObject({ status: 'SENDING', attempts: 1 });
@@ -192,7 +196,7 @@ describe('DeliveryService: the delivery state machine (PostgreSQL)', () => {
     await db.current.dataSource.query(
       `UPDATE email_deliveries SET next_attempt_at = now() - interval '2 minutes' WHERE address = 'stale@x.test'`,
     );
-    await expect(service().drainOverdue(notification, 60_000, tally())).resolves.toBe(true);
+    await expect(sut.drainOverdue(notification, 60_000, tally())).resolves.toBe(true);
     expect(sender.sent.map((s) => s.to)).toEqual(['stale@x.test']);
     await expect(row('fresh@x.test')).resolves.toMatchObject({ status: 'QUEUED', attempts: 0 });
   });
@@ -207,7 +211,7 @@ describe('DeliveryService: the delivery state machine (PostgreSQL)', () => {
           [id],
         )
         .then(() => undefined);
-    await service().drainOverdue(notification, 0, tally());
+    await sut.drainOverdue(notification, 0, tally());
     await expect(row('a@x.test')).resolves.toMatchObject({ status: 'FAILED', error: { message: 'cancelled' } });
   });
 
@@ -217,7 +221,7 @@ describe('DeliveryService: the delivery state machine (PostgreSQL)', () => {
       db.current.dataSource
         .query(`UPDATE email_deliveries SET status = 'FAILED' WHERE id = $1`, [id])
         .then(() => undefined);
-    await service().drainOverdue(notification, 0, tally());
+    await sut.drainOverdue(notification, 0, tally());
     await expect(row('a@x.test')).resolves.toMatchObject({ status: 'SENT', error: null });
   });
 });

@@ -37,11 +37,12 @@ const ARGS: SendNotificationArgs = {
 describe('NotificationService: fan-out to deliveries (PostgreSQL)', () => {
   const db = useSpecDatabase([EmailDelivery, EmailNotification]);
   let sender: RecordingSender;
+  let sut: NotificationService;
   let submitted: SubmitRequest[][];
   let submitMany: jest.Mock<Promise<unknown[]>, [SubmitRequest[]]>;
 
   /** The parent sends everything itself when `assistAfterMs` is 0 (no child task runs in a unit spec). */
-  function service(assistAfterMs = 0): NotificationService {
+  function notificationService(assistAfterMs = 0): NotificationService {
     const config = AppConfig.fromEnv({
       EMAIL_BATCH_SIZE: '2',
       EMAIL_ASSIST_AFTER_MS: String(assistAfterMs),
@@ -86,6 +87,7 @@ describe('NotificationService: fan-out to deliveries (PostgreSQL)', () => {
       submitted.push(requests);
       return [];
     });
+    sut = notificationService();
     jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
   });
@@ -94,7 +96,7 @@ describe('NotificationService: fan-out to deliveries (PostgreSQL)', () => {
 
   it('writes one delivery per unique address (case-insensitive), in batches, and one deliver child per batch', async () => {
     const ctx = await taskContext();
-    const result = await service().run(ARGS, ctx);
+    const result = await sut.run(ARGS, ctx);
     const rows = await deliveries(ctx.taskId);
     expect(rows.map((r) => [r.batch, r.address])).toEqual([
       [0, 'Ann@x.test'],
@@ -129,7 +131,7 @@ describe('NotificationService: fan-out to deliveries (PostgreSQL)', () => {
 
   it('renders the message once, for every delivery', async () => {
     const ctx = await taskContext();
-    await service().run(ARGS, ctx);
+    await sut.run(ARGS, ctx);
     const notification = await db.current.repository(EmailNotification).findOneByOrFail({ id: ctx.taskId });
     expect(notification.html).toContain('The service is down from 22:00.');
     expect(notification.text).toContain('The service is down from 22:00.');
@@ -138,7 +140,7 @@ describe('NotificationService: fan-out to deliveries (PostgreSQL)', () => {
   it('ends only when every delivery is final, listing the refused ones with the server reply', async () => {
     sender.refused.add('cy@x.test');
     const ctx = await taskContext();
-    const result = await service().run(ARGS, ctx);
+    const result = await sut.run(ARGS, ctx);
     expect(result).toMatchObject({
       sent: 3,
       failed: 1,
@@ -150,10 +152,10 @@ describe('NotificationService: fan-out to deliveries (PostgreSQL)', () => {
   it('resumes a re-run without writing, submitting or sending anything twice', async () => {
     const ctx = await taskContext();
     submitMany.mockRejectedValueOnce(new Error('Redis is down'));
-    await expect(service().run(ARGS, ctx)).rejects.toThrow('Redis is down');
+    await expect(sut.run(ARGS, ctx)).rejects.toThrow('Redis is down');
     expect(sender.sent).toEqual([]);
-    const first = await service().run(ARGS, ctx);
-    const again = await service().run(ARGS, ctx);
+    const first = await sut.run(ARGS, ctx);
+    const again = await sut.run(ARGS, ctx);
     expect(again).toEqual(first);
     expect(submitted.flat()).toHaveLength(2);
     expect(sender.sent.sort()).toEqual(['Ann@x.test', 'bob@x.test', 'cy@x.test', 'dee@x.test']);
@@ -162,7 +164,7 @@ describe('NotificationService: fan-out to deliveries (PostgreSQL)', () => {
 
   it('fails a notification whose template cannot be rendered at once, writing nothing', async () => {
     const ctx = await taskContext();
-    const run = service().run({ ...ARGS, template: 'no-such-template' }, ctx);
+    const run = sut.run({ ...ARGS, template: 'no-such-template' }, ctx);
     await expect(run).rejects.toBeInstanceOf(UnrecoverableError);
     await expect(run).rejects.toThrow(/Template no-such-template could not be rendered/);
     await expect(db.current.repository(EmailNotification).countBy({ id: ctx.taskId })).resolves.toBe(0);
@@ -173,7 +175,8 @@ describe('NotificationService: fan-out to deliveries (PostgreSQL)', () => {
     const controller = new AbortController();
     const ctx = await taskContext(controller);
     // No assist within the spec: nothing is sent until the (absent) children run.
-    const run = service(3600_000).run(ARGS, ctx);
+    sut = notificationService(3600_000);
+    const run = sut.run(ARGS, ctx);
     setTimeout(() => controller.abort(Object.assign(new Error('revoked'), { name: 'TaskRevokedError' })), 100);
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
     const rows = await deliveries(ctx.taskId);
@@ -184,7 +187,8 @@ describe('NotificationService: fan-out to deliveries (PostgreSQL)', () => {
   it('leaves the deliveries pending when the notification times out, so a retry resumes them', async () => {
     const controller = new AbortController();
     const ctx = await taskContext(controller);
-    const run = service(3600_000).run(ARGS, ctx);
+    sut = notificationService(3600_000);
+    const run = sut.run(ARGS, ctx);
     setTimeout(() => controller.abort(Object.assign(new Error('timed out'), { name: 'TaskTimeoutError' })), 100);
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
     const rows = await deliveries(ctx.taskId);

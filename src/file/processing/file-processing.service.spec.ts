@@ -41,6 +41,10 @@ class MemoryStorage implements FileStorage {
   async exists(key: string): Promise<boolean> {
     return this.contents.has(key);
   }
+  async size(key: string): Promise<number> {
+    return (await this.read(key)).length;
+  }
+  async removeIncomplete(): Promise<void> {}
 }
 
 /** A remote model: embeds in the main thread; `beforeEmbed` lets a spec act (or fail) mid-run. */
@@ -67,15 +71,20 @@ describe('FileProcessingService: extract, chunk, embed, replace (PostgreSQL)', (
   const cpu = new FileCpuPool(1);
   const storage = new MemoryStorage();
   let remote: RemoteEmbedder;
+  /** With the local embedder (worker threads); `remoteSut` embeds through `remote`. */
+  let sut: FileProcessingService;
+  let remoteSut: FileProcessingService;
 
   afterAll(() => cpu.onApplicationShutdown());
 
   beforeEach(async () => {
     await db.current.empty('file_chunks', 'file_analyses', 'file_index_versions', 'files');
     remote = new RemoteEmbedder();
+    sut = processingService();
+    remoteSut = processingService(remote);
   });
 
-  function service(embedder: Embedder = new HashingEmbedder()): FileProcessingService {
+  function processingService(embedder: Embedder = new HashingEmbedder()): FileProcessingService {
     const records = db.current.repository(StoredFile);
     const { dataSource } = db.current;
     const files = new FilesService(records, db.current.repository(FileAnalysis), storage, OPTIONS, dataSource);
@@ -134,7 +143,7 @@ describe('FileProcessingService: extract, chunk, embed, replace (PostgreSQL)', (
     ['fake.pdf', 'text/plain', 'chess openings'],
   ])('extracts %s by its content as %s and indexes its text', async (name, mime, phrase) => {
     const file = await stored(name);
-    const result = await service().process({ fileId: file.id }, ctx());
+    const result = await sut.process({ fileId: file.id }, ctx());
     expect(result).toMatchObject({ fileId: file.id, status: 'INDEXED', mimeType: mime });
     const rows = await chunks(file.id);
     expect(rows.length).toBe(result.chunks);
@@ -151,15 +160,15 @@ describe('FileProcessingService: extract, chunk, embed, replace (PostgreSQL)', (
 
   it('never indexes what an HTML page hides in scripts and styles', async () => {
     const file = await stored('zh-weather.html');
-    await service().process({ fileId: file.id }, ctx());
+    await sut.process({ fileId: file.id }, ctx());
     expect((await chunks(file.id)).map((r) => r.text).join(' ')).not.toContain('zebrafish');
   });
 
   it('stores one float32 vector per chunk, the same from the local threads and a remote model', async () => {
     const local = await stored('en-baking.md');
     const far = await stored('en-baking.md');
-    await service().process({ fileId: local.id }, ctx());
-    await service(remote).process({ fileId: far.id }, ctx());
+    await sut.process({ fileId: local.id }, ctx());
+    await remoteSut.process({ fileId: far.id }, ctx());
     const [a, b] = [await chunks(local.id), await chunks(far.id)];
     expect(a.length).toBeGreaterThan(1);
     expect(a.every((r) => r.bytes > 0 && r.bytes % Float32Array.BYTES_PER_ELEMENT === 0)).toBe(true);
@@ -175,10 +184,10 @@ describe('FileProcessingService: extract, chunk, embed, replace (PostgreSQL)', (
 
   it("replaces a file's chunks when it is processed again: one set, of the new content", async () => {
     const file = await stored('notes.txt', Buffer.from('Old words about kettles. '.repeat(40)));
-    await service().process({ fileId: file.id }, ctx());
+    await sut.process({ fileId: file.id }, ctx());
     const before = await indexVersion();
     storage.contents.set(file.storageKey, Buffer.from('Fresh words about teapots.'));
-    const result = await service().process({ fileId: file.id }, ctx());
+    const result = await sut.process({ fileId: file.id }, ctx());
     expect(result.chunks).toBe(1);
     await expect(chunks(file.id)).resolves.toEqual([
       { ordinal: 0, text: 'Fresh words about teapots.', token_count: expect.any(Number), bytes: expect.any(Number) },
@@ -189,16 +198,16 @@ describe('FileProcessingService: extract, chunk, embed, replace (PostgreSQL)', (
 
   it('keeps the previous chunks when a re-process fails, and retries a transient failure', async () => {
     const file = await stored('en-baking.md');
-    await service(remote).process({ fileId: file.id }, ctx());
+    await remoteSut.process({ fileId: file.id }, ctx());
     const indexed = await chunks(file.id);
     remote.beforeEmbed = async () => {
       throw new Error('embedding endpoint answered 503');
     };
-    const run = service(remote).process({ fileId: file.id }, ctx({ attempt: 1 }));
+    const run = remoteSut.process({ fileId: file.id }, ctx({ attempt: 1 }));
     await expect(run).rejects.toThrow('embedding endpoint answered 503');
     await expect(run).rejects.not.toBeInstanceOf(UnrecoverableError);
     await expect(chunks(file.id)).resolves.toEqual(indexed);
-    await expect(service(remote).process({ fileId: file.id }, ctx({ attempt: 3 }))).rejects.toThrow('503');
+    await expect(remoteSut.process({ fileId: file.id }, ctx({ attempt: 3 }))).rejects.toThrow('503');
     await expect(record(file.id)).resolves.toMatchObject({
       status: 'FAILED',
       error: 'embedding endpoint answered 503',
@@ -207,7 +216,7 @@ describe('FileProcessingService: extract, chunk, embed, replace (PostgreSQL)', (
 
   it('fails a file of no supported type at once and records why', async () => {
     const file = await stored('image.png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]));
-    const run = service().process({ fileId: file.id }, ctx());
+    const run = sut.process({ fileId: file.id }, ctx());
     await expect(run).rejects.toBeInstanceOf(UnrecoverableError);
     await expect(record(file.id)).resolves.toMatchObject({
       status: 'FAILED',
@@ -219,7 +228,7 @@ describe('FileProcessingService: extract, chunk, embed, replace (PostgreSQL)', (
   it('fails at once when the content is missing from storage', async () => {
     const file = await stored('gone.txt', Buffer.from('x'));
     storage.contents.delete(file.storageKey);
-    await expect(service().process({ fileId: file.id }, ctx())).rejects.toThrow(
+    await expect(sut.process({ fileId: file.id }, ctx())).rejects.toThrow(
       new UnrecoverableError(`The content of file ${file.id} is missing from storage`),
     );
     await expect(record(file.id)).resolves.toMatchObject({ status: 'FAILED' });
@@ -227,7 +236,7 @@ describe('FileProcessingService: extract, chunk, embed, replace (PostgreSQL)', (
 
   it("treats another owner's file as not found, and leaves it alone", async () => {
     const file = await stored('en-baking.md');
-    await expect(service().process({ fileId: file.id }, ctx({ owner: randomUUID() }))).rejects.toThrow(
+    await expect(sut.process({ fileId: file.id }, ctx({ owner: randomUUID() }))).rejects.toThrow(
       new UnrecoverableError(`File ${file.id} not found`),
     );
     await expect(record(file.id)).resolves.toMatchObject({ status: 'UPLOADED' });
@@ -237,7 +246,7 @@ describe('FileProcessingService: extract, chunk, embed, replace (PostgreSQL)', (
     const file = await stored('en-baking.md');
     remote.beforeEmbed = async () =>
       void (await db.current.dataSource.query(`DELETE FROM files WHERE id = $1`, [file.id]));
-    await expect(service(remote).process({ fileId: file.id }, ctx())).rejects.toThrow(
+    await expect(remoteSut.process({ fileId: file.id }, ctx())).rejects.toThrow(
       new UnrecoverableError(`File ${file.id} was deleted while it was being processed`),
     );
     await expect(chunks(file.id)).resolves.toEqual([]);
