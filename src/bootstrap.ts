@@ -7,9 +7,11 @@ import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { fieldErrorsException, flattenValidationErrors, VALIDATION_OPTIONS } from './common/field-errors';
 import { DatabaseErrorFilter } from './common/database-error.filter';
+import { hardenHttpInput } from './common/framework-errors.filter';
 import { AppConfig } from './config/app-config';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
-import { configureTransport, describeTransport } from './tasks/transport';
+import { HttpDrain } from './health/http-drain.service';
+import { configureTransport, describeTransport } from './tasks/queue-transport';
 
 export interface RunningService {
   app: INestApplication;
@@ -38,6 +40,8 @@ export async function startService(config: AppConfig): Promise<RunningService> {
   // then the embedded database, then exits 0; Nest's own hook would re-raise the signal first.
   // A full POST /tasks/batch (1,000 tasks) is larger than Express's 100 kB default.
   app.useBodyParser('json', { limit: '5mb' });
+  // Tracks event streams so a SIGTERM ends them cleanly (see HttpDrain).
+  app.use(app.get(HttpDrain).middleware());
   app.useGlobalPipes(
     new ValidationPipe({
       ...VALIDATION_OPTIONS,
@@ -45,7 +49,8 @@ export async function startService(config: AppConfig): Promise<RunningService> {
       exceptionFactory: (errors) => fieldErrorsException(flattenValidationErrors(errors)),
     }),
   );
-  app.useGlobalFilters(new DatabaseErrorFilter());
+  app.useGlobalFilters(new DatabaseErrorFilter(app.getHttpAdapter()));
+  hardenHttpInput(app);
   const store = embedded ? `embedded PostgreSQL (${config.env.DATA_DIR}/postgres)` : 'PostgreSQL at DATABASE_URL';
   const logger = new Logger('Bootstrap');
   if (config.runsApi) {
@@ -76,8 +81,11 @@ export async function startService(config: AppConfig): Promise<RunningService> {
 }
 
 /**
- * SIGTERM/SIGINT close the app gracefully (readiness off, workers drain, HTTP closes), then the
- * embedded database; the process exits when that is done. Shared by `main` and `cli worker`.
+ * SIGTERM/SIGINT close the app gracefully, then the embedded database; the process exits 0
+ * when that is done. Shared by `main` and `cli worker`. The order: readiness turns 503 (and
+ * the process keeps serving `SHUTDOWN_READINESS_DELAY_MS`), then workers drain their active
+ * tasks while the HTTP server stops accepting, answers long-polls with the current state,
+ * ends event streams and lets in-flight requests finish (see HttpDrain), then the stores close.
  */
 export function stopOnSignals(service: RunningService): void {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -1,5 +1,7 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpStatus, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, HttpStatus, Logger } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
 import { QueryFailedError } from 'typeorm';
+import { isDatabaseUnavailable } from './database-unavailable';
 
 // PostgreSQL codes that mean the input was wrong, not the server.
 const CLIENT_ERRORS: Record<string, { status: number; message: string }> = {
@@ -9,14 +11,37 @@ const CLIENT_ERRORS: Record<string, { status: number; message: string }> = {
   '23505': { status: HttpStatus.CONFLICT, message: 'A record with this key already exists' },
 };
 
-/** Turns database errors caused by input into 4xx; the rest stay 500 and are logged. */
-@Catch(QueryFailedError)
-export class DatabaseErrorFilter implements ExceptionFilter {
+/** Seconds a client should wait before trying again while the database is unreachable. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Database errors in HTTP terms: input the database rejected is a 4xx; a database that cannot
+ * be reached (refused, reset, timed out, shutting down) is a 503 with `Retry-After` that names
+ * the database, never a 500. Everything else goes to Nest's own handling.
+ */
+@Catch()
+export class DatabaseErrorFilter extends BaseExceptionFilter {
   private readonly logger = new Logger(DatabaseErrorFilter.name);
 
-  catch(error: QueryFailedError & { code?: string }, host: ArgumentsHost): void {
+  catch(error: unknown, host: ArgumentsHost): void {
+    if (host.getType() !== 'http') return super.catch(error, host);
     const response = host.switchToHttp().getResponse();
-    const known = error.code ? CLIENT_ERRORS[error.code] : undefined;
+    if (isDatabaseUnavailable(error)) {
+      if (response.headersSent) return void response.end?.();
+      response
+        .status(HttpStatus.SERVICE_UNAVAILABLE)
+        .setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS))
+        .json({
+          statusCode: 503,
+          error: 'Service Unavailable',
+          unavailable: 'database',
+          message: 'The database is unreachable; nothing was recorded. Try again shortly.',
+        });
+      return;
+    }
+    if (!(error instanceof QueryFailedError)) return super.catch(error, host);
+    const code = (error as QueryFailedError & { code?: string }).code;
+    const known = code ? CLIENT_ERRORS[code] : undefined;
     if (known) {
       response.status(known.status).json({ statusCode: known.status, message: known.message });
       return;

@@ -17,7 +17,8 @@ import { migrations } from './migrations';
         migrationsRun: true,
         // Migrations of concurrently starting replicas serialise on an advisory lock.
         migrationsTransactionMode: 'each',
-        extra: { max: config.env.DATABASE_POOL_SIZE },
+        // A database that does not answer fails a request in 1.5 s (a 503), instead of hanging it.
+        extra: { max: config.env.DATABASE_POOL_SIZE, connectionTimeoutMillis: 1500 },
       }),
     }),
   ],

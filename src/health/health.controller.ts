@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, MemoryHealthIndicator, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, MemoryHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../auth/auth.decorators';
 import { AppConfig } from '../config/app-config';
 import { HealthEnvironment } from './health.environment';
@@ -16,7 +16,6 @@ export class HealthController {
 
   constructor(
     private readonly health: HealthCheckService,
-    private readonly db: TypeOrmHealthIndicator,
     private readonly memory: MemoryHealthIndicator,
     private readonly service: ServiceHealthIndicators,
     config: AppConfig,
@@ -40,10 +39,9 @@ export class HealthController {
   @HealthCheck()
   @ApiOperation({ summary: 'Readiness: database, queue transport and storage answer; 503 naming the failing one' })
   ready() {
-    const timeout = this.settings.HEALTH_CHECK_TIMEOUT_MS;
     return this.health.check([
       () => this.service.notShuttingDown(),
-      () => this.db.pingCheck('database').withTimeout(timeout),
+      () => this.service.database(),
       () => this.service.transport(),
       () => this.service.storage(),
     ]);

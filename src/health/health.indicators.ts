@@ -1,11 +1,13 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
+import { DataSource } from 'typeorm';
 import { randomBytes } from 'node:crypto';
 import { mkdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AppConfig } from '../config/app-config';
 import { FileEnvironment } from '../file/file.environment';
 import { QueueName } from '../tasks/queue-names';
+import { StoreHealth } from '../tasks/store-health';
 import { TaskQueues } from '../tasks/task-queues.service';
 import { EventLoopDelayMonitor } from './event-loop-delay';
 import { HealthEnvironment } from './health.environment';
@@ -22,12 +24,18 @@ export class ServiceHealthIndicators implements OnModuleInit, OnModuleDestroy {
     private readonly queues: TaskQueues,
     private readonly shutdown: ShutdownState,
     private readonly config: AppConfig,
+    private readonly stores: StoreHealth,
+    private readonly dataSource: DataSource,
   ) {
     this.settings = config.section(HealthEnvironment);
   }
 
   onModuleInit(): void {
     this.loop.start();
+    // While a store is down, StoreHealth probes it with these to notice it is back.
+    const timeout = this.settings.HEALTH_CHECK_TIMEOUT_MS;
+    this.stores.setProbe('database', () => withTimeout(this.dataSource.query('SELECT 1'), timeout));
+    this.stores.setProbe('transport', () => withTimeout(this.pingTransport(), timeout));
   }
 
   onModuleDestroy(): void {
@@ -42,17 +50,45 @@ export class ServiceHealthIndicators implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
+   * A round trip to the database, answered at once with `down` (and since when) while
+   * {@link StoreHealth} knows it is unreachable, so a probe never waits on a dead server.
+   */
+  database() {
+    const outage = this.stores.outage('database');
+    const session = this.indicators.check('database');
+    if (outage) return session.down({ message: 'The database is unreachable', since: outage.since.toISOString() });
+    return session
+      .attempt(async () => {
+        await this.dataSource.query('SELECT 1');
+        return {};
+      })
+      .withTimeout(this.settings.HEALTH_CHECK_TIMEOUT_MS);
+  }
+
+  /**
    * A real round trip through the queue transport. `getJobCounts` works on Redis and on BullMQ's
    * PostgreSQL backend alike, where a raw client ping would not exist.
    */
   transport() {
-    return this.indicators
-      .check('queue_transport')
+    const outage = this.stores.outage('transport');
+    const backend = this.config.usesRedis ? 'redis' : 'postgres';
+    const session = this.indicators.check('queue_transport');
+    if (outage)
+      return session.down({
+        message: 'The queue transport is unreachable',
+        backend,
+        since: outage.since.toISOString(),
+      });
+    return session
       .attempt(async () => {
-        await this.queues.get(QueueName.DEFAULT).getJobCounts('wait');
-        return { backend: this.config.usesRedis ? 'redis' : 'postgres' };
+        await this.pingTransport();
+        return { backend };
       })
       .withTimeout(this.settings.HEALTH_CHECK_TIMEOUT_MS);
+  }
+
+  private async pingTransport(): Promise<void> {
+    await this.queues.get(QueueName.DEFAULT).getJobCounts('wait');
   }
 
   /** Uploads and exports live in the storage directory: a read-only or full volume is fatal. */
@@ -75,4 +111,12 @@ export class ServiceHealthIndicators implements OnModuleInit, OnModuleDestroy {
     const session = this.indicators.check('shutdown');
     return this.shutdown.isShuttingDown ? session.down({ message: 'The process is shutting down' }) : session.up();
   }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`No answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller';
+import { HttpDrain } from './http-drain.service';
 import { ServiceHealthIndicators } from './health.indicators';
 import { RedisPolicyCheck } from './redis-policy.check';
 import { ShutdownState } from './shutdown-state.service';
@@ -9,7 +10,7 @@ import { ShutdownState } from './shutdown-state.service';
 @Module({
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json', gracefulShutdownTimeoutMs: 0 })],
   controllers: [HealthController],
-  providers: [ShutdownState, ServiceHealthIndicators, RedisPolicyCheck],
-  exports: [ShutdownState],
+  providers: [ShutdownState, ServiceHealthIndicators, RedisPolicyCheck, HttpDrain],
+  exports: [ShutdownState, HttpDrain],
 })
 export class HealthModule {}

@@ -2,6 +2,7 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Type } from '@nestjs/common';
 import { Job } from 'bullmq';
 import { AppConfig } from '../config/app-config';
+import { taskBackoffStrategy } from './task-retry-policy';
 import { TaskRunner } from './task-runner.service';
 
 /**
@@ -18,14 +19,16 @@ export function createQueueProcessor(queue: string, config: AppConfig): Type<Wor
     // The task record outlives the job: the transport only keeps recent jobs for the dashboard.
     removeOnComplete: { age: retentionSeconds, count: 10_000 },
     removeOnFail: { age: retentionSeconds * 24, count: 10_000 },
+    // Jobs with our `task` backoff type wait the delay the runner planned and recorded.
+    settings: { backoffStrategy: taskBackoffStrategy },
   })
   class QueueProcessor extends WorkerHost {
     constructor(@Inject(TaskRunner) private readonly runner: TaskRunner) {
       super();
     }
 
-    process(job: Job, _token?: string, signal?: AbortSignal): Promise<unknown> {
-      return this.runner.run(job, queue, signal);
+    process(job: Job, token?: string, signal?: AbortSignal): Promise<unknown> {
+      return this.runner.run(job, queue, signal, token);
     }
   }
   Object.defineProperty(QueueProcessor, 'name', { value: `QueueProcessor[${queue}]` });

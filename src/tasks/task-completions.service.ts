@@ -1,4 +1,4 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { PgNotifications } from './pg-notifications.service';
 
@@ -7,11 +7,13 @@ export const FINISHED_CHANNEL = 'task_finished';
 
 /**
  * Lets an HTTP caller wait for a task to finish (`GET /tasks/:id?wait=`) without polling:
- * the record writer's batch update notifies the ids it finished.
+ * the record writer's batch update notifies the ids it finished. On shutdown every waiter is
+ * woken, so long-polls answer with the current state instead of holding the drain up.
  */
 @Injectable()
-export class TaskCompletions implements OnModuleInit {
+export class TaskCompletions implements OnModuleInit, BeforeApplicationShutdown {
   private readonly waiters = new Map<string, Set<() => void>>();
+  private closing = false;
 
   constructor(
     private readonly config: AppConfig,
@@ -25,6 +27,11 @@ export class TaskCompletions implements OnModuleInit {
     });
   }
 
+  beforeApplicationShutdown(): void {
+    this.closing = true;
+    for (const set of this.waiters.values()) set.forEach((wake) => wake());
+  }
+
   /**
    * Resolves when `id` is notified as finished or after `timeoutMs`. Call it before reading the
    * record, then read: a finish between the read and the wait cannot be missed that way.
@@ -32,7 +39,7 @@ export class TaskCompletions implements OnModuleInit {
   waitFor(id: string, timeoutMs: number): { done: Promise<void>; cancel(): void } {
     let wake!: () => void;
     const done = new Promise<void>((resolve) => (wake = resolve));
-    const timer = setTimeout(wake, timeoutMs);
+    const timer = setTimeout(wake, this.closing ? 0 : timeoutMs);
     const set = this.waiters.get(id) ?? new Set();
     set.add(wake);
     this.waiters.set(id, set);

@@ -1,7 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { DataSource, In, LessThan } from 'typeorm';
+import { DataSource, In, IsNull, LessThan, Not } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { TaskRun } from './entities/task-run.entity';
+import { StoreHealth } from './store-health';
 import { TaskQueues } from './task-queues.service';
 import { TaskSubmissionService } from './task-submission.service';
 import { OPEN_STATES } from './task-state';
@@ -12,8 +13,9 @@ const BATCH = 500;
 const EXPIRE_BATCH = 5000;
 
 /**
- * Finds unfinished records whose job is gone from the transport (a crash between insert and
- * add, a Redis that lost its data) and queues them again under the same id. Also deletes
+ * Finds unfinished records whose job is gone from the transport (a Redis that lost its data, a
+ * mark lost to a crash) and queues them again under the same id; records never queued are the
+ * outbox's ({@link TaskOutbox}). Also deletes
  * finished records past their retention (Celery's `result_expires`).
  */
 @Injectable()
@@ -27,10 +29,13 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
     private readonly queues: TaskQueues,
     private readonly submission: TaskSubmissionService,
     private readonly dataSource: DataSource,
+    private readonly stores: StoreHealth,
   ) {}
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
+      // During an outage there is nothing to compare; the outbox and StoreHealth take over.
+      if (this.stores.isDown('database') || this.stores.isDown('transport')) return;
       this.running ??= this.reconcile()
         .then(
           () => undefined,
@@ -59,7 +64,8 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
       if (!locked) return 0;
       const cutoff = new Date(Date.now() - this.config.env.RECONCILE_MIN_AGE_MS);
       const candidates = await manager.getRepository(TaskRun).find({
-        where: { state: In([...OPEN_STATES]), updatedAt: LessThan(cutoff) },
+        // Records still in the outbox (never queued) are the enqueuer's, not lost.
+        where: { state: In([...OPEN_STATES]), updatedAt: LessThan(cutoff), enqueuedAt: Not(IsNull()) },
         order: { updatedAt: 'ASC' },
         take: BATCH,
       });

@@ -1,4 +1,5 @@
 import { AppConfig } from '../config/app-config';
+import { StoreHealth } from './store-health';
 import { TaskRecordWriter } from './task-record.writer';
 import { TaskState } from './task-state';
 
@@ -7,11 +8,20 @@ class RecordingWriter extends TaskRecordWriter {
   readonly batches: Record<string, unknown>[][] = [];
   readonly query = jest.fn(async (_sql: string, [json]: unknown[]) => {
     this.batches.push(JSON.parse(json as string));
-    if (this.fail) throw new Error('database is down');
+    if (this.failures > 0) {
+      this.failures--;
+      throw this.error;
+    }
   });
 
-  constructor(private readonly fail = false) {
-    super(AppConfig.fromEnv({}));
+  constructor(
+    private failures = 0,
+    private readonly error: Error = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+      code: 'ECONNREFUSED',
+    }),
+    readonly stores = new StoreHealth(),
+  ) {
+    super(AppConfig.fromEnv({}), stores);
   }
 
   protected execute(sql: string, params: unknown[]): Promise<void> {
@@ -49,9 +59,20 @@ describe('TaskRecordWriter', () => {
     expect(done).toBe(true);
   });
 
-  it('rejects durable writes when the batch fails, so the job is not completed', async () => {
-    const sut = new RecordingWriter(true);
-    await expect(sut.write('a', { state: TaskState.SUCCESS }, true)).rejects.toThrow('database is down');
+  it('retries a batch through a database outage, reports the outage once and the recovery once', async () => {
+    const sut = new RecordingWriter(4);
+    const changes: boolean[] = [];
+    sut.stores.onChange((_store, up) => changes.push(up));
+    await sut.write('a', { state: TaskState.SUCCESS }, true);
+    expect(sut.query).toHaveBeenCalledTimes(5);
+    expect(changes).toEqual([false, true]);
+    expect(sut.stores.isDown('database')).toBe(false);
+  });
+
+  it('rejects durable writes when the statement itself fails, so the job is not completed', async () => {
+    const sut = new RecordingWriter(1, new Error('column "x" does not exist'));
+    await expect(sut.write('a', { state: TaskState.SUCCESS }, true)).rejects.toThrow('does not exist');
+    expect(sut.query).toHaveBeenCalledTimes(1);
   });
 
   it('flushes intermediate states on shutdown', async () => {

@@ -1,8 +1,11 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'pg';
+import { isDatabaseUnavailable } from '../common/database-unavailable';
 import { AppConfig } from '../config/app-config';
 import { TaskError } from './entities/task-run.entity';
 import { FINISHED_CHANNEL } from './task-completions.service';
+import { StoreHealth } from './store-health';
 import { TaskState } from './task-state';
 
 /** The columns a worker changes as a task runs. Absent keys leave the column as it is. */
@@ -16,6 +19,10 @@ export interface TaskRunPatch {
   progress?: unknown;
   result?: unknown;
   error?: TaskError | null;
+  /** When the task may next run: set for a retry whose delay is known (Retry-After). */
+  runAt?: Date;
+  /** When the job reached the transport (the outbox's mark). */
+  enqueuedAt?: Date;
 }
 
 interface Pending {
@@ -25,6 +32,10 @@ interface Pending {
 
 const MAX_BATCH = 1000;
 const INTERMEDIATE_DELAY_MS = 50;
+const RETRY_FIRST_DELAY_MS = 100;
+const RETRY_MAX_DELAY_MS = 2000;
+/** On shutdown, a batch that still cannot be written is given up after this long (its jobs re-run). */
+const SHUTDOWN_RETRY_MS = 5000;
 
 /**
  * Writes worker-side state changes to `task_runs` in batches. Changes to one task coalesce
@@ -35,6 +46,12 @@ const INTERMEDIATE_DELAY_MS = 50;
  * batch holding it has committed, and the worker awaits that before BullMQ completes the job.
  * Intermediate states (STARTED, progress) are not awaited: losing one to a crash only makes a
  * record look less far along, and the job re-runs anyway.
+ *
+ * A database outage does not fail a batch: it is retried with backoff (100 ms doubling to 2 s)
+ * until it commits, and its waiters — jobs that BullMQ completes only afterwards, their locks
+ * still renewed by the worker — simply wait. {@link StoreHealth} hears of the outage once and
+ * of the recovery once. Only at shutdown does a batch give up, after a few seconds; its jobs
+ * were never completed, so they run again elsewhere.
  */
 @Injectable()
 export class TaskRecordWriter implements OnApplicationShutdown {
@@ -45,8 +62,12 @@ export class TaskRecordWriter implements OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
 
   private pool?: Pool;
+  private giveUpAt = Infinity;
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(
+    private readonly config: AppConfig,
+    private readonly health: StoreHealth,
+  ) {}
 
   write(id: string, patch: TaskRunPatch, durable: boolean): Promise<void> {
     let entry = this.pending.get(id);
@@ -71,6 +92,7 @@ export class TaskRecordWriter implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.giveUpAt = Date.now() + SHUTDOWN_RETRY_MS;
     await this.flush();
     await this.pool?.end();
   }
@@ -86,6 +108,7 @@ export class TaskRecordWriter implements OnApplicationShutdown {
       this.pool = new Pool({
         connectionString: this.config.databaseUrl,
         max: 1,
+        connectionTimeoutMillis: 2000,
         options: '-c enable_hashjoin=off -c enable_mergejoin=off',
       });
       // An idle connection that drops (a database restart) is replaced on the next batch.
@@ -128,13 +151,24 @@ export class TaskRecordWriter implements OnApplicationShutdown {
   }
 
   private async commit(batch: [string, Pending][]): Promise<void> {
-    const docs = batch.map(([id, { patch }]) => ({ id, ...patch }));
-    try {
-      await this.execute(UPDATE_SQL, [JSON.stringify(docs)]);
-      for (const [, { waiters }] of batch) waiters.forEach((w) => w.resolve());
-    } catch (error) {
-      this.logger.error(`Could not write ${batch.length} task records: ${error.message}`);
-      for (const [, { waiters }] of batch) waiters.forEach((w) => w.reject(error));
+    const docs = JSON.stringify(batch.map(([id, { patch }]) => ({ id, ...patch })));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.execute(UPDATE_SQL, [docs]);
+        this.health.markUp('database');
+        for (const [, { waiters }] of batch) waiters.forEach((w) => w.resolve());
+        return;
+      } catch (error) {
+        const outage = isDatabaseUnavailable(error);
+        if (!outage || Date.now() >= this.giveUpAt) {
+          this.logger.error(`Could not write ${batch.length} task records: ${error.message}`);
+          for (const [, { waiters }] of batch) waiters.forEach((w) => w.reject(error));
+          return;
+        }
+        // Logged once per outage by StoreHealth, not once per attempt.
+        this.health.markDown('database', error);
+        await sleep(Math.min(RETRY_FIRST_DELAY_MS * 2 ** attempt, RETRY_MAX_DELAY_MS));
+      }
     }
   }
 }
@@ -151,6 +185,8 @@ const UPDATE_SQL = `
       started_at  = COALESCE((d->>'startedAt')::timestamptz, t.started_at),
       finished_at = CASE WHEN d ? 'finishedAt' THEN (d->>'finishedAt')::timestamptz ELSE t.finished_at END,
       runtime_ms  = COALESCE((d->>'runtimeMs')::int, t.runtime_ms),
+      run_at      = COALESCE((d->>'runAt')::timestamptz, t.run_at),
+      enqueued_at = COALESCE((d->>'enqueuedAt')::timestamptz, t.enqueued_at),
       progress    = CASE WHEN d ? 'progress' THEN d->'progress' ELSE t.progress END,
       result      = CASE WHEN d ? 'result' THEN d->'result' ELSE t.result END,
       error       = CASE WHEN d ? 'error' THEN NULLIF(d->'error', 'null'::jsonb) ELSE t.error END,

@@ -7,6 +7,7 @@ import { TaskEvents } from './task-events';
 import { TaskRecordWriter } from './task-record.writer';
 import { TaskRegistry } from './task-registry.service';
 import { TaskRunner } from './task-runner.service';
+import { StoreHealth } from './store-health';
 
 class Args {
   @IsInt()
@@ -27,7 +28,13 @@ function setup(definition: Partial<TaskDefinition>, handler: (args: Args, ctx: a
     ...definition,
   } as TaskDefinition;
   const registry = { get: () => ({ definition: full, queue: 'default', handler }) } as unknown as TaskRegistry;
-  const sut = new TaskRunner(registry, writer, new ActiveTasks({} as never, {} as never), new TaskEvents());
+  const sut = new TaskRunner(
+    registry,
+    writer,
+    new ActiveTasks({} as never, {} as never),
+    new TaskEvents(),
+    new StoreHealth(),
+  );
   const job = (data: unknown, attemptsMade = 0) =>
     ({
       id: 'job-1',

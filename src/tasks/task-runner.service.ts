@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Job, UnrecoverableError } from 'bullmq';
+import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { hostname } from 'node:os';
+import { isDatabaseUnavailable } from '../common/database-unavailable';
 import { validatePayload } from '../common/field-errors';
 import { ActiveTasks, TaskRevokedError, TaskTimeoutError } from './active-tasks.service';
 import { TaskError } from './entities/task-run.entity';
@@ -8,14 +9,21 @@ import { TaskContext, TaskJobData } from './task-definition';
 import { TaskEvents } from './task-events';
 import { TaskRecordWriter } from './task-record.writer';
 import { TaskRegistry } from './task-registry.service';
+import { PLANNED_DELAY, retryDelayMs } from './task-retry-policy';
 import { TaskState } from './task-state';
+import { StoreHealth } from './store-health';
 
 const PROGRESS_THROTTLE_MS = 250;
+/** A task that failed because the database is down runs again after this long, without using an attempt. */
+export const OUTAGE_RETRY_MS = 2000;
 
 /**
  * Runs one BullMQ job as a task: records STARTED, validates the payload again, calls the
  * handler with a context whose signal aborts on timeout or cancel, records the outcome and
- * rethrows failures so BullMQ applies the retry policy.
+ * rethrows failures so BullMQ applies the retry policy. Each retry's delay is planned here
+ * (exponential backoff with jitter, or what a {@link RetryAfterError} asks for) and recorded as
+ * the record's `runAt`; the worker's backoff strategy hands the same delay to BullMQ. A failure
+ * caused by a database outage uses no attempt: the job is delayed and runs again once it can.
  */
 @Injectable()
 export class TaskRunner {
@@ -27,9 +35,11 @@ export class TaskRunner {
     private readonly writer: TaskRecordWriter,
     private readonly active: ActiveTasks,
     private readonly events: TaskEvents,
+    private readonly stores: StoreHealth,
   ) {}
 
-  async run(job: Job, queue: string, bullSignal?: AbortSignal): Promise<unknown> {
+  /** Runs `job`; `token` is the worker's lock token (needed to delay a job through an outage). */
+  async run(job: Job, queue: string, bullSignal?: AbortSignal, token?: string): Promise<unknown> {
     const id = job.id as string;
     const attempt = job.attemptsMade + 1;
     const task = this.registry.get(job.name);
@@ -104,7 +114,7 @@ export class TaskRunner {
       return result;
     } catch (error) {
       // Whatever a handler throws once its signal fired, the cause is the timeout or the cancel.
-      return this.fail(job, attempt, started, controller.signal.aborted ? controller.signal.reason : error);
+      return this.fail(job, attempt, started, controller.signal.aborted ? controller.signal.reason : error, token);
     } finally {
       clearTimeout(timer);
       bullSignal?.removeEventListener('abort', onBullAbort);
@@ -136,8 +146,10 @@ export class TaskRunner {
   }
 
   /** Records the failure (RETRY, FAILURE or REVOKED) and rethrows so BullMQ sees it. */
-  private async fail(job: Job, attempt: number, started: number, error: Error): Promise<never> {
+  private async fail(job: Job, attempt: number, started: number, error: Error, token?: string): Promise<never> {
     const revoked = error instanceof TaskRevokedError;
+    if (!revoked && token && (isDatabaseUnavailable(error) || this.stores.isDown('database')))
+      return this.delayThroughOutage(job, attempt, error, token);
     const permanent = revoked || error instanceof UnrecoverableError || error.name === 'UnrecoverableError';
     const maxAttempts = job.opts.attempts ?? 1;
     const state = revoked
@@ -147,9 +159,17 @@ export class TaskRunner {
         : TaskState.RETRY;
     const runtimeMs = Date.now() - started;
     const final = state !== TaskState.RETRY;
+    let runAt: Date | undefined;
+    if (!final) {
+      const backoffMs = (job.opts.backoff as { delay?: number } | undefined)?.delay ?? 0;
+      const delayMs = retryDelayMs(error, attempt, backoffMs);
+      runAt = new Date(Date.now() + delayMs);
+      // The worker's backoff strategy reads it, so BullMQ waits exactly what the record says.
+      Object.assign(error, { [PLANNED_DELAY]: delayMs });
+    }
     await this.writer.write(
       job.id as string,
-      { state, error: describeError(error), runtimeMs, finishedAt: final ? new Date() : null },
+      { state, error: describeError(error), runtimeMs, finishedAt: final ? new Date() : null, runAt },
       true,
     );
     const fields = {
@@ -169,10 +189,40 @@ export class TaskRunner {
       state,
       runtimeMs,
     });
-    if (state === TaskState.RETRY) this.logger.warn({ msg: 'Task failed and will retry', ...fields });
+    if (state === TaskState.RETRY)
+      this.logger.warn({ msg: 'Task failed and will retry', ...fields, retryAt: runAt?.toISOString() });
     else this.logger.error({ msg: 'Task failed', ...fields });
     // A revoked task must not be retried by BullMQ either.
     throw revoked ? new UnrecoverableError(error.message) : error;
+  }
+
+  /**
+   * The database is down: this failure says nothing about the task. The job goes back to
+   * BullMQ delayed (no attempt used, no worker slot held) and the record says RETRY once the
+   * writer can reach the database again.
+   */
+  private async delayThroughOutage(job: Job, attempt: number, error: Error, token: string): Promise<never> {
+    const runAt = new Date(Date.now() + OUTAGE_RETRY_MS);
+    void this.writer.write(
+      job.id as string,
+      {
+        state: TaskState.RETRY,
+        error: { type: 'DatabaseUnavailable', message: `The database was unreachable: ${error.message}` },
+        finishedAt: null,
+        runAt,
+      },
+      false,
+    );
+    this.logger.warn({
+      msg: 'Task could not run: the database is unreachable; it runs again later without using an attempt',
+      taskId: job.id,
+      task: job.name,
+      queue: job.queueName,
+      attempt,
+      outcome: TaskState.RETRY,
+    });
+    await job.moveToDelayed(runAt.getTime(), token);
+    throw new DelayedError();
   }
 }
 

@@ -1,13 +1,17 @@
-import { HttpException, Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { HttpException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { JobsOptions } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { DataSource, IsNull, Repository } from 'typeorm';
+import { isDatabaseUnavailable } from '../common/database-unavailable';
 import { FieldError, fieldErrorsException, validatePayload } from '../common/field-errors';
 import { TaskRun } from './entities/task-run.entity';
+import { StoreHealth } from './store-health';
 import { TaskJobData } from './task-definition';
 import { TaskQueues } from './task-queues.service';
-import { RegisteredTask, TaskRegistry } from './task-registry.service';
+import { TaskRecordWriter } from './task-record.writer';
+import { TaskRegistry } from './task-registry.service';
+import { TASK_BACKOFF, TaskRetryPolicies } from './task-retry-policy';
 import { TaskState } from './task-state';
 
 /** A request to run a task, from HTTP or from another part of the service. */
@@ -25,96 +29,172 @@ export interface SubmitRequest {
   requestId?: string;
 }
 
-interface Prepared {
-  run: TaskRun;
-  task: RegisteredTask;
-}
+/** How long a submit waits for the transport before leaving its records to the outbox. */
+export const ENQUEUE_TIMEOUT_MS = 1000;
 
 /**
- * Validates and submits tasks: the record is committed first, then the job is queued with the
- * record's id as its job id. A record whose job never reached the queue is found and queued by
- * the reconciler, so nothing acknowledged is lost.
+ * Validates and submits tasks as a transactional outbox: the records are committed first
+ * (`PENDING`, `enqueued_at` null), then their jobs are queued under the records' ids and the
+ * records marked queued. A transport that is down, or slower than {@link ENQUEUE_TIMEOUT_MS},
+ * does not fail the submit: the records stay unqueued and {@link TaskOutbox} queues them, in
+ * submission order, once the transport answers. Only a database that cannot take the records
+ * fails the submit (503 naming the database, from the global database error filter).
  */
 @Injectable()
 export class TaskSubmissionService {
   private readonly logger = new Logger(TaskSubmissionService.name);
+  /** Set while this process has records waiting in the outbox: new ones queue behind them. */
+  private backlog = false;
 
   constructor(
     private readonly registry: TaskRegistry,
     private readonly queues: TaskQueues,
     private readonly dataSource: DataSource,
+    private readonly stores: StoreHealth,
+    private readonly writer: TaskRecordWriter,
+    private readonly policies: TaskRetryPolicies,
     @InjectRepository(TaskRun) private readonly runs: Repository<TaskRun>,
   ) {}
 
   /** Submits one task. `created` is false when an idempotency key matched an existing task. */
   async submit(request: SubmitRequest): Promise<{ run: TaskRun; created: boolean }> {
-    const prepared = this.prepare(request, '');
+    const [run] = this.prepare([request], (_, field) => field);
+    const inserted = await this.commitAndEnqueue([run]);
     // ON CONFLICT DO NOTHING: two requests racing with one idempotency key create one task.
-    const inserted = await insertRuns(this.dataSource, [prepared.run]);
-    if (inserted === 0 && request.idempotencyKey) {
-      const owner = prepared.run.owner === null ? IsNull() : prepared.run.owner;
-      const existing = await this.runs.findOneByOrFail({ owner, idempotencyKey: request.idempotencyKey });
+    if (inserted.length === 0 && request.idempotencyKey) {
+      const owner = run.owner === null ? IsNull() : run.owner;
+      const existing = await this.database(() =>
+        this.runs.findOneByOrFail({ owner, idempotencyKey: request.idempotencyKey }),
+      );
       return { run: existing, created: false };
     }
-    await this.enqueue([prepared]);
-    return { run: prepared.run, created: true };
+    return { run, created: true };
   }
 
   /**
    * Submits many tasks at once: every payload is validated first (one 400 lists every bad
-   * field as `tasks.<index>.…`), then one transaction writes the records and one `addBulk` per
-   * queue enqueues the jobs. Idempotency keys are not supported here.
+   * field as `tasks.<index>.…`), then one statement writes all the records and one `addBulk`
+   * per queue enqueues the jobs. Idempotency keys are not supported here.
    */
   async submitMany(requests: SubmitRequest[]): Promise<TaskRun[]> {
+    const runs = this.prepare(requests, (index, field) => `tasks.${index}.${field}`);
+    await this.commitAndEnqueue(runs);
+    return runs;
+  }
+
+  /**
+   * Queues the job of an existing record again (retry, reconciler). A transport that is down
+   * leaves the record to the outbox instead of failing.
+   */
+  async requeue(run: TaskRun): Promise<void> {
+    if (!this.registry.get(run.name)) throw new NotFoundException(`Task ${run.name} is no longer registered`);
+    if (await this.enqueue([run])) return;
+    await this.database(() => this.runs.update(run.id, { enqueuedAt: null }));
+    run.enqueuedAt = null;
+  }
+
+  /**
+   * Adds the jobs of `runs` (in their order, one `addBulk` per queue) within the enqueue
+   * timeout; false, and the transport marked down, when it did not answer. Used by submission
+   * and by the outbox.
+   */
+  async enqueue(runs: TaskRun[]): Promise<boolean> {
+    if (this.stores.isDown('transport')) return false;
+    const byQueue = new Map<string, TaskRun[]>();
+    for (const run of runs) byQueue.set(run.queue, [...(byQueue.get(run.queue) ?? []), run]);
+    const adding = Promise.all(
+      [...byQueue].map(([queue, items]) =>
+        items.length === 1
+          ? // A single add is one Redis round trip cheaper than a one-job addBulk (no MULTI).
+            this.queues.get(queue).add(items[0].name, jobData(items[0]), this.jobOptions(items[0]))
+          : this.queues
+              .get(queue)
+              .addBulk(items.map((r) => ({ name: r.name, data: jobData(r), opts: this.jobOptions(r) }))),
+      ),
+    );
+    try {
+      await withTimeout(adding, ENQUEUE_TIMEOUT_MS);
+      this.stores.markUp('transport');
+      return true;
+    } catch (error) {
+      // A late add still lands under the record's id; the outbox's add of the same id is then a no-op.
+      adding.catch(() => undefined);
+      this.stores.markDown('transport', error);
+      return false;
+    }
+  }
+
+  /** True while this process's submits leave their records to the outbox (see {@link TaskOutbox}). */
+  get hasBacklog(): boolean {
+    return this.backlog;
+  }
+
+  /** Lets submits queue their jobs directly again once the outbox has caught up. */
+  outboxDrained(): void {
+    this.backlog = false;
+  }
+
+  private async commitAndEnqueue(runs: TaskRun[]): Promise<TaskRun[]> {
+    const inserted = await this.database(() => insertRuns(this.dataSource, runs));
+    if (inserted.length === 0) return inserted;
+    // Behind a backlog a new record waits its turn, so each queue keeps submission order.
+    const queued = !this.backlog && (await this.enqueue(inserted));
+    if (!queued) {
+      this.backlog = true;
+      this.logger.warn({ msg: 'Transport unavailable: task(s) kept in the outbox', count: inserted.length });
+      return inserted;
+    }
+    const now = new Date();
+    for (const run of inserted) {
+      run.enqueuedAt = now;
+      // Batched with other record writes; if it is lost, the outbox re-adds the same job id (a no-op).
+      void this.writer.write(run.id, { enqueuedAt: now }, false);
+    }
+    return inserted;
+  }
+
+  /** Runs a database step, telling {@link StoreHealth} when the database turns out unreachable. */
+  private async database<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      const result = await step();
+      this.stores.markUp('database');
+      return result;
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) this.stores.markDown('database', error);
+      throw error;
+    }
+  }
+
+  /** Validates every request (one 400 lists every bad field) and builds its record. */
+  private prepare(requests: SubmitRequest[], field: (index: number, name: string) => string): TaskRun[] {
     const errors: FieldError[] = [];
-    const prepared: Prepared[] = [];
+    const runs: TaskRun[] = [];
+    const now = new Date();
     requests.forEach((request, index) => {
       try {
-        prepared.push(this.prepare(request, `tasks.${index}.`));
+        runs.push(this.prepareOne(request, (name) => field(index, name), now));
       } catch (error) {
-        errors.push(...fieldErrorsOf(error, `tasks.${index}`));
+        errors.push(...fieldErrorsOf(error, field(index, '').replace(/\.$/, '')));
       }
     });
-    if (errors.length > 0) throw fieldErrorsException(errors);
-    // One statement is one transaction: all the records are written, or none.
-    await insertRuns(
-      this.dataSource,
-      prepared.map((p) => p.run),
-    );
-    await this.enqueue(prepared);
-    return prepared.map((p) => p.run);
-  }
-
-  /** Queues the job of an existing record again (retry, reconciler). */
-  async requeue(run: TaskRun): Promise<void> {
-    const task = this.registry.get(run.name);
-    if (!task) throw new NotFoundException(`Task ${run.name} is no longer registered`);
-    const delayMs = Math.max(0, run.runAt.getTime() - Date.now());
-    await this.queues.get(run.queue).add(run.name, jobData(run), jobOptions(run, task, delayMs));
-  }
-
-  private prepare(request: SubmitRequest, fieldPrefix: string): Prepared {
-    const task = this.registry.get(request.name);
-    if (!task) {
-      const close = this.registry.closeNames(request.name);
-      const hint = close.length > 0 ? ` Did you mean ${close.join(', ')}?` : ' GET /tasks/registered lists every task.';
-      throw new NotFoundException({
-        statusCode: 404,
-        error: 'Not Found',
-        message: `No task is registered as ${request.name}.${hint}`,
-        field: `${fieldPrefix}name`,
-        suggestions: close,
-      });
+    if (errors.length === 1 && requests.length === 1 && errors[0].rule === 'registered') {
+      throw this.notRegistered(requests[0].name, field(0, 'name'));
     }
+    if (errors.length > 0) throw fieldErrorsException(errors);
+    return runs;
+  }
+
+  private prepareOne(request: SubmitRequest, field: (name: string) => string, now: Date): TaskRun {
+    const task = this.registry.get(request.name);
+    if (!task) throw this.notRegistered(request.name, field('name'));
     const { value, errors } = validatePayload(
       task.definition.payload,
       request.args,
-      `${fieldPrefix}args`,
+      field('args'),
       !task.definition.acceptsAnyArgs,
     );
     if (errors.length > 0) throw fieldErrorsException(errors);
-    const now = new Date();
-    const run = Object.assign(new TaskRun(), {
+    return Object.assign(new TaskRun(), {
       id: randomUUID(),
       name: request.name,
       queue: task.queue,
@@ -126,12 +206,13 @@ export class TaskSubmissionService {
       result: null,
       error: null,
       attempts: 0,
-      maxAttempts: task.definition.retry.attempts,
+      maxAttempts: this.policies.policyFor(request.name).attempts,
       priority: request.priority ?? 0,
       timeoutMs: request.timeoutMs ?? null,
       runAt: new Date(now.getTime() + (request.delayMs ?? 0)),
       createdAt: now,
       updatedAt: now,
+      enqueuedAt: null,
       startedAt: null,
       finishedAt: null,
       runtimeMs: null,
@@ -140,61 +221,59 @@ export class TaskSubmissionService {
       idempotencyKey: request.idempotencyKey ?? null,
       requestId: request.requestId ?? null,
     });
-    return { run, task };
   }
 
-  private async enqueue(prepared: Prepared[]): Promise<void> {
-    const byQueue = new Map<string, Prepared[]>();
-    for (const p of prepared) byQueue.set(p.run.queue, [...(byQueue.get(p.run.queue) ?? []), p]);
-    const toJob = ({ run, task }: Prepared) => ({
-      name: run.name,
-      data: jobData(run),
-      opts: jobOptions(run, task, run.runAt.getTime() - run.createdAt.getTime()),
+  private notRegistered(name: string, field: string): NotFoundException {
+    const close = this.registry.closeNames(name);
+    const hint = close.length > 0 ? ` Did you mean ${close.join(', ')}?` : ' GET /tasks/registered lists every task.';
+    return new NotFoundException({
+      statusCode: 404,
+      error: 'Not Found',
+      message: `No task is registered as ${name}.${hint}`,
+      field,
+      suggestions: close,
     });
-    try {
-      if (prepared.length === 1) {
-        // A single add is one Redis round trip cheaper than a one-job addBulk (no MULTI).
-        const job = toJob(prepared[0]);
-        await this.queues.get(prepared[0].run.queue).add(job.name, job.data, job.opts);
-      } else {
-        await Promise.all([...byQueue].map(([queue, items]) => this.queues.get(queue).addBulk(items.map(toJob))));
-      }
-    } catch (error) {
-      this.logger.error(`Could not queue ${prepared.length} task(s): ${error.message}`);
-      await this.runs
-        .update(
-          prepared.map((p) => p.run.id),
-          {
-            state: TaskState.FAILURE,
-            error: { type: 'EnqueueError', message: `The task could not be queued: ${error.message}` },
-            finishedAt: new Date(),
-            updatedAt: new Date(),
-          },
-        )
-        .catch(() => undefined);
-      throw new ServiceUnavailableException('The queue transport is unavailable; the task was not queued. Try again.');
-    }
+  }
+
+  private jobOptions(run: TaskRun): JobsOptions {
+    const policy = this.policies.policyFor(run.name);
+    const delayMs = run.runAt.getTime() - Date.now();
+    return {
+      jobId: run.id,
+      attempts: policy.attempts,
+      // The runner plans each retry's delay (exponential with jitter, or a RetryAfterError's) and records it.
+      backoff: { type: TASK_BACKOFF, delay: policy.backoffMs },
+      delay: delayMs > 0 ? delayMs : undefined,
+      priority: run.priority > 0 ? run.priority : undefined,
+    };
   }
 }
 
 /**
  * Inserts records in one statement with a single JSON parameter (TypeORM's multi-row insert
  * builder spends more CPU binding parameters than the database spends writing). Rows that hit
- * a unique key (an idempotency key already used) are skipped; returns how many were written.
+ * a unique key (an idempotency key already used) are skipped; returns the records written.
  */
-async function insertRuns(db: DataSource, runs: TaskRun[]): Promise<number> {
-  const rows: unknown[] = await db.query(INSERT_SQL, [JSON.stringify(runs)]);
-  return rows.length;
+async function insertRuns(db: DataSource, runs: TaskRun[]): Promise<TaskRun[]> {
+  const rows: { id: string }[] = await db.query(INSERT_SQL, [JSON.stringify(runs)]);
+  if (rows.length === runs.length) return runs;
+  const written = new Set(rows.map((r) => r.id));
+  return runs.filter((r) => written.has(r.id));
 }
 
+// The records of one batch share a millisecond; a microsecond per position keeps their order in
+// created_at, which the outbox queues by.
 const INSERT_SQL = `
   INSERT INTO task_runs (id, name, queue, owner, args, state, attempts, max_attempts, priority, timeout_ms,
                          run_at, created_at, updated_at, parent_id, idempotency_key, request_id)
   SELECT id, name, queue, owner, args, state, attempts, "maxAttempts", priority, "timeoutMs",
-         "runAt", "createdAt", "updatedAt", "parentId", "idempotencyKey", "requestId"
-  FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, name varchar, queue varchar, owner uuid, args jsonb, state varchar,
-       attempts int, "maxAttempts" int, priority int, "timeoutMs" int, "runAt" timestamptz, "createdAt" timestamptz,
-       "updatedAt" timestamptz, "parentId" uuid, "idempotencyKey" varchar, "requestId" varchar)
+         "runAt", "createdAt" + (ord - 1) * interval '1 microsecond', "updatedAt", "parentId", "idempotencyKey",
+         "requestId"
+  FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id uuid, name varchar, queue varchar, owner uuid, args jsonb,
+       state varchar, attempts int, "maxAttempts" int, priority int, "timeoutMs" int, "runAt" timestamptz,
+       "createdAt" timestamptz, "updatedAt" timestamptz, "parentId" uuid, "idempotencyKey" varchar,
+       "requestId" varchar)) WITH ORDINALITY AS r(id, name, queue, owner, args, state, attempts, "maxAttempts",
+       priority, "timeoutMs", "runAt", "createdAt", "updatedAt", "parentId", "idempotencyKey", "requestId", ord)
   ON CONFLICT DO NOTHING
   RETURNING id`;
 
@@ -202,14 +281,12 @@ function jobData(run: TaskRun): TaskJobData {
   return { args: run.args, owner: run.owner, timeoutMs: run.timeoutMs ?? undefined };
 }
 
-function jobOptions(run: TaskRun, task: RegisteredTask, delayMs: number): JobsOptions {
-  return {
-    jobId: run.id,
-    attempts: task.definition.retry.attempts,
-    backoff: { type: 'exponential', delay: task.definition.retry.backoffMs, jitter: 0.5 },
-    delay: delayMs > 0 ? delayMs : undefined,
-    priority: run.priority > 0 ? run.priority : undefined,
-  };
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`The queue transport did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 function fieldErrorsOf(error: unknown, prefix: string): FieldError[] {

@@ -8,6 +8,8 @@ export function toTaskView(run: TaskRun) {
     name: run.name,
     queue: run.queue,
     state: run.state,
+    /** False while the task waits in the outbox for the queue transport (it is recorded and will run). */
+    queued: run.enqueuedAt !== null,
     progress: run.progress,
     result: run.result,
     error: run.error ? { type: run.error.type, message: run.error.message } : null,
@@ -36,8 +38,12 @@ export const REDACTED = '[redacted]';
 
 /** The task's arguments with its declared `sensitiveArgs` replaced by `[redacted]`. */
 export function redactArgs(name: string, args: Record<string, Json>): Record<string, Json> {
-  const paths = declaredTask(name)?.sensitiveArgs;
-  if (!paths?.length || !args) return args;
+  return redactPaths(args, declaredTask(name)?.sensitiveArgs ?? []);
+}
+
+/** `args` with every path in `paths` (`secret`, `headers.authorization`; any case) replaced by `[redacted]`. */
+export function redactPaths(args: Record<string, Json>, paths: readonly string[]): Record<string, Json> {
+  if (!paths.length || !args || typeof args !== 'object') return args;
   const copy = structuredClone(args);
   for (const path of paths) redactPath(copy, path.toLowerCase().split('.'));
   return copy;

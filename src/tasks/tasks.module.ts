@@ -22,6 +22,9 @@ import { TaskSubmissionService } from './task-submission.service';
 import { TasksController } from './tasks.controller';
 import { allQueues } from './transport';
 import { QUEUE_PROCESSORS, WorkerShutdown } from './worker-shutdown.service';
+import { StoreHealth } from './store-health';
+import { TaskOutbox } from './task-outbox.service';
+import { TaskRetryPolicies } from './task-retry-policy';
 
 /**
  * The task platform: registry, submission, records, the worker runtime and the REST API.
@@ -63,6 +66,9 @@ export class TasksModule {
         TaskCompletions,
         WorkerShutdown,
         SystemHandlers,
+        StoreHealth,
+        TaskOutbox,
+        TaskRetryPolicies,
         ...(config.runsApi ? [TaskReconciler] : []),
         { provide: QUEUE_PROCESSORS, useValue: processors },
         ...processors,
@@ -78,6 +84,8 @@ export class TasksModule {
         TaskControlService,
         ActiveTasks,
         WorkerShutdown,
+        StoreHealth,
+        TaskRetryPolicies,
         BullModule,
       ],
     };

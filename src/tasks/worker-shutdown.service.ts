@@ -1,7 +1,8 @@
 import { WorkerHost } from '@nestjs/bullmq';
-import { BeforeApplicationShutdown, Injectable, Logger, Type } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap, Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { AppConfig } from '../config/app-config';
+import { StoreHealth } from './store-health';
 
 export const QUEUE_PROCESSORS = Symbol('QUEUE_PROCESSORS');
 
@@ -10,13 +11,20 @@ export const QUEUE_PROCESSORS = Symbol('QUEUE_PROCESSORS');
  * period to finish; only then are the rest forced (they are re-run after their lock expires).
  */
 @Injectable()
-export class WorkerShutdown implements BeforeApplicationShutdown {
+export class WorkerShutdown implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WorkerShutdown.name);
 
   constructor(
     private readonly config: AppConfig,
     private readonly moduleRef: ModuleRef,
+    private readonly stores: StoreHealth,
   ) {}
+
+  onApplicationBootstrap(): void {
+    // A worker without an 'error' listener prints every reconnect failure of a transport outage;
+    // StoreHealth logs the outage once instead (and its probe notices the recovery).
+    for (const worker of this.workers()) worker.on('error', (error) => this.stores.markDown('transport', error));
+  }
 
   /** The BullMQ workers of this process (empty in the api role). */
   workers() {

@@ -67,6 +67,13 @@ export class TaskRun {
   @Column('timestamptz', { name: 'updated_at' })
   updatedAt: Date;
 
+  /**
+   * When the job reached the queue transport; null while the record waits in the outbox (the
+   * transport was down at submit) for the enqueuer to queue it.
+   */
+  @Column('timestamptz', { name: 'enqueued_at', nullable: true })
+  enqueuedAt: Date | null;
+
   @Column('timestamptz', { name: 'started_at', nullable: true })
   startedAt: Date | null;
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TaskContext, TaskHandler } from '../task-definition';
+import { RetryAfterError } from '../retry-after.error';
 import { FailArgs, FailTask, NoopArgs, NoopTask, SleepArgs, SleepTask } from './system.tasks';
 
 /** The built-in tasks. */
@@ -28,6 +29,7 @@ export class SystemHandlers {
   @TaskHandler(FailTask)
   async fail(args: FailArgs): Promise<never> {
     const message = args.message ?? 'Failing on purpose';
+    if (args.retryAfterMs !== undefined) throw new RetryAfterError(args.retryAfterMs, message);
     throw args.unrecoverable ? new UnrecoverableError(message) : new Error(message);
   }
 }

@@ -51,6 +51,13 @@ export class FailArgs {
   @IsOptional()
   @IsBoolean()
   unrecoverable?: boolean;
+
+  /** Ask for the next attempt after this many ms (a RetryAfterError), as a 429 Retry-After would. */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  retryAfterMs?: number;
 }
 
 /** Always fails: exercises retries, FAILURE records and the dashboard's failed view. */
