@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { useSpecDatabase } from '../../test/support/spec-database';
 import { specTaskContext } from '../../test/support/spec-task-context';
@@ -91,6 +92,21 @@ describe('CreditExpiryService (PostgreSQL)', () => {
     await expect(sut.expire({ asOf: AS_OF }, specTaskContext({ owner: admin.id }))).resolves.toMatchObject({
       points: 5,
     });
+  });
+
+  it('skips an account it cannot expire, expires the others, and then fails the run naming that account', async () => {
+    const healthy = await accountWith([{ amount: 2, expiresAt: '2030-05-01T00:00:00Z' }]);
+    const broken = await accountWith([{ amount: 3, expiresAt: '2030-05-01T00:00:00Z' }]);
+    // Its lots say 3 points are due; its balance says none of it expires.
+    await db.current.dataSource.query(`UPDATE credit_accounts SET expiring_balance = 0 WHERE id = $1`, [broken]);
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    await expect(sut.expire({ asOf: AS_OF }, system())).rejects.toThrow(
+      `Expired 1 grants, but 1 account(s) failed: ${broken} (its lots and expiring balance disagree)`,
+    );
+    expect(logged).toHaveBeenCalledWith(expect.objectContaining({ accountId: broken }));
+    logged.mockRestore();
+    await expect(account(healthy)).resolves.toEqual({ balance: 0, expiring: 0 });
+    await expect(account(broken)).resolves.toEqual({ balance: 3, expiring: 0 });
   });
 
   it('reports progress and a result that adds up to what the ledger shows', async () => {

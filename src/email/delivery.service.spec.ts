@@ -191,6 +191,21 @@ describe('DeliveryService: the delivery state machine (PostgreSQL)', () => {
     await expect(row('live@x.test')).resolves.toMatchObject({ status: 'SENDING', attempts: 1 });
   });
 
+  it('finishes its batch only once a row another sender holds is final too', async () => {
+    notification = await notificationWith([['held@x.test', 'mine@x.test']]);
+    await db.current.dataSource.query(
+      `UPDATE email_deliveries SET status = 'SENDING', attempts = 1, claimed_until = now() + interval '1 hour'
+       WHERE address = 'held@x.test'`,
+    );
+    let finished = false;
+    const drain = sut.drainBatch(notification, 0, signal).finally(() => (finished = true));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(finished).toBe(false);
+    await db.current.dataSource.query(`UPDATE email_deliveries SET status = 'SENT' WHERE address = 'held@x.test'`);
+    await expect(drain).resolves.toEqual({ sent: 1, failed: 0, deferred: 0 });
+    expect(sender.sent.map((s) => s.to)).toEqual(['mine@x.test']);
+  });
+
   it('lets the notification assist only with deliveries overdue by the given time', async () => {
     notification = await notificationWith([['fresh@x.test', 'stale@x.test']]);
     await db.current.dataSource.query(
