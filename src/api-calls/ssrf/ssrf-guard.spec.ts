@@ -59,4 +59,39 @@ describe('SsrfGuard', () => {
     expect(error).not.toBeInstanceOf(SsrfBlockedError);
     expect(error.message).toMatch(/DNS lookup of nowhere\.invalid failed: ENOTFOUND/);
   });
+
+  // WHATWG URL parsing turns 127.1, 2130706433 and 0x7f000001 into 127.0.0.1; the guard sees the
+  // parsed host, so these never reach DNS.
+  it.each([
+    ['127.1', /loopback/],
+    ['2130706433', /loopback/],
+    ['0x7f000001', /loopback/],
+    ['0177.0.0.1', /loopback/],
+    ['[::1]', /loopback/],
+    ['[0:0:0:0:0:0:0:1]', /loopback/],
+    ['[::ffff:127.0.0.1]', /IPv4-mapped loopback/],
+    ['[::127.0.0.1]', /IPv4-compatible loopback/],
+    ['[64:ff9b::7f00:1]', /NAT64 loopback/],
+    ['0.0.0.0', /this network/],
+    ['0', /this network/],
+    ['[::]', /unspecified/],
+  ])('refuses the loopback spelling %s without asking DNS', async (host, rule) => {
+    const sut = new SsrfGuard(undefined, async () => {
+      throw new Error('DNS must not be asked');
+    });
+    await expect(sut.check(new URL(`http://${host}:8080/`))).rejects.toThrow(SsrfBlockedError);
+    await expect(sut.check(new URL(`http://${host}:8080/`))).rejects.toThrow(rule);
+  });
+
+  it('reads a trailing dot as the same name (localhost. is localhost)', async () => {
+    const asked: string[] = [];
+    const sut = new SsrfGuard(undefined, async (host) => {
+      asked.push(host);
+      return [{ address: '127.0.0.1', family: 4 }];
+    });
+    await expect(sut.check(new URL('http://localhost./'))).rejects.toThrow(/localhost resolves to 127\.0\.0\.1/);
+    expect(asked).toEqual(['localhost']);
+    const allowed = new SsrfGuard('localhost', async () => [{ address: '127.0.0.1', family: 4 }]);
+    await expect(allowed.check(new URL('http://LOCALHOST../'))).resolves.toMatchObject({ address: '127.0.0.1' });
+  });
 });

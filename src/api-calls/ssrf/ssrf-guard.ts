@@ -51,7 +51,11 @@ export class SsrfGuard {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new SsrfBlockedError(`Refused ${url.protocol}// URL: only http and https are allowed`);
     }
-    const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    // A trailing dot is the same fully-qualified name (`localhost.` is `localhost`).
+    const host = url.hostname
+      .replace(/^\[|\]$/g, '')
+      .toLowerCase()
+      .replace(/\.+$/, '');
     const hostAllowed = this.hosts.has(host) || this.suffixes.some((s) => host.endsWith(s));
     const literal = parseIp(host);
     const answers = literal ? [{ address: host, family: literal.version }] : await this.lookup(host);
