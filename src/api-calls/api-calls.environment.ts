@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, Min, Validate } from 'class-validator';
+import { HostLimits, IsHostLimits, parseJson } from './host-limits/host-limits';
 
 const toInt = ({ value }: { value: unknown }) =>
   value === undefined || value === '' ? undefined : /^\d+$/.test(String(value)) ? Number(value) : value;
@@ -46,13 +47,32 @@ export class ApiCallsEnvironment {
   API_CALLS_MAX_REDIRECTS = 5;
 
   /**
-   * A `Retry-After` up to this long is waited out before the attempt fails, so the retry does
-   * not come sooner than the server asked; a longer one is left to the backoff.
+   * A 429 or 503 with `Retry-After` (seconds or an HTTP date) delays the next attempt exactly
+   * that long, in BullMQ (no worker slot held); the attempt counts. A server asking for more
+   * than this fails the task at once, naming the delay, rather than retrying sooner than asked.
    */
   @IsOptional()
   @Transform(toInt)
   @IsInt()
   @Min(0)
+  @Max(24 * 3600_000)
+  API_CALLS_MAX_RETRY_AFTER_MS = 300_000;
+
+  /**
+   * Per-host limits enforced across all workers, as JSON: host (or `*.suffix`) →
+   * `{ "ratePerSecond": n, "concurrency": n }`, e.g. `{"api.example.com":{"ratePerSecond":10,"concurrency":4}}`.
+   * A call over its host's limit waits in BullMQ (delayed, using no attempt), never in a worker slot.
+   */
+  @IsOptional()
+  @Transform(parseJson)
+  @Validate(IsHostLimits)
+  API_CALLS_HOST_LIMITS?: HostLimits;
+
+  /** How long a call waits in the queue before asking again for a slot of a host at its concurrency limit. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
   @Max(60_000)
-  API_CALLS_MAX_RETRY_AFTER_MS = 10_000;
+  API_CALLS_LIMIT_WAIT_MS = 250;
 }

@@ -5,11 +5,13 @@ import { ApiCallsController } from './api-calls.controller';
 import { ApiCallsProcessor } from './api-calls.processor';
 import { ApiCallsService } from './api-calls.service';
 import { ApiCall } from './entities/api-call.entity';
+import { HostLimiter } from './host-limits/host-limiter.service';
+import { HostPermits } from './host-limits/host-permits.service';
 
 /** `tasks.api.call` and `tasks.api.webhook` on the `api_calls` queue, and their REST endpoints. */
 @Module({
   imports: [TypeOrmModule.forFeature([ApiCall])],
   controllers: [ApiCallsController],
-  providers: [ApiCallRecords, ApiCallsService, ApiCallsProcessor],
+  providers: [ApiCallRecords, ApiCallsService, ApiCallsProcessor, HostPermits, HostLimiter],
 })
 export class ApiCallsModule {}

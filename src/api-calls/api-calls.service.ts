@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../config/app-config';
+import { RetryAfterError } from '../tasks/retry-after.error';
 import { TaskContext } from '../tasks/task-definition';
 import { ApiCallRecords } from './api-call-records.service';
 import { ApiCallsEnvironment } from './api-calls.environment';
-import { ApiCallArgs, ApiCallTask, WebhookArgs } from './api-calls.tasks';
+import { ApiCallArgs, WebhookArgs } from './api-calls.tasks';
 import { ApiCallKind } from './entities/api-call.entity';
 import {
   bodyExcerpt,
@@ -15,6 +15,7 @@ import {
   retryAfterMs,
   smallJson,
 } from './http/http-outcome';
+import { HostLimiter } from './host-limits/host-limiter.service';
 import { HttpStatusError, PermanentHttpStatusError } from './http/outbound-errors';
 import { OutboundHttp, OutboundResponse } from './http/outbound-http';
 import { SsrfGuard } from './ssrf/ssrf-guard';
@@ -55,6 +56,7 @@ export class ApiCallsService {
   constructor(
     config: AppConfig,
     private readonly records: ApiCallRecords,
+    private readonly limiter: HostLimiter,
   ) {
     this.settings = config.section(ApiCallsEnvironment);
     this.http = new OutboundHttp(new SsrfGuard(this.settings.API_CALLS_ALLOWED_HOSTS));
@@ -105,8 +107,18 @@ export class ApiCallsService {
     });
   }
 
+  /** Under the host's limit (if any): a call over it throws before anything is recorded or sent. */
   private async perform(ctx: TaskContext, call: PreparedCall): Promise<ApiCallResult> {
-    const lastAttempt = ctx.attempt >= ApiCallTask.retry.attempts;
+    const permit = await this.limiter.enter(call.url, call.timeoutMs, ctx.taskId);
+    try {
+      return await this.performPermitted(ctx, call);
+    } finally {
+      await this.limiter.leave(permit);
+    }
+  }
+
+  private async performPermitted(ctx: TaskContext, call: PreparedCall): Promise<ApiCallResult> {
+    const lastAttempt = ctx.attempt >= ctx.maxAttempts;
     const { kind, method, url, event } = call;
     await this.records.start({
       taskId: ctx.taskId,
@@ -143,7 +155,13 @@ export class ApiCallsService {
     const durationMs = Date.now() - started;
     const verdict = judgeStatus(response.status, call.expected);
     const excerpt = bodyExcerpt(response.body, this.settings.API_CALLS_STORED_BODY_BYTES);
-    const error = verdict === 'success' ? null : statusError(method, response, excerpt.text, verdict === 'fail');
+    const statusFailure =
+      verdict === 'success' ? null : statusError(method, response, excerpt.text, verdict === 'fail');
+    const error =
+      statusFailure && verdict === 'retry' && !lastAttempt
+        ? this.honourRetryAfter(response, statusFailure)
+        : statusFailure;
+    const final = verdict !== 'retry' || lastAttempt || error instanceof UnrecoverableError;
     await this.records.finish(ctx.taskId, {
       finalUrl: response.finalUrl === url ? null : response.finalUrl,
       statusCode: response.status,
@@ -153,12 +171,9 @@ export class ApiCallsService {
       responseTruncated: excerpt.truncated,
       durationMs,
       error: error && { type: error.name, message: error.message },
-      finishedAt: verdict !== 'retry' || lastAttempt ? new Date() : null,
+      finishedAt: final ? new Date() : null,
     });
-    if (error) {
-      if (verdict === 'retry' && !lastAttempt) await this.waitOutRetryAfter(response, ctx);
-      throw error;
-    }
+    if (error) throw error;
     const json = smallJson(response.body, response.headers, RESULT_JSON_BYTES);
     return {
       status: response.status,
@@ -172,14 +187,21 @@ export class ApiCallsService {
   }
 
   /**
-   * BullMQ's backoff cannot take a per-error delay, so a short Retry-After is waited out here
-   * before the attempt fails: the retry then comes no sooner than the server asked.
+   * A 429/503 with `Retry-After`: the next attempt comes exactly that much later, waited out in
+   * BullMQ (a {@link RetryAfterError}), not in this worker slot. Asked for more than
+   * API_CALLS_MAX_RETRY_AFTER_MS, the task fails now instead of retrying sooner than the server allows.
    */
-  private async waitOutRetryAfter(response: OutboundResponse, ctx: TaskContext): Promise<void> {
+  private honourRetryAfter(response: OutboundResponse, failure: Error): Error {
+    if (response.status !== 429 && response.status !== 503) return failure;
     const waitMs = retryAfterMs(response.headers['retry-after']);
-    if (waitMs === null || waitMs > this.settings.API_CALLS_MAX_RETRY_AFTER_MS) return;
-    ctx.logger.debug?.(`Task ${ctx.taskId}: waiting out Retry-After of ${waitMs} ms`);
-    await sleep(waitMs, undefined, { signal: ctx.signal });
+    if (waitMs === null) return failure;
+    const cap = this.settings.API_CALLS_MAX_RETRY_AFTER_MS;
+    if (waitMs > cap)
+      return new PermanentHttpStatusError(
+        `${failure.message} (Retry-After of ${waitMs} ms is more than API_CALLS_MAX_RETRY_AFTER_MS=${cap})`,
+      );
+    const retry = new RetryAfterError(waitMs, `${failure.message} (retrying after ${waitMs} ms as Retry-After asks)`);
+    return Object.assign(retry, { cause: failure });
   }
 }
 

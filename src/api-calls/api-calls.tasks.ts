@@ -77,8 +77,8 @@ export class WebhookArgs {
 
 // Short backoff: a call is cheap to repeat, and 3 attempts keep a dead endpoint from holding work long.
 const API_RETRY = { attempts: 3, backoffMs: 500 };
-// Above the largest call timeout plus a Retry-After wait, so the call's own timeout fires first.
-const API_TASK_TIMEOUT_MS = 150_000;
+// Above the largest call timeout (60 s): the call's own timeout fires first. A Retry-After is waited out in the queue.
+const API_TASK_TIMEOUT_MS = 90_000;
 
 /** One outbound HTTP request with retries on network errors, timeouts, 429 and 5xx. */
 export const ApiCallTask = defineTask({

@@ -84,14 +84,23 @@ export async function judge(
 
   const fiveHundreds = records.filter((r) => r.status >= 500);
   const unavailable = fiveHundreds.filter((r) => r.status === 503);
-  for (const r of fiveHundreds.filter((r) => r.status !== 503 || !rules.allow503))
-    problems.push(`submit answered ${r.status}: ${r.error}`);
-  for (const r of unavailable.filter((r) => !r.retryAfter)) problems.push(`a 503 without Retry-After: ${r.error}`);
+  summarise(
+    problems,
+    'submits answered an unspecified 5xx',
+    fiveHundreds.filter((r) => r.status !== 503 || !rules.allow503),
+  );
+  summarise(
+    problems,
+    '503s came without Retry-After',
+    unavailable.filter((r) => !r.retryAfter),
+  );
   const unanswered = records.filter((r) => r.status === 0);
-  if (!rules.allowUnanswered)
-    for (const r of unanswered.slice(0, 5)) problems.push(`no answer to a submit: ${r.error}`);
-  for (const r of records.filter((r) => r.status > 0 && r.status < 500 && r.status !== 202).slice(0, 5))
-    problems.push(`submit answered ${r.status}: ${r.error}`);
+  if (!rules.allowUnanswered) summarise(problems, 'submits got no answer', unanswered);
+  summarise(
+    problems,
+    'submits answered 4xx',
+    records.filter((r) => r.status > 0 && r.status < 500 && r.status !== 202),
+  );
 
   const during = records
     .filter((r) => r.at >= window.start && r.at <= window.end && r.status !== 0)
@@ -114,6 +123,13 @@ export async function judge(
     recoveryMs: Math.max(0, Math.max(window.end, ...finishedBeforeEnd) - window.end),
     problems,
   };
+}
+
+/** One line per kind of bad answer, with its count and first example, rather than one per request. */
+function summarise(problems: string[], what: string, bad: SubmitRecord[]): void {
+  if (bad.length === 0) return;
+  const first = bad[0];
+  problems.push(`${bad.length} ${what}; first: ${first.status || 'no answer'} ${first.error ?? ''}`.trim());
 }
 
 async function settle(db: Pool, ids: string[], timeoutMs: number): Promise<RunRow[]> {
