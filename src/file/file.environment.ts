@@ -80,6 +80,19 @@ export class FileEnvironment {
   @Max(1000)
   CHUNK_OVERLAP_TOKENS = 50;
 
+  /** Root directory of `tasks.file.bulk_upload` (POST /files/import); unset = imports are disabled. */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsString()
+  IMPORT_ROOT?: string;
+
+  /** Caps how fast an export reads its sources (bytes per second), to spare a shared disk; 0 = unlimited. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  EXPORT_READ_BYTES_PER_SECOND = 0;
+
   /** How many owners' vector indexes the search keeps in memory. */
   @IsOptional()
   @Transform(toInt)

@@ -8,6 +8,12 @@ import { EMBEDDER, Embedder } from './embedding/embedder';
 import { HashingEmbedder } from './embedding/hashing-embedder';
 import { OpenAiEmbedder } from './embedding/openai-embedder';
 import { FileAnalysis } from './entities/file-analysis.entity';
+import { FileExport, FileImport } from './entities/file-export.entity';
+import { ExportsController } from './export/exports.controller';
+import { StorageGarbageSweeper } from './export/storage-garbage.sweeper';
+import { ZipExportService } from './export/zip-export.service';
+import { BulkImportService } from './import/bulk-import.service';
+import { ImportsController } from './import/imports.controller';
 import { StoredFile } from './entities/stored-file.entity';
 import { FileEnvironment } from './file.environment';
 import { FILE_OPTIONS, FileOptions } from './file.options';
@@ -24,12 +30,13 @@ import { LocalDiskStorage } from './storage/local-disk.storage';
 
 /**
  * Files: upload and storage, `tasks.file.process_file` (text → chunks → vector index),
- * `tasks.file.analyze_file`, and semantic search. Storage, embedder and vector index are
+ * `tasks.file.analyze_file`, semantic search, `tasks.file.export_file` (ZIP exports with
+ * their download routes and expiry sweep) and `tasks.file.bulk_upload` (server imports). Storage, embedder and vector index are
  * interfaces bound here, so an object store, a remote model or pgvector can replace them.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([StoredFile, FileAnalysis])],
-  controllers: [FilesController],
+  imports: [TypeOrmModule.forFeature([StoredFile, FileAnalysis, FileExport, FileImport])],
+  controllers: [FilesController, ExportsController, ImportsController],
   providers: [
     {
       provide: FileEnvironment,
@@ -85,6 +92,9 @@ import { LocalDiskStorage } from './storage/local-disk.storage';
     FileAnalysisService,
     FileSearchService,
     FileProcessor,
+    ZipExportService,
+    StorageGarbageSweeper,
+    BulkImportService,
   ],
 })
 export class FileModule {}

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { FileStorage, StorageNotFoundError } from './file-storage';
+import { ByteRange, FileStorage, StorageNotFoundError } from './file-storage';
+
+const PARTIAL = '.partial-';
 
 /** {@link FileStorage} on a local directory (`STORAGE_DIR`). Writes go to a temporary name and are renamed when complete. */
 export class LocalDiskStorage implements FileStorage {
@@ -17,7 +19,7 @@ export class LocalDiskStorage implements FileStorage {
   async put(key: string, source: Readable): Promise<void> {
     const path = this.pathOf(key);
     await mkdir(dirname(path), { recursive: true });
-    const partial = `${path}.partial-${randomBytes(4).toString('hex')}`;
+    const partial = `${path}${PARTIAL}${randomBytes(4).toString('hex')}`;
     try {
       await pipeline(source, createWriteStream(partial, { flags: 'wx' }));
       await rename(partial, path);
@@ -27,10 +29,25 @@ export class LocalDiskStorage implements FileStorage {
     }
   }
 
-  async open(key: string): Promise<Readable> {
+  async open(key: string, range?: ByteRange): Promise<Readable> {
     const path = this.pathOf(key);
     if (!(await this.exists(key))) throw new StorageNotFoundError(`No content stored under ${key}`);
-    return createReadStream(path);
+    return createReadStream(path, range ? { start: range.start, end: range.end } : undefined);
+  }
+
+  async size(key: string): Promise<number> {
+    const found = await stat(this.pathOf(key)).catch(() => null);
+    if (!found?.isFile()) throw new StorageNotFoundError(`No content stored under ${key}`);
+    return found.size;
+  }
+
+  async removeIncomplete(key: string): Promise<void> {
+    const path = this.pathOf(key);
+    const prefix = `${basename(path)}${PARTIAL}`;
+    const names = await readdir(dirname(path)).catch(() => [] as string[]);
+    await Promise.all(
+      names.filter((n) => n.startsWith(prefix)).map((n) => rm(join(dirname(path), n), { force: true })),
+    );
   }
 
   async read(key: string): Promise<Buffer> {

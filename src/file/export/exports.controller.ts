@@ -1,0 +1,119 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  HttpException,
+  HttpStatus,
+  Inject,
+  NotFoundException,
+  Param,
+  ParseUUIDPipe,
+  Post,
+  Req,
+  Res,
+  StreamableFile,
+} from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Request, Response } from 'express';
+import parseRange from 'range-parser';
+import { Repository } from 'typeorm';
+import { CurrentPrincipal } from '../../auth/auth.decorators';
+import { Principal } from '../../auth/principal';
+import { TaskSubmissionService } from '../../tasks/task-submission.service';
+import { toTaskView } from '../../tasks/task-view';
+import { FileExport } from '../entities/file-export.entity';
+import { ExportFileArgs, ExportFileTask } from '../file.tasks';
+import { contentDisposition } from '../files.controller';
+import { FILE_STORAGE, FileStorage, StorageNotFoundError } from '../storage/file-storage';
+
+/** ZIP exports: submit one, read its record, download it (resumable with Range). Owner-only: another key's export is a 404. */
+@ApiTags('files')
+@ApiBearerAuth()
+@Controller()
+export class ExportsController {
+  constructor(
+    @InjectRepository(FileExport) private readonly exports: Repository<FileExport>,
+    @Inject(FILE_STORAGE) private readonly storage: FileStorage,
+    private readonly submission: TaskSubmissionService,
+  ) {}
+
+  @Post('files/export')
+  @HttpCode(HttpStatus.ACCEPTED)
+  @ApiOperation({ summary: 'Export files as one ZIP (tasks.file.export_file); 202 with the task' })
+  async submit(
+    @Body() body: ExportFileArgs,
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: Request & { id?: string },
+  ) {
+    const { run } = await this.submission.submit({
+      name: ExportFileTask.name,
+      args: body,
+      owner: principal.keyId,
+      requestId: request.id,
+    });
+    return toTaskView(run);
+  }
+
+  @Get('exports/:id')
+  @ApiOperation({ summary: 'The record of a finished export (its id is the export task id)' })
+  async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
+    return toExportView(await this.findOwned(id, principal));
+  }
+
+  @Get('exports/:id/content')
+  @ApiOperation({ summary: 'Download the archive; supports Range (206/416) so a large download can resume' })
+  async content(
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @CurrentPrincipal() principal: Principal,
+    @Headers('range') rangeHeader: string | undefined,
+    @Headers('if-range') ifRange: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const record = await this.findOwned(id, principal);
+    const size = await this.storage.size(record.storageKey).catch((error) => {
+      if (error instanceof StorageNotFoundError) throw new NotFoundException(`The archive of export ${id} is gone`);
+      throw error;
+    });
+    const etag = `"${record.sha256}"`;
+    response.setHeader('Accept-Ranges', 'bytes');
+    response.setHeader('ETag', etag);
+    const options = { type: 'application/zip', disposition: contentDisposition(record.name) };
+    // Range is honoured for one range; If-Range with another validator means "send it all".
+    const ranges = rangeHeader && (!ifRange || ifRange === etag) ? parseRange(size, rangeHeader) : undefined;
+    if (ranges === -1) {
+      response.setHeader('Content-Range', `bytes */${size}`);
+      throw new HttpException(`Range ${rangeHeader} is outside the archive's ${size} bytes`, 416);
+    }
+    if (Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1) {
+      const { start, end } = ranges[0];
+      response.status(HttpStatus.PARTIAL_CONTENT);
+      response.setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
+      const stream = await this.storage.open(record.storageKey, { start, end });
+      return new StreamableFile(stream, { ...options, length: end - start + 1 });
+    }
+    return new StreamableFile(await this.storage.open(record.storageKey), { ...options, length: size });
+  }
+
+  private async findOwned(id: string, principal: Principal): Promise<FileExport> {
+    const record = await this.exports.findOneBy({ id });
+    if (!record || record.owner !== principal.keyId)
+      throw new NotFoundException(`Export ${id} not found (a running export has a record once its task succeeds)`);
+    return record;
+  }
+}
+
+function toExportView(record: FileExport) {
+  return {
+    id: record.id,
+    name: record.name,
+    entries: record.entries,
+    size: record.size,
+    sha256: record.sha256,
+    createdAt: record.createdAt,
+    expiresAt: record.expiresAt,
+    links: { self: `/exports/${record.id}`, content: `/exports/${record.id}/content`, task: `/tasks/${record.id}` },
+  };
+}
