@@ -17,7 +17,7 @@ import { DataSource } from 'typeorm';
 import { startService } from '../src/bootstrap';
 import { AppConfig } from '../src/config/app-config';
 import { TaskQueues } from '../src/tasks/task-queues.service';
-import { redisOptionsFromUrl } from '../src/tasks/transport';
+import { redisOptionsFromUrl } from '../src/tasks/queue-transport';
 import { createBenchDatabase, fmt, percentile, REDIS_URL, uniquePrefix } from './support';
 
 const N = Number(process.argv[2] ?? 20_000);

@@ -1,5 +1,4 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { ConnectionOptions } from 'bullmq';
 import { ApiCallsModule } from './api-calls/api-calls.module';
 import { AuthModule } from './auth/auth.module';
 import { AppConfig } from './config/app-config';
@@ -12,14 +11,15 @@ import { FileModule } from './file/file.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
-import { QueuesModule } from './queues/queues.module';
+import { OpsModule } from './ops/ops.module';
 import { StatsModule } from './stats/stats.module';
+import { QueueConnection } from './tasks/queue-transport';
 import { TasksModule } from './tasks/tasks.module';
 
 /** Wires config, database, the task platform and every domain module for one process. */
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, connection: ConnectionOptions): DynamicModule {
+  static forRoot(config: AppConfig, connection: QueueConnection): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -29,7 +29,7 @@ export class AppModule {
         AuthModule,
         TasksModule.forRoot(config, connection),
         HealthModule,
-        QueuesModule,
+        OpsModule,
         MetricsModule,
         DashboardModule,
         FileModule,

@@ -4,19 +4,13 @@ import { getMetadataStorage } from 'class-validator';
 import { load, loadAll } from 'js-yaml';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ApiCallsEnvironment } from '../src/api-calls/api-calls.environment';
+import { CONFIG_SECTIONS } from '../src/config/config-sections';
 import { Environment } from '../src/config/environment';
-import { CreditsEnvironment } from '../src/credits/credits.environment';
-import { EmailEnvironment } from '../src/email/email.environment';
-import { FileEnvironment } from '../src/file/file.environment';
 import { HealthController } from '../src/health/health.controller';
 import { HealthEnvironment } from '../src/health/health.environment';
 import { LIVENESS_PATH, READINESS_PATH } from '../src/health/health.routes';
 import { MetricsController } from '../src/metrics/metrics.controller';
-import { MetricsEnvironment } from '../src/metrics/metrics.environment';
 import { METRICS_PATH } from '../src/metrics/metrics.routes';
-import { QueuesEnvironment } from '../src/queues/queues.environment';
-import { StatsEnvironment } from '../src/stats/stats.environment';
 import { KNOWN_QUEUES } from '../src/tasks/queue-names';
 
 const ROOT = resolve(__dirname, '..');
@@ -24,17 +18,7 @@ const K8S = join(ROOT, 'deploy/k8s');
 
 /** Every variable some env class of the app declares: a manifest must not set anything else. */
 const KNOWN_VARIABLES = new Set(
-  [
-    Environment,
-    HealthEnvironment,
-    MetricsEnvironment,
-    QueuesEnvironment,
-    FileEnvironment,
-    EmailEnvironment,
-    CreditsEnvironment,
-    ApiCallsEnvironment,
-    StatsEnvironment,
-  ].flatMap((cls) =>
+  [Environment, ...CONFIG_SECTIONS].flatMap((cls) =>
     getMetadataStorage()
       .getTargetValidationMetadatas(cls, '', true, false)
       .map((m) => m.propertyName),

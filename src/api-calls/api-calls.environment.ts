@@ -1,9 +1,7 @@
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min, Validate } from 'class-validator';
 import { HostLimits, IsHostLimits, parseJson } from './host-limits/host-limits';
-
-const toInt = ({ value }: { value: unknown }) =>
-  value === undefined || value === '' ? undefined : /^\d+$/.test(String(value)) ? Number(value) : value;
+import { toInt } from '../config/environment-transforms';
 
 /** Settings of `tasks.api.*`, read with `config.section(ApiCallsEnvironment)`. */
 export class ApiCallsEnvironment {

@@ -1,3 +1,5 @@
+import { OpsEnvironment } from '../ops/ops.environment';
+import { StatsEnvironment } from '../stats/stats.environment';
 import { AppConfig } from './app-config';
 
 describe('AppConfig', () => {
@@ -26,6 +28,31 @@ describe('AppConfig', () => {
     ).toThrow(
       /Invalid configuration:\n(.|\n)*PORT(.|\n)*ROLE(.|\n)*REDIS_URL(.|\n)*WORKER_CONCURRENCY(.|\n)*TZ must be an IANA time zone/,
     );
+  });
+
+  it('reports bad variables of several domains in one error, before any section is read', () => {
+    let message = '';
+    try {
+      AppConfig.fromEnv({ SMTP_POOL_SIZE: 'five', CHUNK_TOKENS: '0', STATS_SCHEDULE: 'sometimes' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    const lines = message.split('\n');
+    expect(lines[0]).toBe('Invalid configuration:');
+    // One line per variable, naming it and the rule it breaks: the file, e-mail and stats domains.
+    expect(lines.slice(1)).toEqual([
+      '  - CHUNK_TOKENS: CHUNK_TOKENS must not be less than 50',
+      '  - SMTP_POOL_SIZE: SMTP_POOL_SIZE must be an integer number',
+      '  - STATS_SCHEDULE: STATS_SCHEDULE must be true or false',
+    ]);
+  });
+
+  it('gives every domain section typed, with its defaults', () => {
+    const sut = AppConfig.fromEnv({ STATS_SCHEDULE: 'false' });
+    expect(sut.section(StatsEnvironment).STATS_SCHEDULE).toBe(false);
+    expect(sut.section(OpsEnvironment).WORKER_HEARTBEAT_MS).toBe(5_000);
+    class Unlisted {}
+    expect(() => sut.section(Unlisted)).toThrow(/Unlisted is not listed in CONFIG_SECTIONS/);
   });
 
   it('lets flags override the environment', () => {

@@ -1,28 +1,49 @@
 import { Type } from '@nestjs/common';
-import { Environment, Role, validateConfig } from './environment';
+import { CONFIG_SECTIONS } from './config-sections';
+import { Environment, invalidConfiguration, readSection, Role } from './environment';
+
+const TASK_ROUTES_RULE = 'TASK_ROUTES: must be a JSON object of glob → queue name';
 
 /**
- * The validated configuration of one process. Built once at start from the environment;
- * domain modules read their own sections through {@link AppConfig.section}.
+ * The validated configuration of one process. Built once at start from the environment, with
+ * every domain's section ({@link CONFIG_SECTIONS}) validated up front; domain modules read
+ * their own sections through {@link AppConfig.section}.
  */
 export class AppConfig {
   /** Resolved at start: `DATABASE_URL`, or the URL of the embedded PostgreSQL. */
   databaseUrl: string;
-  private readonly sections = new Map<Type<unknown>, unknown>();
 
-  constructor(
+  private constructor(
     readonly env: Environment,
-    private readonly raw: Record<string, string | undefined>,
+    private readonly sections: ReadonlyMap<Type<unknown>, unknown>,
+    private readonly routes: Record<string, string>,
   ) {
     this.databaseUrl = env.DATABASE_URL ?? '';
   }
 
+  /**
+   * Reads and validates the core variables and every domain section at once. A bad
+   * configuration throws one error listing every problem of every section.
+   */
   static fromEnv(
     raw: Record<string, string | undefined> = process.env,
     overrides: Record<string, string | undefined> = {},
   ): AppConfig {
     const merged = { ...raw, ...overrides };
-    return new AppConfig(validateConfig(Environment, merged), merged);
+    const core = readSection(Environment, merged);
+    const problems = [...core.problems];
+    const sections = new Map<Type<unknown>, unknown>();
+    for (const cls of CONFIG_SECTIONS) {
+      const section = readSection(cls, merged);
+      sections.set(cls, section.value);
+      problems.push(...section.problems);
+    }
+    const routes = parseRoutes(core.value.TASK_ROUTES);
+    if (routes === null) problems.push(TASK_ROUTES_RULE);
+    // A variable two sections declare would otherwise be reported twice.
+    const unique = [...new Set(problems)];
+    if (unique.length > 0) throw invalidConfiguration(unique);
+    return new AppConfig(core.value, sections, routes ?? {});
   }
 
   get role(): Role {
@@ -57,31 +78,33 @@ export class AppConfig {
 
   /** Extra task routes from `TASK_ROUTES` (glob → queue). */
   extraRoutes(): Record<string, string> {
-    if (!this.env.TASK_ROUTES) return {};
-    let routes: unknown;
-    try {
-      routes = JSON.parse(this.env.TASK_ROUTES);
-    } catch {
-      throw new Error('Invalid configuration:\n  - TASK_ROUTES: must be a JSON object of glob → queue name');
-    }
-    const valid =
-      routes &&
-      typeof routes === 'object' &&
-      !Array.isArray(routes) &&
-      Object.values(routes).every((q) => typeof q === 'string' && /^[\w-]+$/.test(q));
-    if (!valid) throw new Error('Invalid configuration:\n  - TASK_ROUTES: must be a JSON object of glob → queue name');
-    return routes as Record<string, string>;
+    return this.routes;
   }
 
   /**
-   * A domain's own settings: `cls` is a class-validator class whose properties are
-   * environment variable names. Validated once; a bad value throws with every problem listed.
+   * A domain's own settings, validated by {@link fromEnv}: `cls` is one of
+   * {@link CONFIG_SECTIONS}, a class-validator class whose properties are environment variable names.
    */
   section<T extends object>(cls: Type<T>): T {
-    const cached = this.sections.get(cls);
-    if (cached) return cached as T;
-    const parsed = validateConfig(cls as new () => T, this.raw);
-    this.sections.set(cls, parsed);
-    return parsed;
+    const section = this.sections.get(cls);
+    if (!section) throw new Error(`${cls.name} is not listed in CONFIG_SECTIONS (src/config/config-sections.ts)`);
+    return section as T;
   }
+}
+
+/** `TASK_ROUTES` as glob → queue, `{}` when unset, null when malformed. */
+function parseRoutes(json: string | undefined): Record<string, string> | null {
+  if (!json) return {};
+  let routes: unknown;
+  try {
+    routes = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  const valid =
+    routes &&
+    typeof routes === 'object' &&
+    !Array.isArray(routes) &&
+    Object.values(routes).every((q) => typeof q === 'string' && /^[\w-]+$/.test(q));
+  return valid ? (routes as Record<string, string>) : null;
 }

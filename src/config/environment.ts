@@ -12,13 +12,10 @@ import {
   ValidatorConstraint,
   ValidatorConstraintInterface,
 } from 'class-validator';
+import { toInt, toTrimmed } from './environment-transforms';
 
 export const ROLES = ['api', 'worker', 'all'] as const;
 export type Role = (typeof ROLES)[number];
-
-const toInt = ({ value }: { value: unknown }) =>
-  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
-const toTrimmed = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 /** An IANA time zone this runtime knows (`Asia/Shanghai`, `UTC`). */
 @ValidatorConstraint({ name: 'isTimeZone' })
@@ -174,14 +171,21 @@ export class Environment {
 
 /**
  * Reads the environment variables that `cls` declares (class-validator rules on properties
- * named like the variables), throwing one error that lists every problem.
+ * named like the variables). Returns the parsed section and one line per bad variable.
  */
-export function validateConfig<T extends object>(cls: new () => T, env: Record<string, string | undefined>): T {
-  const parsed = plainToInstance(cls, env, { exposeDefaultValues: true });
-  const errors = validateSync(parsed);
-  if (errors.length > 0) {
-    const lines = errors.flatMap((e) => Object.values(e.constraints ?? {}).map((m) => `  - ${e.property}: ${m}`));
-    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
-  }
-  return parsed;
+export function readSection<T extends object>(
+  cls: new () => T,
+  env: Record<string, string | undefined>,
+): { value: T; problems: string[] } {
+  const value = plainToInstance(cls, env, { exposeDefaultValues: true });
+  // One line per variable: the first rule declared on it that fails. class-validator registers
+  // decorators bottom-up, so that rule is the last one it lists (a word given as a number says
+  // "must be an integer", not also "must not be greater than 100").
+  const problems = validateSync(value).map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).at(-1)}`);
+  return { value, problems };
+}
+
+/** One error for every problem found, in the form the service prints at boot. */
+export function invalidConfiguration(problems: readonly string[]): Error {
+  return new Error(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
 }

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Repository } from 'typeorm';
 import { isUniqueViolation } from './credit-errors';
 import { CreditLedger } from './credit-ledger.service';
-import { systemKey } from './credit-results';
+import { systemKey } from './credit-keys';
 import { CreditsService } from './credits.service';
 import { CreateAccountDto, ListAccountsQuery, ListTransactionsQuery } from './dto/credit-requests.dto';
 import { CreditAccount } from './entities/credit-account.entity';

@@ -9,7 +9,7 @@ import {
   unknownAccount,
 } from './credit-errors';
 import { MAX_BALANCE, toPoints } from './credit-limits';
-import { systemKey } from './credit-results';
+import { systemKey } from './credit-keys';
 import { CreditKind } from './entities/credit-transaction.entity';
 
 /** An account row locked (FOR UPDATE) by the current transaction; kept in step as it changes. */

@@ -4,7 +4,7 @@ import { CreditAccess } from './credit-access.service';
 import { CreditRuleError, idempotencyConflict } from './credit-errors';
 import { CreditLedger, LedgerRow } from './credit-ledger.service';
 import { toPoints } from './credit-limits';
-import { ledgerKey } from './credit-results';
+import { ledgerKey } from './credit-keys';
 import { TransferArgs } from './credits.tasks';
 
 export interface TransferResult {

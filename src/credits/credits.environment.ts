@@ -1,6 +1,7 @@
 import { Transform } from 'class-transformer';
 import { IsOptional, Validate, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
 import { validateCronExpression } from 'cron';
+import { toTrimmed } from '../config/environment-transforms';
 
 @ValidatorConstraint({ name: 'isCronOrOff' })
 class CronOrOff implements ValidatorConstraintInterface {
@@ -20,7 +21,7 @@ export class CreditsEnvironment {
    * it (e.g. when another deployment runs it).
    */
   @IsOptional()
-  @Transform(({ value }) => (value === '' ? undefined : value))
+  @Transform(toTrimmed)
   @Validate(CronOrOff)
   CREDITS_EXPIRE_CRON = '30 0 0 * * *';
 }

@@ -8,7 +8,8 @@ import { CreditConsumeBatcher } from './credit-consume.batcher';
 import { CreditRuleError, refundRejected } from './credit-errors';
 import { CreditLedger, LedgerRow, LockedAccount } from './credit-ledger.service';
 import { toPoints } from './credit-limits';
-import { CreditResult, ledgerKey, toCreditResult } from './credit-results';
+import { ledgerKey } from './credit-keys';
+import { CreditResult, toCreditResult } from './credit-results';
 import { ConsumeArgs, GrantArgs, RefundArgs } from './credits.tasks';
 
 export interface GrantInput {

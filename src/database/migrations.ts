@@ -3,7 +3,7 @@ import { authMigrations } from '../auth/migrations';
 import { creditsMigrations } from '../credits/migrations';
 import { emailMigrations } from '../email/migrations';
 import { fileMigrations } from '../file/migrations';
-import { queuesMigrations } from '../queues/migrations';
+import { opsMigrations } from '../ops/migrations';
 import { statsMigrations } from '../stats/migrations';
 import { tasksMigrations } from '../tasks/migrations';
 
@@ -17,7 +17,7 @@ export const migrations = [
   ...creditsMigrations,
   ...emailMigrations,
   ...fileMigrations,
-  ...queuesMigrations,
+  ...opsMigrations,
   ...apiCallsMigrations,
   ...statsMigrations,
 ];

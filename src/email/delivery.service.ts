@@ -8,7 +8,7 @@ import { EmailSender, SentInfo } from './email-sender';
 import { EncodedPart, encodedPart } from './encoded-part';
 import { EmailDelivery } from './entities/email-delivery.entity';
 import { EmailNotification } from './entities/email-notification.entity';
-import { persistHard } from './persist-hard';
+import { writeAcceptedState } from './accepted-state-write';
 import { classifySendError, describeFailure } from './smtp-errors';
 
 export interface DrainTally {
@@ -149,7 +149,7 @@ export class DeliveryService {
       return this.recordFailure(row, error);
     }
     // Plain SQL on the hot path: one statement per accepted message, nothing else before it.
-    await persistHard(() =>
+    await writeAcceptedState(() =>
       this.dataSource.query(
         `UPDATE email_deliveries SET status = 'SENT', message_id = $2, smtp_response = $3, error = NULL, claimed_until = NULL, sent_at = now(), updated_at = now() WHERE id = $1`,
         [row.id, info.messageId, info.response],

@@ -1,9 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-
-const toInt = ({ value }: { value: unknown }) =>
-  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
-const toTrimmed = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+import { toInt, toTrimmed } from '../config/environment-transforms';
 
 export const EMAIL_LOCALES = ['en', 'zh-CN'] as const;
 export type EmailLocale = (typeof EMAIL_LOCALES)[number];

@@ -9,7 +9,7 @@ import { SendEmailArgs, SendEmailTask } from './email.tasks';
 import { EmailSender, SentInfo } from './email-sender';
 import { EmailTemplates, htmlToText } from './email-templates';
 import { EmailMessage } from './entities/email-message.entity';
-import { persistHard } from './persist-hard';
+import { writeAcceptedState } from './accepted-state-write';
 import { classifySendError, describeFailure } from './smtp-errors';
 
 export interface SendEmailResult {
@@ -97,7 +97,7 @@ export class EmailService {
     } catch (error) {
       throw await this.recordFailure(id, ctx.attempt, error);
     }
-    await persistHard(() =>
+    await writeAcceptedState(() =>
       this.messages.update(id, {
         status: 'SENT',
         messageId: info.messageId,

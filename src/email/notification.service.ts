@@ -11,7 +11,7 @@ import { EmailEnvironment } from './email.environment';
 import { DeliverTask, SendNotificationArgs } from './email.tasks';
 import { EmailTemplates } from './email-templates';
 import { EmailDelivery } from './entities/email-delivery.entity';
-import { EmailStatus } from './entities/email-message.entity';
+import { EmailStatus } from './entities/send-attempt.columns';
 import { EmailNotification } from './entities/email-notification.entity';
 import { uniqueRecipients } from './recipients';
 

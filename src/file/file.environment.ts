@@ -1,9 +1,7 @@
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, IsUrl, Max, Min } from 'class-validator';
-
-const toInt = ({ value }: { value: unknown }) =>
-  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
-const toTrimmed = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+import { toInt, toTrimmed } from '../config/environment-transforms';
+import { ChunkOptions } from './processing/chunker';
 
 /** The File domain's environment variables (read with `config.section(FileEnvironment)`). */
 export class FileEnvironment {
@@ -100,3 +98,14 @@ export class FileEnvironment {
   @Min(1)
   SEARCH_CACHE_OWNERS = 32;
 }
+
+/** The File domain's settings as its services use them, resolved once from {@link FileEnvironment} in file.module.ts. */
+export interface FileOptions {
+  storageDir: string;
+  maxUploadBytes: number;
+  chunking: ChunkOptions;
+  /** Chunks per embedding round (one progress report each). */
+  embedBatch: number;
+}
+
+export const FILE_OPTIONS = Symbol('FileOptions');

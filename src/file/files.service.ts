@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { DataSource, Repository } from 'typeorm';
 import { FileAnalysis } from './entities/file-analysis.entity';
 import { StoredFile } from './entities/stored-file.entity';
-import { FILE_OPTIONS, FileOptions } from './file.options';
+import { FILE_OPTIONS, FileOptions } from './file.environment';
 import { sniff } from './processing/mime-sniffer';
 import { FILE_STORAGE, FileStorage, StorageNotFoundError } from './storage/file-storage';
 import { receiveUpload } from './upload/multipart-upload';

@@ -1,8 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Min } from 'class-validator';
-
-const toInt = ({ value }: { value: unknown }) =>
-  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
+import { toInt } from '../config/environment-transforms';
 
 /** Probe thresholds and the shutdown hand-off to the load balancer. */
 export class HealthEnvironment {

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
-import { redisOptionsFromUrl } from '../tasks/transport';
+import { redisOptionsFromUrl } from '../tasks/queue-transport';
 
 /**
  * BullMQ keeps jobs and locks in Redis keys: a Redis that evicts keys under memory pressure

@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional, Matches } from 'class-validator';
+import { toBool, toTrimmed } from '../config/environment-transforms';
 
 /** Who may scrape `GET /metrics`. */
 export class MetricsEnvironment {
@@ -8,21 +9,13 @@ export class MetricsEnvironment {
    * monitoring network alone. Otherwise a scraper sends an admin key or `METRICS_TOKEN`.
    */
   @IsOptional()
-  @Transform(({ value }) =>
-    value === undefined || value === ''
-      ? undefined
-      : value === 'true' || value === true
-        ? true
-        : value === 'false' || value === false
-          ? false
-          : value,
-  )
+  @Transform(toBool)
   @IsBoolean()
   METRICS_PUBLIC = false;
 
   /** A bearer token that opens /metrics and nothing else, so Prometheus needs no admin key. */
   @IsOptional()
-  @Transform(({ value }) => (value === '' ? undefined : value))
+  @Transform(toTrimmed)
   @Matches(/^\S{16,}$/, { message: 'METRICS_TOKEN must be at least 16 characters without spaces' })
   METRICS_TOKEN?: string;
 }

@@ -1,7 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AppConfig } from '../config/app-config';
-import { QueueOverviewService } from '../queues/queue-overview.service';
+import { QueueOverviewService } from '../tasks/queue-overview.service';
 import { TaskEvents } from '../tasks/task-events';
 import { TaskState } from '../tasks/task-state';
 

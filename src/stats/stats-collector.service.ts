@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { And, DataSource, FindOptionsWhere, LessThan, MoreThanOrEqual, Repository } from 'typeorm';
+import { And, FindOptionsWhere, LessThan, MoreThanOrEqual, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { TaskQueues } from '../tasks/task-queues.service';
+import { QueueOverviewService, TransportJobState } from '../tasks/queue-overview.service';
+import { TaskStatistics } from '../tasks/task-statistics.service';
 import { StatsSnapshot } from './entities/stats-snapshot.entity';
 import { StatsEnvironment } from './stats.environment';
 import { CollectStatsArgs } from './stats.tasks';
 
-const DEPTH_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'] as const;
+const DEPTH_STATES: TransportJobState[] = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed'];
 
 /** `tasks.stats.collect`: one row per interval with task counts and queue depths. */
 @Injectable()
@@ -17,8 +18,8 @@ export class StatsCollector {
 
   constructor(
     config: AppConfig,
-    private readonly dataSource: DataSource,
-    private readonly queues: TaskQueues,
+    private readonly statistics: TaskStatistics,
+    private readonly queues: QueueOverviewService,
     @InjectRepository(StatsSnapshot) private readonly snapshots: Repository<StatsSnapshot>,
   ) {
     const settings = config.section(StatsEnvironment);
@@ -33,12 +34,8 @@ export class StatsCollector {
   ): Promise<{ windowStart: Date; windowEnd: Date; tasks: number; queueDepths: StatsSnapshot['queueDepths'] }> {
     const windowEnd = args.windowEnd ? new Date(args.windowEnd) : new Date();
     const windowStart = new Date(windowEnd.getTime() - (args.intervalMinutes ?? this.defaultMinutes) * 60_000);
-    const taskCounts: StatsSnapshot['taskCounts'] = await this.dataSource.query(
-      `SELECT name, state, count(*)::int AS count FROM task_runs WHERE created_at >= $1 AND created_at < $2 GROUP BY name, state ORDER BY name, state`,
-      [windowStart, windowEnd],
-    );
-    const queueDepths: StatsSnapshot['queueDepths'] = {};
-    for (const queue of this.queues.all()) queueDepths[queue.name] = await queue.getJobCounts(...DEPTH_STATES);
+    const taskCounts = await this.statistics.countsByState({ from: windowStart, to: windowEnd });
+    const queueDepths = await this.queues.jobCounts(DEPTH_STATES);
     await this.snapshots.upsert({ taskId, windowStart, windowEnd, taskCounts, queueDepths, createdAt: new Date() }, [
       'taskId',
     ]);

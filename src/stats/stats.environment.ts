@@ -1,16 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, Max, Min } from 'class-validator';
-
-const toInt = ({ value }: { value: unknown }) =>
-  value === undefined || value === '' ? undefined : /^\d+$/.test(String(value)) ? Number(value) : value;
-const toBool = ({ value }: { value: unknown }) =>
-  value === undefined || value === ''
-    ? undefined
-    : value === 'true' || value === '1'
-      ? true
-      : value === 'false' || value === '0'
-        ? false
-        : value;
+import { toBool, toInt } from '../config/environment-transforms';
 
 /** Settings of `tasks.stats.*`, read with `config.section(StatsEnvironment)`. */
 export class StatsEnvironment {

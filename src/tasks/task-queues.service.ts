@@ -3,7 +3,7 @@ import { Injectable, NotFoundException } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { Queue } from 'bullmq';
 import { AppConfig } from '../config/app-config';
-import { allQueues } from './transport';
+import { allQueues } from './queue-transport';
 
 /** The BullMQ queues of this deployment, by name. */
 @Injectable()

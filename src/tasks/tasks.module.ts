@@ -2,12 +2,12 @@ import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ConnectionOptions } from 'bullmq';
 import { AppConfig } from '../config/app-config';
 import { ActiveTasks } from './active-tasks.service';
 import { PgNotifications } from './pg-notifications.service';
 import { TaskCompletions } from './task-completions.service';
 import { TaskRun } from './entities/task-run.entity';
+import { QueueOverviewService } from './queue-overview.service';
 import { createQueueProcessor } from './queue-processor.factory';
 import { SystemHandlers } from './system/system.handlers';
 import { TaskControlService } from './task-control.service';
@@ -18,9 +18,10 @@ import { TaskReconciler } from './task-reconciler.service';
 import { TaskRecordWriter } from './task-record.writer';
 import { TaskRegistry } from './task-registry.service';
 import { TaskRunner } from './task-runner.service';
+import { TaskStatistics } from './task-statistics.service';
 import { TaskSubmissionService } from './task-submission.service';
 import { TasksController } from './tasks.controller';
-import { allQueues } from './transport';
+import { allQueues, QueueConnection } from './queue-transport';
 import { QUEUE_PROCESSORS, WorkerShutdown } from './worker-shutdown.service';
 import { StoreHealth } from './store-health';
 import { TaskOutbox } from './task-outbox.service';
@@ -33,7 +34,7 @@ import { TaskRetryPolicies } from './task-retry-policy';
 @Global()
 @Module({})
 export class TasksModule {
-  static forRoot(config: AppConfig, connection: ConnectionOptions): DynamicModule {
+  static forRoot(config: AppConfig, connection: QueueConnection): DynamicModule {
     const queues = allQueues(config);
     const consumed = config.runsWorkers ? config.workerQueues(queues) : [];
     const unknown = consumed.filter((q) => !queues.includes(q));
@@ -58,6 +59,8 @@ export class TasksModule {
         TaskSubmissionService,
         TaskQueryService,
         TaskControlService,
+        QueueOverviewService,
+        TaskStatistics,
         TaskRecordWriter,
         TaskRunner,
         TaskEvents,
@@ -82,6 +85,8 @@ export class TasksModule {
         TaskSubmissionService,
         TaskQueryService,
         TaskControlService,
+        QueueOverviewService,
+        TaskStatistics,
         ActiveTasks,
         WorkerShutdown,
         StoreHealth,

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { EmailStatus } from '../entities/email-message.entity';
+import { EmailStatus } from '../entities/send-attempt.columns';
 
 export const EMAIL_STATUSES: readonly EmailStatus[] = ['QUEUED', 'SENDING', 'SENT', 'FAILED'];
 

@@ -5,7 +5,7 @@ import { DataSource, EntityManager, Repository } from 'typeorm';
 import { TaskContext } from '../../tasks/task-definition';
 import { EMBEDDER, Embedder } from '../embedding/embedder';
 import { StoredFile } from '../entities/stored-file.entity';
-import { FILE_OPTIONS, FileOptions } from '../file.options';
+import { FILE_OPTIONS, FileOptions } from '../file.environment';
 import { FileTaskArgs } from '../file.tasks';
 import { bumpIndexVersion, FilesService } from '../files.service';
 import { FILE_STORAGE, FileStorage, StorageNotFoundError } from '../storage/file-storage';

@@ -1,19 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-
-/** Counts for one task name (or for all of them) over one day. */
-export interface TaskTotals {
-  submitted: number;
-  succeeded: number;
-  failed: number;
-  revoked: number;
-  /** Still PENDING, STARTED or RETRY when the report was made. */
-  open: number;
-  /** Attempts beyond the first, summed. */
-  retries: number;
-  /** percentile_cont over the runtime of SUCCESS tasks; null when none succeeded. */
-  runtimeP50Ms: number | null;
-  runtimeP95Ms: number | null;
-}
+import { SubmittedTotals } from '../../tasks/task-statistics.service';
 
 /** One calendar day in `timezone`: totals of the tasks created that day, per task name. */
 @Entity('daily_reports')
@@ -32,10 +18,10 @@ export class DailyReport {
   windowEnd: Date;
 
   @Column('jsonb')
-  totals: TaskTotals;
+  totals: SubmittedTotals;
 
   @Column('jsonb')
-  tasks: (TaskTotals & { name: string })[];
+  tasks: (SubmittedTotals & { name: string })[];
 
   /** The task that made this version of the report. */
   @Column('uuid', { name: 'task_id' })

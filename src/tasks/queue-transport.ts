@@ -3,6 +3,9 @@ import { AppConfig } from '../config/app-config';
 import { TaskRouter } from './task-routes';
 import { KNOWN_QUEUES } from './queue-names';
 
+/** How queues and workers reach the transport (Redis or PostgreSQL), as {@link configureTransport} returns it. */
+export type QueueConnection = ConnectionOptions;
+
 /** The schema BullMQ's PostgreSQL backend keeps its tables in, apart from ours. */
 export const BULLMQ_SCHEMA = 'bullmq';
 
@@ -26,7 +29,7 @@ export function redisOptionsFromUrl(url: string): Record<string, unknown> {
  * BullMQ's PostgreSQL backend on our database. @nestjs/bullmq cannot pass a backend per queue,
  * so this sets BullMQ's process-wide default before any queue is created.
  */
-export function configureTransport(config: AppConfig): ConnectionOptions {
+export function configureTransport(config: AppConfig): QueueConnection {
   if (config.env.REDIS_URL) {
     setDefaultBackendFactory(createRedisBackend);
     return redisOptionsFromUrl(config.env.REDIS_URL) as ConnectionOptions;
@@ -40,6 +43,7 @@ export function configureTransport(config: AppConfig): ConnectionOptions {
   } as unknown as ConnectionOptions;
 }
 
+/** The transport in one phrase, for the start-up log line. */
 export function describeTransport(config: AppConfig): string {
   if (config.env.REDIS_URL) {
     const url = new URL(config.env.REDIS_URL);

@@ -1,11 +1,9 @@
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { toInt } from '../config/environment-transforms';
 
-const toInt = ({ value }: { value: unknown }) =>
-  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
-
-/** Settings of the queue control surface. */
-export class QueuesEnvironment {
+/** Settings of the operator surface: worker heartbeats and the default window of `GET /stats`. */
+export class OpsEnvironment {
   /** How often a worker publishes itself for `GET /workers`; three missed beats and it is gone. */
   @IsOptional()
   @Transform(toInt)

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { QueuesEnvironment } from './queues.environment';
+import { OpsEnvironment } from './ops.environment';
 import { WorkerTotals } from './worker-heartbeat.service';
 
 export interface WorkerView {
@@ -27,7 +27,7 @@ export class WorkerDirectory {
   ) {}
 
   async live(): Promise<WorkerView[]> {
-    const interval = this.config.section(QueuesEnvironment).WORKER_HEARTBEAT_MS;
+    const interval = this.config.section(OpsEnvironment).WORKER_HEARTBEAT_MS;
     const staleMs = interval * MISSED_BEATS;
     // Rows of workers that died without saying goodbye are cleaned up by whoever looks.
     await this.dataSource.query(`DELETE FROM worker_heartbeats WHERE last_seen < now() - make_interval(secs => $1)`, [

@@ -1,12 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Job, JobType, Queue } from 'bullmq';
-import { TaskControlService } from '../tasks/task-control.service';
-import { TaskQueues } from '../tasks/task-queues.service';
+import { TaskControlService } from './task-control.service';
+import { TaskQueues } from './task-queues.service';
 
 /** The job states an operator cares about, as BullMQ names them. */
 export const COUNTED_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'] as const;
 export type CountedState = (typeof COUNTED_STATES)[number];
 
+/** Job states as the transport names them, for {@link QueueOverviewService.jobCounts}. */
+export type TransportJobState =
+  'waiting' | 'prioritized' | 'delayed' | 'active' | 'waiting-children' | 'completed' | 'failed';
+
+/** One queue as an operator sees it. */
 export interface QueueOverview {
   name: string;
   paused: boolean;
@@ -22,7 +27,10 @@ const PURGE_PAGE = 500;
  */
 const PAUSED = 'paused' as JobType;
 
-/** Reads and changes queues in the transport: counts, pause/resume, purge. */
+/**
+ * The platform's view of its queues in the transport: counts per state, pause/resume and
+ * purge. Operations and statistics use this instead of BullMQ's `Queue`.
+ */
 @Injectable()
 export class QueueOverviewService {
   private readonly logger = new Logger(QueueOverviewService.name);
@@ -32,10 +40,12 @@ export class QueueOverviewService {
     private readonly control: TaskControlService,
   ) {}
 
+  /** Every queue this deployment knows. */
   get names(): string[] {
     return this.queues.names;
   }
 
+  /** Counts, paused flag and age of the oldest waiting job of one queue (404 for an unknown name). */
   async overview(name: string): Promise<QueueOverview> {
     const queue = this.queues.get(name);
     const [raw, paused, oldest] = await Promise.all([
@@ -56,8 +66,16 @@ export class QueueOverviewService {
     return { name, paused, counts, oldestWaitingSeconds: Math.round(oldestWaitingSeconds * 10) / 10 };
   }
 
+  /** {@link overview} of every queue. */
   overviewAll(): Promise<QueueOverview[]> {
     return Promise.all(this.queues.names.map((name) => this.overview(name)));
+  }
+
+  /** Raw job counts of every queue for the given states, keyed by queue then state. */
+  async jobCounts(states: readonly TransportJobState[]): Promise<Record<string, Record<string, number>>> {
+    const counts: Record<string, Record<string, number>> = {};
+    for (const queue of this.queues.all()) counts[queue.name] = await queue.getJobCounts(...states);
+    return counts;
   }
 
   /** Workers finish what they hold but start nothing new on this queue, on every process. */
@@ -67,6 +85,7 @@ export class QueueOverviewService {
     return this.overview(name);
   }
 
+  /** Lets workers start jobs of this queue again. */
   async resume(name: string): Promise<QueueOverview> {
     await this.queues.get(name).resume();
     this.logger.log({ msg: 'Queue resumed', queue: name });

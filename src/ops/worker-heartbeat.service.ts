@@ -6,7 +6,7 @@ import { ActiveTasks } from '../tasks/active-tasks.service';
 import { TaskEvents } from '../tasks/task-events';
 import { TaskState } from '../tasks/task-state';
 import { WorkerShutdown } from '../tasks/worker-shutdown.service';
-import { QueuesEnvironment } from './queues.environment';
+import { OpsEnvironment } from './ops.environment';
 
 /** How fast a change in the active set is published (a new task shows in /workers within this). */
 const CHANGE_POLL_MS = 500;
@@ -52,7 +52,7 @@ export class WorkerHeartbeat implements OnApplicationBootstrap, OnApplicationShu
 
   onApplicationBootstrap(): void {
     if (this.shutdown.workers().length === 0) return;
-    const interval = this.config.section(QueuesEnvironment).WORKER_HEARTBEAT_MS;
+    const interval = this.config.section(OpsEnvironment).WORKER_HEARTBEAT_MS;
     this.timer = setInterval(() => void this.tick(interval), CHANGE_POLL_MS);
     this.timer.unref();
     void this.tick(interval);

@@ -3,8 +3,8 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminOnly } from '../auth/auth.decorators';
 import { AppConfig } from '../config/app-config';
 import { ApiRoleGuard } from './api-role.guard';
-import { QueueOverviewService } from './queue-overview.service';
-import { QueuesEnvironment } from './queues.environment';
+import { QueueOverviewService } from '../tasks/queue-overview.service';
+import { OpsEnvironment } from './ops.environment';
 import { StatsQuery } from './stats.query';
 import { TaskStatsService } from './task-stats.service';
 import { WorkerDirectory } from './worker-directory.service';
@@ -15,7 +15,7 @@ import { WorkerDirectory } from './worker-directory.service';
 @AdminOnly()
 @UseGuards(ApiRoleGuard)
 @Controller()
-export class QueuesController {
+export class OpsController {
   constructor(
     private readonly queues: QueueOverviewService,
     private readonly workers: WorkerDirectory,
@@ -68,6 +68,6 @@ export class QueuesController {
       "Per queue and per task: processed, failed, retried, runtime p50/p95 over a window (Celery's inspect stats)",
   })
   report(@Query() query: StatsQuery) {
-    return this.stats.report(query.windowMinutes ?? this.config.section(QueuesEnvironment).STATS_WINDOW_MINUTES);
+    return this.stats.report(query.windowMinutes ?? this.config.section(OpsEnvironment).STATS_WINDOW_MINUTES);
   }
 }
