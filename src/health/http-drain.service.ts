@@ -1,26 +1,29 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { NextFunction, Request, Response } from 'express';
 import { Server } from 'node:http';
 import { AppConfig } from '../config/app-config';
+import { TaskCompletions } from '../tasks/task-completions.service';
 
 /**
  * Drains the HTTP server on shutdown, after readiness has turned 503 and the load balancer
  * has had its delay: stops accepting connections, ends open Server-Sent Event streams with a
  * `shutdown` event (an EventSource reconnects, to another pod), closes idle keep-alive
- * connections and waits for in-flight requests to answer. Long-polls are answered by
- * {@link TaskCompletions} at the same moment. Whatever is still open after
+ * connections, answers long-polls with the current state ({@link TaskCompletions}) and waits
+ * for in-flight requests to finish. Whatever is still open after
  * `SHUTDOWN_GRACE_MS` is cut.
  */
 @Injectable()
 export class HttpDrain implements BeforeApplicationShutdown {
   private readonly logger = new Logger(HttpDrain.name);
   private readonly streams = new Set<Response>();
-  private draining = false;
+  private readonly inFlight = new Set<Response>();
+  private server?: Server;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly config: AppConfig,
+    private readonly moduleRef: ModuleRef,
   ) {}
 
   /** Express middleware that tracks event-stream responses so the drain can end them cleanly. */
@@ -30,7 +33,13 @@ export class HttpDrain implements BeforeApplicationShutdown {
         this.streams.add(res);
         res.once('close', () => this.streams.delete(res));
       }
-      if (this.draining) res.setHeader('Connection', 'close');
+      this.inFlight.add(res);
+      res.once('close', () => {
+        this.inFlight.delete(res);
+        // A keep-alive connection that goes idle during the drain is closed at once, not after its timeout.
+        if (this.server) setImmediate(() => this.server?.closeIdleConnections());
+      });
+      if (this.server) res.setHeader('Connection', 'close');
       next();
     };
   }
@@ -38,8 +47,11 @@ export class HttpDrain implements BeforeApplicationShutdown {
   async beforeApplicationShutdown(): Promise<void> {
     const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
     if (!server?.listening) return;
-    this.draining = true;
+    this.server = server;
+    for (const res of this.inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Shutdown hooks run one module after another: answer the long-polls here, not after this wait.
+    this.moduleRef.get(TaskCompletions, { strict: false }).releaseAll();
     for (const res of this.streams) {
       res.write('event: shutdown\ndata: {"reconnect":true}\n\n');
       res.end();

@@ -28,6 +28,11 @@ export class TaskCompletions implements OnModuleInit, BeforeApplicationShutdown 
   }
 
   beforeApplicationShutdown(): void {
+    this.releaseAll();
+  }
+
+  /** Wakes every waiter now, and every later one at once: the process is draining. */
+  releaseAll(): void {
     this.closing = true;
     for (const set of this.waiters.values()) set.forEach((wake) => wake());
   }
