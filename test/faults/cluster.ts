@@ -82,15 +82,18 @@ export class FaultCluster {
     // The API first: it runs the migrations the workers then find done.
     this.api = await this.spawnApi();
     this.client = new ApiClient(`http://127.0.0.1:${this.apiPort}`, FAULT_ADMIN_KEY);
-    for (let i = 0; i < workerCount; i++) this.workers.push(await this.spawnWorker());
+    this.workers.push(...(await Promise.all(Array.from({ length: workerCount }, () => this.spawnWorker()))));
   }
 
-  /** Sends `signal` to worker `index`, waits for its exit (code returned) and starts a fresh one in its place. */
+  /**
+   * Sends `signal` to worker `index` and, at the same time, starts its replacement (a rolling
+   * update with one pod unavailable and one surging); returns the old worker's exit code.
+   */
   async replaceWorker(index: number, signal: NodeJS.Signals): Promise<number | null> {
     const old = this.workers[index];
     old.child.kill(signal);
-    const code = await old.exited;
-    this.workers[index] = await this.spawnWorker();
+    const [code, fresh] = await Promise.all([old.exited, this.spawnWorker()]);
+    this.workers[index] = fresh;
     return code;
   }
 

@@ -14,6 +14,8 @@ export interface FaultTimings {
   /** Load after the fault ended, before the client stops. */
   cooldownMs: number;
   ratePerSecond: number;
+  /** Worker processes of each scenario (2–3). */
+  workers: number;
   /** How long every acknowledged task may take to become final once the load stopped. */
   settleTimeoutMs: number;
 }
@@ -29,6 +31,7 @@ export function faultTimings(defaults: FaultTimings): FaultTimings {
     killForMs: envMs('FAULT_KILL_FOR_MS', defaults.killForMs),
     cooldownMs: envMs('FAULT_COOLDOWN_MS', defaults.cooldownMs),
     ratePerSecond: envMs('FAULT_RATE', defaults.ratePerSecond),
+    workers: envMs('FAULT_WORKERS', defaults.workers),
     settleTimeoutMs: envMs('FAULT_SETTLE_MS', defaults.settleTimeoutMs),
   };
 }
@@ -40,6 +43,7 @@ export const TEST_TIMINGS: FaultTimings = {
   killForMs: 15_000,
   cooldownMs: 3_000,
   ratePerSecond: 12,
+  workers: 2,
   settleTimeoutMs: 90_000,
 };
 
@@ -50,12 +54,12 @@ export const CHAOS_TIMINGS: FaultTimings = {
   killForMs: 60_000,
   cooldownMs: 5_000,
   ratePerSecond: 20,
+  workers: 3,
   settleTimeoutMs: 180_000,
 };
 
 interface Scenario {
   title: string;
-  workers: number;
   rules: Omit<VerdictRules, 'settleTimeoutMs'>;
   /** At least one submit during the fault must get a 202 (the transport outage). */
   acceptsDuringFault?: boolean;
@@ -66,7 +70,6 @@ interface Scenario {
 export const SCENARIOS = {
   postgres: {
     title: 'PostgreSQL stopped mid-load, then started',
-    workers: 2,
     rules: { allow503: true, allowUnanswered: false },
     inject: async (cluster, t) => {
       const start = Date.now();
@@ -78,7 +81,6 @@ export const SCENARIOS = {
   },
   redis: {
     title: 'Redis stopped mid-load, then started empty',
-    workers: 2,
     rules: { allow503: false, allowUnanswered: false },
     acceptsDuringFault: true,
     inject: async (cluster, t) => {
@@ -91,7 +93,6 @@ export const SCENARIOS = {
   },
   rollout: {
     title: 'Each worker SIGTERMed and restarted in turn, twice, then the API',
-    workers: 3,
     // The one API process is gone while it restarts: those requests get no answer.
     rules: { allow503: false, allowUnanswered: true },
     inject: async (cluster, _t, problems) => {
@@ -109,7 +110,6 @@ export const SCENARIOS = {
   },
   sigkill: {
     title: 'One worker SIGKILLed every few seconds',
-    workers: 3,
     rules: { allow503: false, allowUnanswered: false },
     inject: async (cluster, t) => {
       const start = Date.now();
@@ -142,8 +142,8 @@ export async function runScenario(
   log: (line: string) => void = () => undefined,
 ): Promise<ScenarioReport> {
   const scenario: Scenario = SCENARIOS[name];
-  log(`${name}: starting ${scenario.workers} workers and one API`);
-  const cluster = await FaultCluster.start(scenario.workers);
+  log(`${name}: starting ${timings.workers} workers and one API`);
+  const cluster = await FaultCluster.start(timings.workers);
   try {
     // One account small enough to run dry (its consumes then end FAILURE by the handler's choice).
     const accounts = await Promise.all([20, 1_000_000, 1_000_000].map((amount) => openAccount(cluster, amount)));
