@@ -15,8 +15,9 @@ const JOB_LOCK_MS = 2_000;
 
 /**
  * PostgreSQL stopped under running tasks, longer than a job lock: tasks that end meanwhile are
- * recorded once it is back (their jobs kept locked, not re-run), submits get a fast 503 naming
- * the database, readiness fails and liveness does not, and the log says it once each way.
+ * recorded once it is back (their jobs kept locked, not re-run), a task that needs the database
+ * waits it out without using an attempt, submits get a fast 503 naming the database, readiness
+ * fails and liveness does not, and the log says it once each way.
  */
 describe('Workers ride out a PostgreSQL outage', () => {
   let pg: PrivatePostgres;
@@ -34,6 +35,8 @@ describe('Workers ride out a PostgreSQL outage', () => {
         LOG_LEVEL: 'info',
         JOB_LOCK_MS: String(JOB_LOCK_MS),
         HEALTH_CHECK_TIMEOUT_MS: '500',
+        // One attempt: a failure blamed on the outage would end it FAILURE at once.
+        TASK_RETRY_OVERRIDES: JSON.stringify({ 'tasks.stats.collect': { attempts: 1 } }),
       }),
     );
     await service.waitFor('listening on');
@@ -48,6 +51,8 @@ describe('Workers ride out a PostgreSQL outage', () => {
   it('records tasks that end during the outage once it is back; submit answers 503 fast', async () => {
     const tasks = await Promise.all([1, 2, 3].map(() => api.submit('tasks.system.sleep', { ms: 1_500 })));
     await Promise.all(tasks.map((t) => api.waitForTask(t.id, [TaskState.STARTED], 20_000)));
+    // Starts during the outage and needs the database: it waits in BullMQ, using no attempt.
+    const needsDb = await api.submit('tasks.stats.collect', {}, { delay: 1_000 });
 
     await pg.stop();
     const started = Date.now();
@@ -72,6 +77,9 @@ describe('Workers ride out a PostgreSQL outage', () => {
     expect(done.map((t) => [t.state, t.attempts])).toEqual(Array(3).fill([TaskState.SUCCESS, 1]));
     // Each finished during the outage and was recorded with its real end, not the recovery time.
     for (const t of done) expect(new Date(t.finishedAt).getTime()).toBeLessThan(started + OUTAGE_MS);
+    const collected = await api.waitForTask(needsDb.id, undefined, 30_000);
+    expect(collected).toMatchObject({ state: TaskState.SUCCESS, attempts: 1 });
+    expect(service.output()).toMatch(new RegExp(`without using an attempt","taskId":"${needsDb.id}"`));
     await waitUntil(async () => (await api.get('/health/ready')).status === 200, 15_000);
     // StoreHealth's own lines: once down, once back, however many writes failed in between.
     expect(service.output().split('"msg":"The database is unreachable"').length - 1).toBe(1);
