@@ -100,8 +100,10 @@ describe('tasks.api.* over HTTP against a real endpoint', () => {
 
     const record = await api.get(`/api-calls/${done.id}`);
     expect(record.status).toBe(200);
+    expect(done.result.finalUrl).toMatch(new RegExp(`/echo/${run}$`));
     expect(record.body).toMatchObject({
       taskId: done.id,
+      finalUrl: done.result.finalUrl,
       kind: 'call',
       method: 'POST',
       statusCode: 200,

@@ -163,7 +163,7 @@ export class ApiCallsService {
         : statusFailure;
     const final = verdict !== 'retry' || lastAttempt || error instanceof UnrecoverableError;
     await this.records.finish(ctx.taskId, {
-      finalUrl: response.finalUrl === url ? null : response.finalUrl,
+      finalUrl: response.finalUrl,
       statusCode: response.status,
       responseHeaders: keptResponseHeaders(response.headers),
       responseBody: excerpt.text,

@@ -21,7 +21,7 @@ export class ApiCall {
   @Column('text')
   url: string;
 
-  /** Where the last redirect led, when it differs from `url`. */
+  /** The URL the stored response came from (`url`, or where the last redirect led), as in the task's result. */
   @Column('text', { name: 'final_url', nullable: true })
   finalUrl: string | null;
 
