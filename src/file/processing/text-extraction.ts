@@ -1,4 +1,5 @@
 import { decode, detectEncoding, isDocx, MIME, sniff, TextEncodingName } from './mime-sniffer';
+import { checkZipLimits } from './zip-limits';
 
 /** The file cannot be turned into text (unsupported type, corrupt content): retrying will not help. */
 export class ExtractionError extends Error {
@@ -50,6 +51,10 @@ async function extractPdf(bytes: Buffer): Promise<ExtractedText> {
 async function extractDocx(bytes: Buffer): Promise<ExtractedText> {
   if (!isDocx(bytes))
     throw new ExtractionError('The file is a ZIP archive without word/document.xml, not a Word document');
+  // mammoth inflates the parts it reads into memory: a decompression bomb would exhaust it.
+  await checkZipLimits(bytes).catch((error: Error) => {
+    throw new ExtractionError(`The Word document (DOCX) is refused: ${error.message}`);
+  });
   const mammoth = await import('mammoth');
   try {
     const { value } = await mammoth.extractRawText({ buffer: bytes });
