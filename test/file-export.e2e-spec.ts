@@ -137,6 +137,10 @@ describe('Files: export_file (ZIP) over HTTP, PostgreSQL, Redis and disk', () =>
     expect(bad.body.errors.map((e: { field: string }) => e.field)).toContain('fileIds');
     expect((await api.post('/files/export', { fileIds: [] })).status).toBe(400);
     expect((await api.post('/files/export', { fileIds: ['nope'] })).status).toBe(400);
+    // This service has no IMPORT_ROOT: imports are disabled, and the route says so.
+    const importing = await svc.admin.post('/files/import', { directory: 'x' });
+    expect(importing.status).toBe(409);
+    expect(importing.body.message).toContain('set IMPORT_ROOT');
   });
 
   describe('with a few megabytes (about 1.5 s at the test read rate)', () => {
