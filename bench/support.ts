@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { Client } from 'pg';
 
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
@@ -35,3 +37,23 @@ export function uniquePrefix(label: string): string {
 
 export const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Resolves once `count()` reaches `target`, checked every 2 ms. */
+export function untilCount(count: () => number, target: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const check = setInterval(() => count() >= target && (clearInterval(check), resolve()), 2);
+  });
+}
+
+/** VmRSS of a process, MB. */
+export function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+}
+
+/** Load average and the other processes' share of the machine, for the record of a run. */
+export function machineLoad(): string {
+  return `loadavg ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}, ${cpus().length} cores`;
+}

@@ -1,17 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
+import { readFileFingerprints, readSegments, Segment } from './chunk-vectors';
 import { TopK, VectorHit, VectorIndex, VectorQuery } from './vector-index';
-
-/** One file's vectors: `count × dimension` floats, chunk after chunk. */
-interface Segment {
-  fileId: string;
-  /** Changes whenever the file's chunks are replaced (`indexed_at` is set in that transaction). */
-  fingerprint: string;
-  count: number;
-  dimension: number;
-  vectors: Float32Array;
-  ordinals: Int32Array;
-}
 
 interface OwnerIndex {
   version: string;
@@ -38,35 +28,7 @@ export class ExactVectorIndex implements VectorIndex {
 
   async search(query: VectorQuery): Promise<VectorHit[]> {
     const index = await this.indexFor(query.owner, query.model);
-    const top = new TopK(query.k);
-    const found: Segment[] = [];
-    const q = query.vector;
-    for (const segment of index.segments.values()) {
-      if ((query.fileId !== undefined && segment.fileId !== query.fileId) || segment.dimension !== q.length) continue;
-      const { vectors, dimension } = segment;
-      const at = found.push(segment) - 1;
-      const unrolled = dimension - (dimension % 4);
-      for (let row = 0, base = 0; row < segment.count; row++, base += dimension) {
-        // Four accumulators: about twice as fast as one in V8 (independent multiply-adds).
-        let a = 0;
-        let b = 0;
-        let c = 0;
-        let e = 0;
-        for (let d = 0; d < unrolled; d += 4) {
-          a += vectors[base + d] * q[d];
-          b += vectors[base + d + 1] * q[d + 1];
-          c += vectors[base + d + 2] * q[d + 2];
-          e += vectors[base + d + 3] * q[d + 3];
-        }
-        for (let d = unrolled; d < dimension; d++) a += vectors[base + d] * q[d];
-        // One number per hit: segment in the high part, row in the low 20 bits (files hold < 1M chunks).
-        top.offer(at * 1_048_576 + row, a + b + c + e);
-      }
-    }
-    return top.indexes.map((packed, i) => {
-      const segment = found[Math.floor(packed / 1_048_576)];
-      return { fileId: segment.fileId, ordinal: segment.ordinals[packed % 1_048_576], score: top.scores[i] };
-    });
+    return exactScan(index.segments.values(), query.vector, query.k, query.fileId);
   }
 
   private async indexFor(owner: string, model: string): Promise<OwnerIndex> {
@@ -107,10 +69,7 @@ export class ExactVectorIndex implements VectorIndex {
       const [row] = await manager.query(`SELECT version::text AS version FROM file_index_versions WHERE owner = $1`, [
         owner,
       ]);
-      const files: { id: string; fingerprint: string }[] = await manager.query(
-        `SELECT id, concat(indexed_at, '/', chunk_count) AS fingerprint FROM files WHERE owner = $1 AND embedding_model = $2 AND chunk_count > 0`,
-        [owner, model],
-      );
+      const files = await readFileFingerprints(manager, owner, model);
       const segments = new Map<string, Segment>();
       const stale: string[] = [];
       for (const file of files) {
@@ -118,7 +77,7 @@ export class ExactVectorIndex implements VectorIndex {
         if (kept && kept.fingerprint === file.fingerprint) segments.set(file.id, kept);
         else stale.push(file.id);
       }
-      for (const segment of await this.loadSegments(manager, stale, new Map(files.map((f) => [f.id, f.fingerprint]))))
+      for (const segment of await readSegments(manager, stale, new Map(files.map((f) => [f.id, f.fingerprint]))))
         segments.set(segment.fileId, segment);
       this.logger.debug(
         `Refreshed the vector index of owner ${owner}: ${stale.length} of ${files.length} files read in ${Date.now() - started} ms`,
@@ -126,42 +85,44 @@ export class ExactVectorIndex implements VectorIndex {
       return { version: row?.version ?? '0', model, segments };
     });
   }
+}
 
-  private async loadSegments(
-    manager: EntityManager,
-    fileIds: string[],
-    fingerprints: Map<string, string>,
-  ): Promise<Segment[]> {
-    if (fileIds.length === 0) return [];
-    const rows: { file_id: string; ordinal: number; embedding: Buffer }[] = await manager.query(
-      `SELECT file_id, ordinal, embedding FROM file_chunks WHERE file_id = ANY($1::uuid[]) ORDER BY file_id, ordinal`,
-      [fileIds],
-    );
-    const segments: Segment[] = [];
-    for (let start = 0; start < rows.length;) {
-      let end = start;
-      while (end < rows.length && rows[end].file_id === rows[start].file_id) end++;
-      const dimension = rows[start].embedding.length / 4;
-      const vectors = new Float32Array((end - start) * dimension);
-      const ordinals = new Int32Array(end - start);
-      for (let i = start; i < end; i++) {
-        const bytes = rows[i].embedding;
-        ordinals[i - start] = rows[i].ordinal;
-        // Copied byte-wise: pg's Buffers are not 4-byte aligned, so they cannot be viewed as floats.
-        if (bytes.length === dimension * 4)
-          new Uint8Array(vectors.buffer, (i - start) * dimension * 4, dimension * 4).set(bytes);
+/**
+ * Cosine top-k over every vector of `segments` (unit vectors: the dot product), optionally of one
+ * file only. Also the reference the approximate index's recall is measured against.
+ */
+export function exactScan(
+  segments: Iterable<Pick<Segment, 'fileId' | 'count' | 'dimension' | 'vectors' | 'ordinals'>>,
+  q: Float32Array,
+  k: number,
+  fileId?: string,
+): VectorHit[] {
+  const top = new TopK(k);
+  const found: Pick<Segment, 'fileId' | 'ordinals'>[] = [];
+  for (const segment of segments) {
+    if ((fileId !== undefined && segment.fileId !== fileId) || segment.dimension !== q.length) continue;
+    const { vectors, dimension } = segment;
+    const at = found.push(segment) - 1;
+    const unrolled = dimension - (dimension % 4);
+    for (let row = 0, base = 0; row < segment.count; row++, base += dimension) {
+      // Four accumulators: about twice as fast as one in V8 (independent multiply-adds).
+      let a = 0;
+      let b = 0;
+      let c = 0;
+      let e = 0;
+      for (let d = 0; d < unrolled; d += 4) {
+        a += vectors[base + d] * q[d];
+        b += vectors[base + d + 1] * q[d + 1];
+        c += vectors[base + d + 2] * q[d + 2];
+        e += vectors[base + d + 3] * q[d + 3];
       }
-      const fileId = rows[start].file_id;
-      segments.push({
-        fileId,
-        fingerprint: fingerprints.get(fileId)!,
-        count: end - start,
-        dimension,
-        vectors,
-        ordinals,
-      });
-      start = end;
+      for (let d = unrolled; d < dimension; d++) a += vectors[base + d] * q[d];
+      // One number per hit: segment in the high part, row in the low 20 bits (files hold < 1M chunks).
+      top.offer(at * 1_048_576 + row, a + b + c + e);
     }
-    return segments;
   }
+  return top.indexes.map((packed, i) => {
+    const segment = found[Math.floor(packed / 1_048_576)];
+    return { fileId: segment.fileId, ordinal: segment.ordinals[packed % 1_048_576], score: top.scores[i] };
+  });
 }

@@ -13,11 +13,13 @@ export interface VectorQuery {
   vector: Float32Array;
   k: number;
   fileId?: string;
+  /** Scan every vector even where an approximate index is configured. */
+  exact?: boolean;
 }
 
 /**
- * Nearest-neighbour search over an owner's chunks. The exact implementation scans every
- * vector; an ANN index (pgvector HNSW) can replace it behind this interface.
+ * Nearest-neighbour search over an owner's chunks: {@link ExactVectorIndex} scans every
+ * vector; {@link ApproximateVectorIndex} walks a persisted HNSW graph (usearch).
  */
 export interface VectorIndex {
   search(query: VectorQuery): Promise<VectorHit[]>;
