@@ -38,14 +38,16 @@ describe('Security: garbled Basic credentials and limit=1000000', () => {
   it.each(GARBLED_BASIC)('the API answers %s with a 401 that says why', async (_case, header) => {
     const response = await raw('/tasks', header);
     expect(response.status).toBe(401);
-    expect((await response.json()).message).toMatch(/Authorization header is malformed|unknown or revoked/);
+    expect(((await response.json()) as { message: string }).message).toMatch(
+      /Authorization header is malformed|unknown or revoked/,
+    );
   });
 
   it.each(GARBLED_BASIC)('the dashboard answers %s with a 401 and a sign-in prompt', async (_case, header) => {
     const response = await raw('/admin/queues', header);
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
-    expect((await response.json()).message).toMatch(/admin API key/);
+    expect(((await response.json()) as { message: string }).message).toMatch(/admin API key/);
   });
 
   // Every list route in /docs-json (any GET with a `limit` parameter) refuses a page size past
