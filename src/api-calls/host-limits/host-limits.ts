@@ -62,7 +62,7 @@ export const parseJson = ({ value }: { value: unknown }) => {
 /** The limit that applies to `host` (lower-cased): its own entry, else the longest matching `*.suffix`. */
 export function limitFor(limits: HostLimits, host: string): { key: string; limit: HostLimit } | null {
   const name = host.toLowerCase().replace(/\.$/, '');
-  if (limits[name]) return { key: name, limit: limits[name] };
+  if (Object.hasOwn(limits, name)) return { key: name, limit: limits[name] };
   const wildcard = Object.keys(limits)
     .filter((key) => key.startsWith('*.') && name.endsWith(key.slice(1)))
     .sort((a, b) => b.length - a.length)[0];

@@ -6,6 +6,10 @@ describe('htmlToText', () => {
       '<html><head><title>T</title><style>p{}</style><script>alert("x")</script></head><body><h1>Tea &amp; 茶</h1><p>One&nbsp;two</p><p>&#x4E2D;&#25991;</p></body></html>';
     expect(htmlToText(html)).toBe('T\n\nTea & 茶\n\nOne two\n\n中文');
   });
+
+  it('leaves entities named like prototype properties as text', () => {
+    expect(htmlToText('<p>&constructor; &hasownproperty; &amp;</p>')).toBe('&constructor; &hasownproperty; &');
+  });
 });
 
 describe('extractText', () => {

@@ -91,7 +91,8 @@ export function htmlToText(html: string): string {
           entity[1] === 'x' || entity[1] === 'X' ? parseInt(entity.slice(2), 16) : parseInt(entity.slice(1), 10);
         return Number.isFinite(code) && code > 0 && code < 0x110000 ? String.fromCodePoint(code) : '';
       }
-      return ENTITIES[entity.toLowerCase()] ?? whole;
+      // Own keys only: `&constructor;` in a file is text, not Object's constructor.
+      return Object.hasOwn(ENTITIES, entity.toLowerCase()) ? ENTITIES[entity.toLowerCase()] : whole;
     })
     .replace(/[ \t]+/g, ' ')
     .replace(/ *\n */g, '\n')
