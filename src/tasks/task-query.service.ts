@@ -18,6 +18,19 @@ export class TaskQueryService {
     return run;
   }
 
+  /**
+   * Which of `values` the children of `parentId` were submitted with as argument `arg`: a parent
+   * task that is retried uses this to submit only the children an earlier attempt did not.
+   */
+  async childArgValues(parentId: string, arg: string, values: string[]): Promise<Set<string>> {
+    if (values.length === 0) return new Set();
+    const rows: { value: string }[] = await this.runs.query(
+      `SELECT args ->> $2 AS value FROM task_runs WHERE parent_id = $1 AND args ->> $2 = ANY($3)`,
+      [parentId, arg, values],
+    );
+    return new Set(rows.map((r) => r.value));
+  }
+
   /** Newest first, keyset-paginated on (created_at, id) so deep pages stay fast. */
   async list(query: ListTasksQuery, principal: Principal): Promise<{ items: TaskRun[]; nextCursor: string | null }> {
     const qb = this.runs

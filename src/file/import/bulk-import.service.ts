@@ -6,6 +6,7 @@ import { open, realpath, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { DataSource } from 'typeorm';
 import { TaskContext } from '../../tasks/task-definition';
+import { TaskQueryService } from '../../tasks/task-query.service';
 import { TaskSubmissionService } from '../../tasks/task-submission.service';
 import { FileEnvironment } from '../file.environment';
 import { BulkUploadArgs, ProcessFileTask } from '../file.tasks';
@@ -40,6 +41,7 @@ export class BulkImportService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly submission: TaskSubmissionService,
+    private readonly tasks: TaskQueryService,
     private readonly env: FileEnvironment,
     @Inject(FILE_STORAGE) private readonly storage: FileStorage,
   ) {}
@@ -168,11 +170,7 @@ export class BulkImportService {
   private async submitChildren(ids: string[], owner: string, parentId: string, retried: boolean): Promise<void> {
     let missing = ids;
     if (retried) {
-      const rows: { file_id: string }[] = await this.dataSource.query(
-        `SELECT args->>'fileId' AS file_id FROM task_runs WHERE parent_id = $1 AND args->>'fileId' = ANY($2)`,
-        [parentId, ids],
-      );
-      const submitted = new Set(rows.map((r) => r.file_id));
+      const submitted = await this.tasks.childArgValues(parentId, 'fileId', ids);
       missing = ids.filter((id) => !submitted.has(id));
     }
     if (missing.length === 0) return;
