@@ -53,6 +53,7 @@ export class EmailController {
     @Req() request: { id?: string },
     @Res({ passthrough: true }) response: Response,
   ) {
+    await this.emails.attachedFiles(body, principal.keyId);
     const { run, created } = await this.submission.submit({
       name: SendEmailTask.name,
       args: body,

@@ -8,6 +8,7 @@ import { EmailProcessor } from './email.processor';
 import { EmailService } from './email.service';
 import { EmailSender } from './email-sender';
 import { EmailTemplates } from './email-templates';
+import { FileModule } from '../file/file.module';
 import { EmailDelivery } from './entities/email-delivery.entity';
 import { EmailMessage } from './entities/email-message.entity';
 import { EmailNotification } from './entities/email-notification.entity';
@@ -21,6 +22,7 @@ import { NotificationService } from './notification.service';
 @Module({
   imports: [
     TypeOrmModule.forFeature([EmailMessage, EmailNotification, EmailDelivery]),
+    FileModule,
     MailerModule.forRootAsync({ inject: [AppConfig], useFactory: (config: AppConfig) => mailerOptions(config) }),
   ],
   controllers: [EmailController],

@@ -1,10 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { UnrecoverableError } from 'bullmq';
+import { Readable } from 'node:stream';
 import { Repository } from 'typeorm';
+import { fieldErrorsException } from '../common/field-errors';
 import { AppConfig } from '../config/app-config';
+import { AttachableFile, FileAttachments } from '../file/file-attachments.service';
 import { TaskContext } from '../tasks/task-definition';
 import { EmailEnvironment } from './email.environment';
+import { EmailLimits } from './email.limits';
 import { SendEmailArgs, SendEmailTask } from './email.tasks';
 import { EmailSender, SentInfo } from './email-sender';
 import { EmailTemplates, htmlToText } from './email-templates';
@@ -45,6 +49,7 @@ export class EmailService {
     @InjectRepository(EmailMessage) private readonly messages: Repository<EmailMessage>,
     private readonly sender: EmailSender,
     private readonly templates: EmailTemplates,
+    private readonly fileAttachments: FileAttachments,
     config: AppConfig,
   ) {
     this.env = config.section(EmailEnvironment);
@@ -80,6 +85,13 @@ export class EmailService {
   async send(args: SendEmailArgs, ctx: TaskContext<SendEmailArgs>): Promise<SendEmailResult> {
     const id = ctx.taskId;
     await this.record(id, ctx.owner, args);
+    // Checked again here: POST /tasks reaches the worker without the route's check.
+    const files = await this.attachedFiles(args, ctx.owner).catch(async (error) => {
+      const body = error.getResponse?.() as { errors?: { message: string }[] } | undefined;
+      const message = body?.errors?.map((e) => e.message).join('; ') ?? error.message;
+      await this.messages.update(id, { status: 'FAILED', error: { message, permanent: true }, updatedAt: new Date() });
+      throw new UnrecoverableError(message);
+    });
     const claimed = await this.messages
       .createQueryBuilder()
       .update()
@@ -90,12 +102,15 @@ export class EmailService {
       this.logger.log({ msg: 'E-mail was already accepted by the server; not sending it again', taskId: id });
       return this.resultOf(await this.messages.findOneByOrFail({ id }), true);
     }
-    const message = this.compose(args);
+    const streams: Readable[] = [];
     let info: SentInfo;
     try {
+      const message = await this.compose(args, files, streams);
       info = await this.sender.send(id, message);
     } catch (error) {
       throw await this.recordFailure(id, ctx.attempt, error);
+    } finally {
+      streams.forEach((s) => s.destroy());
     }
     await writeAcceptedState(() =>
       this.messages.update(id, {
@@ -112,7 +127,39 @@ export class EmailService {
     return this.resultOf(await this.messages.findOneByOrFail({ id }), false);
   }
 
-  private compose(args: SendEmailArgs) {
+  /**
+   * Attachments by file id: each must be a file of `owner` (checked through the File domain),
+   * and inline bytes plus files stay within the one attachment cap. Throws a 400 naming the
+   * field; at submit it reaches the caller, in the worker it fails the task for good.
+   */
+  async attachedFiles(args: SendEmailArgs, owner: string | null): Promise<Map<string, AttachableFile>> {
+    const attachments = args.attachments ?? [];
+    const ids = attachments.flatMap((a) => (a.fileId ? [a.fileId] : []));
+    if (ids.length === 0) return new Map();
+    const { found, missing } = await this.fileAttachments.lookup(ids, owner);
+    const errors = attachments.flatMap((a, i) =>
+      a.fileId && missing.includes(a.fileId)
+        ? [{ field: `attachments.${i}.fileId`, rule: 'ownFile', message: `File ${a.fileId} not found` }]
+        : [],
+    );
+    if (errors.length > 0) throw fieldErrorsException(errors);
+    const total = attachments.reduce(
+      (sum, a) => sum + (a.fileId ? found.get(a.fileId)!.size : Buffer.byteLength(a.content ?? '', 'base64')),
+      0,
+    );
+    if (total > EmailLimits.ATTACHMENT_BYTES)
+      throw fieldErrorsException([
+        {
+          field: 'attachments',
+          rule: 'attachmentsWithinLimit',
+          message: `attachments may hold at most ${EmailLimits.ATTACHMENT_BYTES} bytes in total (files by id included); these hold ${total}`,
+        },
+      ]);
+    return found;
+  }
+
+  /** File attachments are streams from storage (nodemailer reads them while it writes to SMTP); `streams` collects them to be closed. */
+  private async compose(args: SendEmailArgs, files: Map<string, AttachableFile>, streams: Readable[]) {
     let body: { html?: string; text?: string };
     if (args.template) {
       try {
@@ -130,11 +177,18 @@ export class EmailService {
       subject: args.subject,
       ...body,
       headers: args.headers,
-      attachments: args.attachments?.map((a) => ({
-        filename: a.filename,
-        contentType: a.contentType,
-        content: Buffer.from(a.content, 'base64'),
-      })),
+      attachments: args.attachments
+        ? await Promise.all(
+            args.attachments.map(async (a) => {
+              if (!a.fileId)
+                return { filename: a.filename, contentType: a.contentType, content: Buffer.from(a.content!, 'base64') };
+              const file = files.get(a.fileId)!;
+              const content = await this.fileAttachments.open(file);
+              streams.push(content);
+              return { filename: a.filename ?? file.name, contentType: a.contentType ?? file.mimeType, content };
+            }),
+          )
+        : undefined,
     };
   }
 

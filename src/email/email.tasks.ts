@@ -30,14 +30,21 @@ import { QueueName } from '../tasks/queue-names';
 
 type TemplateContext = Record<string, string | number>;
 
-/** A small file sent inline with the message (base64). */
+/** A file sent with the message: inline (`filename` + base64 `content`) or one of the caller's files by `fileId`. */
 export class InlineAttachment {
-  @ApiProperty({ example: 'report.csv' })
+  @ApiPropertyOptional({ description: 'One of your files (POST /files), streamed from storage; instead of content' })
+  @IsOptional()
+  @IsUUID('all', { message: 'fileId must be a file id (UUID)' })
+  @NotWith('content')
+  fileId?: string;
+
+  @ApiProperty({ example: 'report.csv', description: "Optional with fileId (default: the file's name)" })
+  @ValidateIf((o: InlineAttachment) => o.fileId === undefined || o.filename !== undefined)
   @IsString()
   @Length(1, EmailLimits.FILENAME_LENGTH)
   @NoLineBreaks()
   @Matches(/^[^\\/\0]+$/, { message: 'filename must not contain a path separator' })
-  filename: string;
+  filename?: string;
 
   @ApiPropertyOptional({ example: 'text/csv', description: 'Guessed from the file name when omitted' })
   @IsOptional()
@@ -45,10 +52,11 @@ export class InlineAttachment {
   @Matches(/^[\w.+-]+\/[\w.+-]+$/, { message: 'contentType must look like type/subtype, e.g. application/pdf' })
   contentType?: string;
 
-  @ApiProperty({ description: 'The file, base64 (all attachments together at most 3 MB decoded)' })
+  @ApiProperty({ description: 'The file, base64 (all attachments together at most 3 MB decoded); unless fileId' })
+  @ValidateIf((o: InlineAttachment) => o.fileId === undefined)
   @IsString()
   @IsBase64Content()
-  content: string;
+  content?: string;
 }
 
 /** Rejects the property when `other` is given too (a template brings its own text and HTML). */

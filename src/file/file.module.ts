@@ -8,6 +8,7 @@ import { EMBEDDER, Embedder } from './embedding/embedder';
 import { HashingEmbedder } from './embedding/hashing-embedder';
 import { OpenAiEmbedder } from './embedding/openai-embedder';
 import { FileAnalysis } from './entities/file-analysis.entity';
+import { FileAttachments } from './file-attachments.service';
 import { FileExport, FileImport } from './entities/file-export.entity';
 import { ExportsController } from './export/exports.controller';
 import { StorageGarbageSweeper } from './export/storage-garbage.sweeper';
@@ -94,6 +95,8 @@ import { LocalDiskStorage } from './storage/local-disk.storage';
     ZipExportService,
     StorageGarbageSweeper,
     BulkImportService,
+    FileAttachments,
   ],
+  exports: [FileAttachments],
 })
 export class FileModule {}
