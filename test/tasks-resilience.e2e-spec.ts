@@ -92,5 +92,20 @@ describe('Nothing acknowledged is lost: crashes, rollouts and a flushed Redis', 
       const done = await svc.admin.waitForTask(id, undefined, 30_000);
       expect(done).toMatchObject({ state: 'SUCCESS', result: { orphan: true } });
     });
+
+    it('runs again a task whose job BullMQ failed while its record stayed open (a stall limit)', async () => {
+      const task = await svc.admin.submit('tasks.system.fail', { unrecoverable: true, message: 'no' });
+      expect(await svc.admin.waitForTask(task.id, undefined, 20_000)).toMatchObject({ state: 'FAILURE', attempts: 1 });
+      // As if BullMQ had failed the job without the runner recording it.
+      await svc.service.app
+        .get(DataSource)
+        .query(
+          `UPDATE task_runs SET state = 'STARTED', finished_at = NULL, updated_at = now() - interval '10 seconds' WHERE id = $1`,
+          [task.id],
+        );
+      const done = await svc.admin.waitForTask(task.id, [TaskState.FAILURE], 30_000);
+      // A second attempt ran and recorded its end.
+      expect(done).toMatchObject({ state: 'FAILURE', attempts: 2 });
+    });
   });
 });

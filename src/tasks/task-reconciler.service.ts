@@ -72,7 +72,16 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
       let requeued = 0;
       for (const run of candidates) {
         const job = await this.queues.get(run.queue).getJob(run.id);
-        if (job) continue;
+        if (job) {
+          // BullMQ gave up on a job whose record is still open (it stalled too often, or its
+          // failure could not be recorded): the task is not finished, so it runs again.
+          if ((await job.getState()) === 'failed') {
+            await job.retry('failed');
+            requeued++;
+            this.logger.warn({ msg: 'Task had a failed job but an open record; retried it', taskId: run.id });
+          }
+          continue;
+        }
         // Read again: the task may have finished (and its job been removed) since the scan.
         const [{ state }] = await manager.query('SELECT state FROM task_runs WHERE id = $1', [run.id]);
         if (!OPEN_STATES.includes(state)) continue;

@@ -221,7 +221,13 @@ export class TaskRunner {
       attempt,
       outcome: TaskState.RETRY,
     });
-    await job.moveToDelayed(runAt.getTime(), token);
+    try {
+      await job.moveToDelayed(runAt.getTime(), token);
+    } catch (moveError) {
+      // The job could not be put back (its lock is gone): BullMQ's own retry is the fallback.
+      this.logger.warn({ msg: 'Could not delay the job through the outage', taskId: job.id, error: moveError.message });
+      throw error;
+    }
     throw new DelayedError();
   }
 }
