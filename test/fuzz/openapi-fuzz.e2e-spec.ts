@@ -76,10 +76,14 @@ describe('Fuzzing every operation of /docs-json: hostile input never gets a 5xx'
     }
     const problems: string[] = [];
     const keys = { admin: svc.admin.apiKey!, client: client.apiKey! };
+    const statuses = new Map<number, number>();
     await inParallel(cases, CONCURRENCY, async (c) => {
       const outcome = await sendCase(svc.baseUrl, c, keys);
+      statuses.set(outcome.status, (statuses.get(outcome.status) ?? 0) + 1);
       if (outcome.problem) problems.push(`${describeCase(c, svc.baseUrl)}\n    → ${outcome.problem}`);
     });
+    const summary = [...statuses].sort(([a], [b]) => a - b).map(([status, n]) => `${status}: ${n}`);
+    console.log(`Seed ${seed}: ${cases.length} requests; statuses ${summary.join(', ')} (0: refused by fetch itself)`);
     if (problems.length) {
       throw new Error(
         `${problems.length} of ${cases.length} requests broke the contract (seed ${seed}; replay with FUZZ_SEEDS=${seed}):\n` +
@@ -87,6 +91,31 @@ describe('Fuzzing every operation of /docs-json: hostile input never gets a 5xx'
       );
     }
     expect(cases.length).toBeGreaterThan(200);
+  });
+
+  // The five requests of issue 13 that answered 500, each now a 400 naming the field.
+  it.each([
+    ['/emails', { to: ['ann@example.com'], subject: 'x', template: '__proto__', context: {} }, 'template'],
+    [
+      '/notifications',
+      { recipients: ['ann@example.com'], subject: 'x', template: '__proto__', context: {} },
+      'template',
+    ],
+    ['/tasks/batch', { tasks: [[[[[]]]]] }, 'tasks'],
+    ['/credits/accounts', { openingGrant: [] }, 'openingGrant'],
+    ['/credits/accounts', { openingGrant: [[[[[]]]]] }, 'openingGrant'],
+  ])('POST %s %j answers 400 naming %s', async (path, body, field) => {
+    const response = await client.post(path, body);
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
+  });
+
+  it.each(['constructor', 'toString', 'hasOwnProperty'])('takes template %s as an unknown template', async (name) => {
+    const response = await client.post('/emails', { to: ['ann@example.com'], subject: 'x', template: name });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual(
+      expect.arrayContaining([expect.objectContaining({ field: 'template', rule: 'isIn' })]),
+    );
   });
 
   it('still answers normal requests afterwards', async () => {
