@@ -154,6 +154,7 @@ export class SendEmailArgs {
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(EmailLimits.ATTACHMENTS)
+  @IsObject({ each: true })
   @ValidateNested({ each: true })
   @Type(() => InlineAttachment)
   @AttachmentsWithinLimit()
