@@ -1,4 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isDatabaseUnavailable } from '../common/database-unavailable';
+
+const OUTAGE_TRIES = 150;
 
 /**
  * Writes the accepted state, trying a few times: once the server has the message, losing this
@@ -10,8 +13,9 @@ export async function writeAcceptedState(write: () => Promise<unknown>, tries = 
       await write();
       return;
     } catch (error) {
-      if (i >= tries) throw error;
-      await sleep(100 * 2 ** i);
+      // A database outage is waited out (up to ~5 minutes): only this write keeps a retry from sending again.
+      if (i >= tries && !(isDatabaseUnavailable(error) && i < OUTAGE_TRIES)) throw error;
+      await sleep(Math.min(100 * 2 ** i, 2000));
     }
   }
 }
