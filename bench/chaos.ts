@@ -5,7 +5,8 @@
  * the timings; `CHAOS_BUILD_DIR` runs an existing build instead of compiling `src/` first.
  */
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   CHAOS_TIMINGS,
@@ -96,6 +97,11 @@ async function main(): Promise<void> {
       reports.push(report);
       log(`${name}: ${report.problems.length === 0 ? 'every invariant held' : `${report.problems.length} problems`}`);
       for (const problem of report.problems.slice(0, 20)) log(`  ${problem}`);
+      if (report.logTail) {
+        const file = join(tmpdir(), `chaos-${name}-${Date.now()}.log`);
+        writeFileSync(file, report.logTail);
+        log(`  the processes' output and the problem tasks' log lines: ${file}`);
+      }
     }
   } finally {
     if (remove) rmSync(dir, { recursive: true, force: true });

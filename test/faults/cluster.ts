@@ -110,6 +110,17 @@ export class FaultCluster {
     return this.started.map((p, i) => `--- process ${i} (pid ${p.child.pid})\n${p.output().slice(-chars)}`).join('\n');
   }
 
+  /** Every output line of every process that mentions `text` (a task id), oldest process first. */
+  linesMentioning(text: string): string[] {
+    return this.started.flatMap((p) =>
+      p
+        .output()
+        .split('\n')
+        .filter((line) => line.includes(text))
+        .map((line) => `[pid ${p.child.pid}] ${line.slice(0, 600)}`),
+    );
+  }
+
   async destroy(): Promise<void> {
     for (const p of this.started) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     await Promise.all(this.started.map((p) => p.exited));

@@ -171,11 +171,23 @@ export async function runScenario(
       scenario: name,
       title: scenario.title,
       ...verdict,
-      logTail: verdict.problems.length > 0 ? cluster.tail() : undefined,
+      logTail:
+        verdict.problems.length > 0 ? `${cluster.tail()}\n${aboutProblemTasks(cluster, verdict.problems)}` : undefined,
     };
   } finally {
     await cluster.destroy();
   }
+}
+
+/** The log lines of the first few tasks named in the problems: what happened to each, in order. */
+function aboutProblemTasks(cluster: FaultCluster, problems: string[]): string {
+  const ids = [
+    ...new Set(problems.join(' ').match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g) ?? []),
+  ];
+  return ids
+    .slice(0, 3)
+    .map((id) => `--- task ${id}\n${cluster.linesMentioning(id).join('\n')}`)
+    .join('\n');
 }
 
 async function openAccount(cluster: FaultCluster, amount: number): Promise<string> {
