@@ -36,6 +36,12 @@ describe('Retry policy: TASK_RETRY_OVERRIDES and RetryAfterError', () => {
     expect(new Date(done.startedAt).getTime()).toBeGreaterThanOrEqual(planned - 50);
   });
 
+  it('shows the effective policy in GET /tasks/registered', async () => {
+    const registered = await svc.admin.get('/tasks/registered');
+    const fail = registered.body.find((t: { name: string }) => t.name === 'tasks.system.fail');
+    expect(fail).toMatchObject({ maxAttempts: 2, backoffMs: 100 });
+  });
+
   it('uses the overridden backoff for ordinary failures', async () => {
     const task = await svc.admin.submit('tasks.system.fail', {});
     const done = await svc.admin.waitForTask(task.id, undefined, 20_000);

@@ -26,6 +26,7 @@ import { TaskCompletions } from './task-completions.service';
 import { TaskControlService } from './task-control.service';
 import { TaskQueryService } from './task-query.service';
 import { TaskRegistry } from './task-registry.service';
+import { TaskRetryPolicies } from './task-retry-policy';
 import { TaskSubmissionService } from './task-submission.service';
 import { isFinal } from './task-state';
 import { toTaskView } from './task-view';
@@ -43,6 +44,7 @@ export class TasksController {
     private readonly query: TaskQueryService,
     private readonly control: TaskControlService,
     private readonly completions: TaskCompletions,
+    private readonly retryPolicies: TaskRetryPolicies,
   ) {}
 
   @Post()
@@ -105,8 +107,9 @@ export class TasksController {
       description: definition.description,
       queue,
       queueSource,
-      maxAttempts: definition.retry.attempts,
-      backoffMs: definition.retry.backoffMs,
+      // The effective policy: the declaration with any TASK_RETRY_OVERRIDES entry on top.
+      maxAttempts: this.retryPolicies.policyFor(definition.name).attempts,
+      backoffMs: this.retryPolicies.policyFor(definition.name).backoffMs,
       timeoutMs: definition.timeoutMs,
     }));
   }
