@@ -15,6 +15,7 @@
  * Usage: npm run bench:search   (BENCH_SEARCH_SIZES=100000,1000000  BENCH_QUERIES=200
  *        BENCH_QUANTIZATION=f16  BENCH_EF_SEARCH=128)
  */
+import { exactSearch, Matches, MetricKind } from 'usearch';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,8 @@ import { fmt, machineLoad, percentile } from './support';
 const SIZES = (process.env.BENCH_SEARCH_SIZES ?? '100000,1000000').split(',').filter(Boolean).map(Number);
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 200);
 const FILE_CHUNKS = 1000;
+/** Sizes above this skip the graph (its build runs at ≈ 700 vectors/s on a busy 2-core box). */
+const GRAPH_MAX = Number(process.env.BENCH_GRAPH_MAX ?? 1_000_000);
 const TOPICS = Number(process.env.BENCH_TOPICS ?? 500);
 const SETTINGS: AnnSettings = {
   ...DEFAULT_ANN_SETTINGS,
@@ -61,7 +64,7 @@ function textSource(seed: number) {
     Array.from({ length: words }, () => (TOPICS > 0 && random() < 0.8 ? topicWord(topic % TOPICS) : zipf())).join(' ');
 }
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 /** The graph's hits with exact (unquantised) scores, so ties at the cut-off are judged fairly. */
 function rescored(segments: Segment[], hits: VectorHit[], q: Float32Array): VectorHit[] {
@@ -91,14 +94,35 @@ function runSize(size: number, dir: string) {
     const ordinals = Int32Array.from({ length: count }, (_, i) => i);
     segments.push({ fileId: `file-${f}`, fingerprint: 'v1', count, dimension: HASHING_DIMENSION, vectors, ordinals });
   }
+  // The alternative to a graph: every vector as int8 (×127), scanned by usearch's SIMD exactSearch.
+  const int8 = new Int8Array(size * HASHING_DIMENSION);
+  segments.forEach((s, f) => {
+    for (let i = 0; i < s.vectors.length; i++)
+      int8[f * FILE_CHUNKS * HASHING_DIMENSION + i] = Math.round(s.vectors[i] * 127);
+  });
+  const int8Scan = (q: Float32Array): VectorHit[] => {
+    const { keys } = exactSearch(
+      int8,
+      Int8Array.from(q, (x) => Math.round(x * 127)),
+      HASHING_DIMENSION,
+      10,
+      MetricKind.Cos,
+      0,
+    ) as Matches;
+    return Array.from(keys, (key) => ({
+      fileId: `file-${Math.floor(Number(key) / FILE_CHUNKS)}`,
+      ordinal: Number(key) % FILE_CHUNKS,
+      score: 0,
+    }));
+  };
   const rssBefore = process.memoryUsage().rss;
-  const graph = new AnnGraph(HASHING_DIMENSION, SETTINGS, '1', 'bench');
+  const graph = size <= GRAPH_MAX ? new AnnGraph(HASHING_DIMENSION, SETTINGS, '1', 'bench') : undefined;
   const [, buildMs] = timed(() => {
-    for (const s of segments) graph.upsertFile(s.fileId, s.fingerprint, s.vectors, s.ordinals);
+    for (const s of graph ? segments : []) graph!.upsertFile(s.fileId, s.fingerprint, s.vectors, s.ordinals);
   });
   const graphMb = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
   const path = join(dir, `owner-${size}.json`);
-  const [, saveMs] = timed(() => graph.save(path));
+  const [, saveMs] = timed(() => graph?.save(path));
 
   const queryText = textSource(size + 1);
   const queries = Array.from({ length: QUERIES }, (_, i) => hashingEmbedding(queryText(3 + (i % 4), i * 37)));
@@ -106,17 +130,25 @@ function runSize(size: number, dir: string) {
   const annMs: number[] = [];
   const recalls: number[] = [];
   const idRecalls: number[] = [];
+  const int8Ms: number[] = [];
+  const int8Recalls: number[] = [];
   for (const q of queries) {
     const [exact, e] = timed(() => exactScan(segments, q, 10));
-    const [approximate, a] = timed(() => graph.search(q, 10));
     exactMs.push(e);
-    annMs.push(a);
-    recalls.push(recallAtK(exact, rescored(segments, approximate, q)));
-    idRecalls.push(recallAtK(exact, approximate, -Infinity));
+    if (graph) {
+      const [approximate, a] = timed(() => graph.search(q, 10));
+      annMs.push(a);
+      recalls.push(recallAtK(exact, rescored(segments, approximate, q)));
+      idRecalls.push(recallAtK(exact, approximate, -Infinity));
+    }
+    const [scanned, i8] = timed(() => int8Scan(q));
+    int8Ms.push(i8);
+    int8Recalls.push(recallAtK(exact, rescored(segments, scanned, q)));
   }
   exactMs.sort((a, b) => a - b);
   annMs.sort((a, b) => a - b);
-  const restartMs = firstQueryAfterRestart(path);
+  int8Ms.sort((a, b) => a - b);
+  const restartMs = graph ? firstQueryAfterRestart(path) : NaN;
   return {
     size,
     buildMs,
@@ -126,6 +158,8 @@ function runSize(size: number, dir: string) {
     ann: annMs,
     recall: mean(recalls),
     idRecall: mean(idRecalls),
+    int8: int8Ms,
+    int8Recall: mean(int8Recalls),
     restartMs,
   };
 }
@@ -152,7 +186,7 @@ function main() {
         `ef_add=${SETTINGS.expansionAdd} ef_search=${SETTINGS.expansionSearch} ${SETTINGS.quantization}; ${machineLoad()}\n`,
     );
     console.log(
-      'chunks      exact p50  p95    HNSW p50  p95    recall@10 (ids)  build s  graph MB  save ms  restart+1st query ms',
+      'chunks      exact p50  p95    HNSW p50  p95    recall@10 (ids)  build s  graph MB  save ms  restart+1st query ms   int8 scan p50  recall',
     );
     for (const size of SIZES) {
       const r = runSize(size, dir);
@@ -168,6 +202,8 @@ function main() {
           fmt(r.graphMb, 0).padStart(9),
           fmt(r.saveMs, 0).padStart(8),
           fmt(r.restartMs, 0).padStart(9),
+          fmt(percentile(r.int8, 50), 1).padStart(24),
+          fmt(r.int8Recall, 3).padStart(7),
         ].join(' '),
       );
     }
