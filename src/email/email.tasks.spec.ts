@@ -92,6 +92,24 @@ describe('tasks.email.send_email payload', () => {
     ]);
   });
 
+  it("takes an attachment as inline content or as one of the caller's files by id, never both", () => {
+    const fileId = '3f1c2b8e-9d4a-4c1e-8f2a-1b2c3d4e5f60';
+    expect(broken(SendEmailArgs, { ...TEXT_MAIL, attachments: [{ fileId }] })).toEqual([]);
+    expect(broken(SendEmailArgs, { ...TEXT_MAIL, attachments: [{ ...attachment(3), fileId }] })).toEqual([
+      {
+        field: 'args.attachments.0.fileId',
+        message: 'args.attachments.0.fileId cannot be given together with content',
+      },
+    ]);
+    expect(fields(SendEmailArgs, { ...TEXT_MAIL, attachments: [{ fileId: 'report.pdf' }] })).toEqual([
+      'args.attachments.0.fileId',
+    ]);
+    expect(fields(SendEmailArgs, { ...TEXT_MAIL, attachments: [{}] })).toEqual([
+      'args.attachments.0.content',
+      'args.attachments.0.filename',
+    ]);
+  });
+
   it('caps attachments at 10 and 3 MB decoded in all', () => {
     const half = EmailLimits.ATTACHMENT_BYTES / 2;
     expect(broken(SendEmailArgs, { ...TEXT_MAIL, attachments: [attachment(half), attachment(half)] })).toEqual([]);
