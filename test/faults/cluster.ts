@@ -25,6 +25,7 @@ export class FaultCluster {
   readonly workers: ServiceProcess[] = [];
   /** Every process ever started, so `destroy` leaves nothing running. */
   private readonly started: ServiceProcess[] = [];
+  private readonly killed = new Set<ServiceProcess>();
   api!: ServiceProcess;
   client!: ApiClient;
   db!: Pool;
@@ -91,6 +92,7 @@ export class FaultCluster {
    */
   async replaceWorker(index: number, signal: NodeJS.Signals): Promise<number | null> {
     const old = this.workers[index];
+    if (signal === 'SIGKILL') this.killed.add(old);
     old.child.kill(signal);
     const [code, fresh] = await Promise.all([old.exited, this.spawnWorker()]);
     this.workers[index] = fresh;
@@ -108,6 +110,19 @@ export class FaultCluster {
   /** Output of every process, last lines first, for a failed assertion. */
   tail(chars = 3000): string {
     return this.started.map((p, i) => `--- process ${i} (pid ${p.child.pid})\n${p.output().slice(-chars)}`).join('\n');
+  }
+
+  /** Whether a SIGKILLed process had started task `id` and never logged how that attempt ended. */
+  cutByKill(id: string): boolean {
+    return [...this.killed].some((p) => {
+      const lines = p
+        .output()
+        .split('\n')
+        .filter((line) => line.includes(id));
+      const started = lines.filter((line) => line.includes('"Task started"')).length;
+      const ended = lines.filter((line) => /"Task (succeeded|failed)/.test(line)).length;
+      return started > ended;
+    });
   }
 
   /** Every output line of every process that mentions `text` (a task id), oldest process first. */

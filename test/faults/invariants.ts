@@ -24,6 +24,8 @@ export interface Verdict {
   lost: number;
   /** Effects applied more than once: ledger entries or SMTP messages per task above one. */
   duplicated: number;
+  /** E-mails sent again because a SIGKILL cut the attempt between the SMTP accept and its record (counted apart). */
+  resentAfterKill: number;
   /** 503 answers (allowed only while the database is down, with Retry-After). */
   unavailable: number;
   /** Requests that got no answer (refused while the only API process restarts, or timed out). */
@@ -41,6 +43,12 @@ export interface VerdictRules {
   allow503: boolean;
   /** Unanswered requests are expected only while the single API process restarts. */
   allowUnanswered: boolean;
+  /**
+   * True when a SIGKILL cut an attempt of task `id` (it started on a process that was killed
+   * and never logged its end there). An e-mail of such a task may reach the SMTP server twice:
+   * the documented limit of at-least-once delivery to a system we cannot roll back.
+   */
+  cutByKill?: (id: string) => boolean;
   settleTimeoutMs: number;
 }
 
@@ -79,7 +87,7 @@ export async function judge(
   }
   const lost = accepted.length - success - failure;
 
-  const duplicated = await duplicatedEffects(db, smtp, accepted, byId, problems);
+  const { duplicated, resentAfterKill } = await duplicatedEffects(db, smtp, accepted, byId, problems, rules.cutByKill);
   for (const v of await ledgerViolations(poolAsDataSource(db))) problems.push(`ledger: ${v}`);
 
   const fiveHundreds = records.filter((r) => r.status >= 500);
@@ -116,6 +124,7 @@ export async function judge(
     failure,
     lost,
     duplicated,
+    resentAfterKill,
     unavailable: unavailable.length,
     unanswered: unanswered.length,
     maxLatencyMs: during.at(-1) ?? 0,
@@ -157,8 +166,10 @@ async function duplicatedEffects(
   accepted: SubmitRecord[],
   byId: Map<string, RunRow>,
   problems: string[],
-): Promise<number> {
+  cutByKill: (id: string) => boolean = () => false,
+): Promise<{ duplicated: number; resentAfterKill: number }> {
   let duplicated = 0;
+  let resentAfterKill = 0;
   const consumes = accepted.filter((r) => r.kind === 'consume').map((r) => r.id!);
   const { rows } = await db.query<{ task_id: string; n: number }>(
     `SELECT task_id, count(*)::int AS n FROM credit_transactions
@@ -180,10 +191,14 @@ async function duplicatedEffects(
   for (const record of accepted.filter((r) => r.kind === 'email')) {
     const n = messages.get(record.subject!) ?? 0;
     const expected = byId.get(record.id!)?.state === 'SUCCESS' ? 1 : 0;
+    if (n > 1 && expected === 1 && cutByKill(record.id!)) {
+      resentAfterKill += n - 1;
+      continue;
+    }
     if (n > 1) duplicated += n - 1;
     if (n !== expected) problems.push(`email ${record.id}: ${n} SMTP messages, ${expected} expected`);
   }
-  return duplicated;
+  return { duplicated, resentAfterKill };
 }
 
 /** `ledgerViolations` asks a TypeORM DataSource; a pg pool answers the same queries. */

@@ -162,6 +162,7 @@ export async function runScenario(
     const verdict = await judge(cluster.db, cluster.smtp, load.records, window, {
       ...scenario.rules,
       settleTimeoutMs: timings.settleTimeoutMs,
+      cutByKill: (id) => cluster.cutByKill(id),
     });
     verdict.problems.unshift(...problems);
     const acceptedDuring = load.accepted().filter((r) => r.at >= window.start && r.at <= window.end).length;
