@@ -33,6 +33,7 @@ interface ManifestEntry {
 // start (compress-commons switches on its own too, but only for the central directory).
 const ZIP64_FROM_BYTES = 0xffffffff - 64 * 1024 * 1024;
 const NOT_FOUND_IDS_SHOWN = 10;
+const PROGRESS_EVERY_BYTES = 1024 * 1024;
 
 /**
  * `tasks.file.export_file`: the owner's files as one ZIP, streamed from storage into storage
@@ -100,6 +101,7 @@ export class ZipExportService {
   ): Promise<{ size: number; sha256: string }> {
     const bytesTotal = files.reduce((sum, f) => sum + f.size, 0);
     const progress = { filesDone: 0, filesTotal: files.length, bytesDone: 0, bytesTotal };
+    let reported = 0;
     const archive = new ZipArchive({ zlib: { level: 6 }, forceZip64: bytesTotal >= ZIP64_FROM_BYTES });
     const output = new HashingCounter();
     let current: Readable | null = null;
@@ -125,7 +127,11 @@ export class ZipExportService {
         const source = await this.openStillPresent(file);
         const hashed = new HashingCounter((n) => {
           progress.bytesDone += n;
-          ctx.progress({ ...progress });
+          // One report per MiB read: progress is throttled later too, but not free.
+          if (progress.bytesDone - reported >= PROGRESS_EVERY_BYTES) {
+            reported = progress.bytesDone;
+            ctx.progress({ ...progress });
+          }
         });
         const rate = this.env.EXPORT_READ_BYTES_PER_SECOND;
         // A read error destroys `hashed` with it, archiver then fails the archive.

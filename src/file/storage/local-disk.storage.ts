@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { ByteRange, FileStorage, StorageNotFoundError } from './file-storage';
 
 const PARTIAL = '.partial-';
+const READ_CHUNK = 256 * 1024;
 
 /** {@link FileStorage} on a local directory (`STORAGE_DIR`). Writes go to a temporary name and are renamed when complete. */
 export class LocalDiskStorage implements FileStorage {
@@ -32,7 +33,11 @@ export class LocalDiskStorage implements FileStorage {
   async open(key: string, range?: ByteRange): Promise<Readable> {
     const path = this.pathOf(key);
     if (!(await this.exists(key))) throw new StorageNotFoundError(`No content stored under ${key}`);
-    return createReadStream(path, range ? { start: range.start, end: range.end } : undefined);
+    // 256 KiB reads: a quarter of the syscalls and stream callbacks of the 64 KiB default.
+    return createReadStream(path, {
+      highWaterMark: READ_CHUNK,
+      ...(range ? { start: range.start, end: range.end } : {}),
+    });
   }
 
   async size(key: string): Promise<number> {
