@@ -1,5 +1,5 @@
 import { TaskState } from '../src/tasks/task-state';
-import { RestartableServer, startRestartableServer, waitUntil } from './support/processes';
+import { RestartableServer, startRestartableRedis, waitUntil } from './support/processes';
 import { startTestService, TestService } from './support/test-service';
 
 /**
@@ -12,7 +12,7 @@ describe('Submit survives a transport outage (outbox)', () => {
   let svc: TestService;
 
   beforeAll(async () => {
-    redis = await startRestartableServer();
+    redis = await startRestartableRedis();
     // One worker slot on the default queue, so the run order shows the queueing order.
     svc = await startTestService({ REDIS_URL: redis.url, WORKER_CONCURRENCY: '1', HEALTH_CHECK_TIMEOUT_MS: '500' });
   });
