@@ -55,7 +55,7 @@ const figures = (run: RunResult | undefined, rss?: number): PeerFigures | undefi
 
 async function redisPeers(skipped: string[]) {
   const out: { raw?: PeerFigures; ours?: PeerFigures } = {};
-  const common = { n: N, concurrency: CONCURRENCY, latencySamples: LATENCY_N, io: IO };
+  const common = { n: N, concurrency: CONCURRENCY, latencySamples: LATENCY_N, io: IO.n > 0 ? IO : undefined };
   const redis = redisOptionsFromUrl(REDIS_URL) as { host: string; port: number };
   if (PEERS.has('raw')) {
     const run = await attempt(
@@ -95,7 +95,7 @@ async function embeddedPeers(skipped: string[]) {
       n: N_EMBEDDED,
       concurrency: CONCURRENCY,
       latencySamples: LATENCY_N,
-      io: { ...IO, n: N_IO_EMBEDDED },
+      io: N_IO_EMBEDDED > 0 ? { ...IO, n: N_IO_EMBEDDED } : undefined,
     };
     const connection = { connectionString: server.url, schema: 'bullmq_raw', migrate: true, max: 4 };
     const raw = await attempt(
