@@ -109,7 +109,7 @@ export class ApiCallsService {
 
   /** Under the host's limit (if any): a call over it throws before anything is recorded or sent. */
   private async perform(ctx: TaskContext, call: PreparedCall): Promise<ApiCallResult> {
-    const permit = await this.limiter.enter(call.url, call.timeoutMs, ctx.taskId);
+    const permit = await this.limiter.enter(call.url, call.timeoutMs, ctx);
     try {
       return await this.performPermitted(ctx, call);
     } finally {

@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../../config/app-config';
+import { TaskContext } from '../../tasks/task-definition';
 import { ApiCallsEnvironment } from '../api-calls.environment';
 import { HostLimitedError } from './host-limited.error';
 import { HostLimits, limitFor } from './host-limits';
@@ -28,22 +30,31 @@ export class HostLimiter {
    * A permit for a call to `url`, or null when its host has no limit. Throws
    * {@link HostLimitedError} when the host is at its limit: the job then waits in the queue.
    * Only the first host of a call counts; redirects elsewhere are not limited.
+   *
+   * On the task's last attempt the wait happens here instead: a runner that counts the wait as
+   * an attempt (one that does not honour `skipsAttempt`) would otherwise fail a task that was
+   * only ever held back. With a runner that honours it, attempts do not grow and this never runs.
    */
-  async enter(url: string, timeoutMs: number, taskId: string): Promise<HostPermit | null> {
+  async enter(url: string, timeoutMs: number, ctx: TaskContext): Promise<HostPermit | null> {
     const match = limitFor(this.limits, new URL(url).hostname);
     if (!match) return null;
-    const answer = await this.permits.acquire(match.key, match.limit, timeoutMs + LEASE_MARGIN_MS, this.slotWaitMs);
-    if ('permit' in answer) return answer.permit;
-    // Jitter spreads the waiting calls of one host so they do not all ask again at the same instant.
-    const waitMs = Math.round(answer.waitMs * (1 + Math.random() * 0.2));
-    this.logger.debug?.({
-      msg: 'Call held back by its host limit',
-      taskId,
-      host: match.key,
-      limit: answer.limit,
-      waitMs,
-    });
-    throw new HostLimitedError(match.key, waitMs, answer.limit);
+    for (;;) {
+      const answer = await this.permits.acquire(match.key, match.limit, timeoutMs + LEASE_MARGIN_MS, this.slotWaitMs);
+      if ('permit' in answer) return answer.permit;
+      // Jitter spreads the waiting calls of one host so they do not all ask again at the same instant.
+      const waitMs = Math.round(answer.waitMs * (1 + Math.random() * 0.2));
+      const lastAttempt = ctx.attempt >= ctx.maxAttempts;
+      this.logger.debug?.({
+        msg: 'Call held back by its host limit',
+        taskId: ctx.taskId,
+        host: match.key,
+        limit: answer.limit,
+        waitMs,
+        lastAttempt,
+      });
+      if (!lastAttempt) throw new HostLimitedError(match.key, waitMs, answer.limit);
+      await sleep(waitMs, undefined, { signal: ctx.signal });
+    }
   }
 
   async leave(permit: HostPermit | null): Promise<void> {
