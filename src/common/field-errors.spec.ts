@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
+import { IsEmail, IsInt, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
 import { validatePayload } from './field-errors';
 
 class Inner {
@@ -34,6 +34,16 @@ describe('validatePayload', () => {
         { field: 'args.extra', rule: 'whitelistValidation', message: 'args.extra is not an accepted property' },
       ]),
     );
+  });
+
+  it('names the full path in messages about each element of an array', () => {
+    class Mail {
+      @IsEmail({}, { each: true })
+      bcc: string[];
+    }
+    expect(validatePayload(Mail, { bcc: ['nope'] }).errors).toEqual([
+      { field: 'args.bcc', rule: 'isEmail', message: 'each value in args.bcc must be an email' },
+    ]);
   });
 
   it('rejects non-objects', () => {

@@ -21,14 +21,23 @@ export function flattenValidationErrors(errors: ValidationError[], prefix = ''):
       rule,
       // class-validator words this one "property x should not exist"; say it with the full path.
       message:
-        rule === 'whitelistValidation'
-          ? `${field} is not an accepted property`
-          : prefix
-            ? `${prefix}.${message}`
-            : message,
+        rule === 'whitelistValidation' ? `${field} is not an accepted property` : withPath(message, property, field),
     }));
     return [...own, ...flattenValidationErrors(error.children ?? [], field)];
   });
+}
+
+/**
+ * class-validator names the bare property ("ms must be…", "each value in bcc must be…"); say the
+ * full path instead, wherever in the sentence the property stands.
+ */
+function withPath(message: string, property: string, field: string): string {
+  if (field === property) return message;
+  const rest = message.slice(property.length);
+  if (message.startsWith(property) && (rest.startsWith(' ') || rest.startsWith('.'))) return field + rest;
+  const inner = ` ${property} `;
+  if (message.includes(inner)) return message.replace(inner, ` ${field} `);
+  return `${field}: ${message}`;
 }
 
 /** A 400 whose body names every field and rule that failed. */

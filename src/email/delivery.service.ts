@@ -75,7 +75,7 @@ export class DeliveryService {
 
   /**
    * A delivery task's work: sends its batch, waiting out retry backoffs, until every row of the
-   * batch is final or held by another sender.
+   * batch is final (rows another sender holds are waited for until that sender finishes them).
    */
   async drainBatch(notification: EmailNotification, batch: number, signal: AbortSignal): Promise<DrainTally> {
     const tally: DrainTally = { sent: 0, failed: 0, deferred: 0 };
