@@ -21,7 +21,7 @@ export interface TaskRunPatch {
   error?: TaskError | null;
   /** When the task may next run: set for a retry whose delay is known (Retry-After). */
   runAt?: Date;
-  /** When the job reached the transport (the outbox's mark). */
+  /** When the job reached the transport; only fills an empty column (the first mark wins). */
   enqueuedAt?: Date;
 }
 
@@ -174,6 +174,7 @@ export class TaskRecordWriter implements OnApplicationShutdown {
 }
 
 // A REVOKED record stays REVOKED: a late write from the worker that held it must not revive it.
+// enqueued_at keeps its first value: a job that runs was queued, whoever marks it first.
 // The ids that reached a final state are notified on commit (in groups, as NOTIFY payloads are
 // capped at 8000 bytes) so callers waiting on GET /tasks/:id?wait= wake at once.
 const UPDATE_SQL = `
@@ -186,7 +187,7 @@ const UPDATE_SQL = `
       finished_at = CASE WHEN d ? 'finishedAt' THEN (d->>'finishedAt')::timestamptz ELSE t.finished_at END,
       runtime_ms  = COALESCE((d->>'runtimeMs')::int, t.runtime_ms),
       run_at      = COALESCE((d->>'runAt')::timestamptz, t.run_at),
-      enqueued_at = COALESCE((d->>'enqueuedAt')::timestamptz, t.enqueued_at),
+      enqueued_at = COALESCE(t.enqueued_at, (d->>'enqueuedAt')::timestamptz),
       progress    = CASE WHEN d ? 'progress' THEN d->'progress' ELSE t.progress END,
       result      = CASE WHEN d ? 'result' THEN d->'result' ELSE t.result END,
       error       = CASE WHEN d ? 'error' THEN NULLIF(d->'error', 'null'::jsonb) ELSE t.error END,

@@ -52,6 +52,8 @@ export class TaskRunner {
         workerId: this.workerId,
         startedAt: new Date(started),
         finishedAt: null,
+        // A job that runs was queued, even if its outbox mark has not landed (a late add after an outage).
+        enqueuedAt: new Date(started),
       },
       false,
     );

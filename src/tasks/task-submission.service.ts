@@ -29,7 +29,7 @@ export interface SubmitRequest {
   requestId?: string;
 }
 
-/** How long a submit waits for the transport before leaving its records to the outbox. */
+/** How long a submit waits for the transport (plus 2 ms a job) before leaving its records to the outbox. */
 export const ENQUEUE_TIMEOUT_MS = 1000;
 
 /**
@@ -113,7 +113,8 @@ export class TaskSubmissionService {
       ),
     );
     try {
-      await withTimeout(adding, ENQUEUE_TIMEOUT_MS);
+      // A big batch gets a little longer: a slow addBulk must not pass for a dead transport.
+      await withTimeout(adding, ENQUEUE_TIMEOUT_MS + runs.length * 2);
       this.stores.markUp('transport');
       return true;
     } catch (error) {
