@@ -52,7 +52,7 @@ async function makeSources(dir: string): Promise<{ text: string[]; random: strin
     while (written < each) {
       const block = isText ? textBlock : randomBytes(1024 * 1024);
       const piece = block.subarray(0, Math.min(block.length, each - written));
-      if (!out.write(piece)) await new Promise((r) => out.once('drain', r));
+      if (!out.write(piece)) await new Promise<void>((r) => out.once('drain', () => r()));
       written += piece.length;
     }
     await new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r())));

@@ -7,6 +7,11 @@
  */
 export class RetryAfterError extends Error {
   override readonly name = 'RetryAfterError';
+  /**
+   * True when the wait is no failure of the task (a host's rate limit held the call back): the
+   * job is delayed without using an attempt, as through a database outage.
+   */
+  readonly skipsAttempt: boolean = false;
 
   constructor(
     /** How long to wait before the next attempt, in ms (at least 0). */

@@ -9,6 +9,7 @@ import { TaskContext, TaskJobData } from './task-definition';
 import { TaskEvents } from './task-events';
 import { TaskRecordWriter } from './task-record.writer';
 import { TaskRegistry } from './task-registry.service';
+import { RetryAfterError } from './retry-after.error';
 import { PLANNED_DELAY, retryDelayMs } from './task-retry-policy';
 import { TaskState } from './task-state';
 import { StoreHealth } from './store-health';
@@ -152,6 +153,8 @@ export class TaskRunner {
     const revoked = error instanceof TaskRevokedError;
     if (!revoked && token && (isDatabaseUnavailable(error) || this.stores.isDown('database')))
       return this.delayThroughOutage(job, attempt, error, token);
+    if (token && error instanceof RetryAfterError && error.skipsAttempt)
+      return this.delayWithoutAttempt(job, attempt, error, token, error.delayMs, describeError(error));
     const permanent = revoked || error instanceof UnrecoverableError || error.name === 'UnrecoverableError';
     const maxAttempts = job.opts.attempts ?? 1;
     const state = revoked
@@ -203,20 +206,32 @@ export class TaskRunner {
    * BullMQ delayed (no attempt used, no worker slot held) and the record says RETRY once the
    * writer can reach the database again.
    */
-  private async delayThroughOutage(job: Job, attempt: number, error: Error, token: string): Promise<never> {
-    const runAt = new Date(Date.now() + OUTAGE_RETRY_MS);
+  private delayThroughOutage(job: Job, attempt: number, error: Error, token: string): Promise<never> {
+    const recorded = { type: 'DatabaseUnavailable', message: `The database was unreachable: ${error.message}` };
+    return this.delayWithoutAttempt(job, attempt, error, token, OUTAGE_RETRY_MS, recorded);
+  }
+
+  /**
+   * Puts the job back in BullMQ, delayed by `delayMs`, without using an attempt (a moved job's
+   * `attemptsMade` does not grow) and without holding a worker slot; the record says RETRY.
+   */
+  private async delayWithoutAttempt(
+    job: Job,
+    attempt: number,
+    error: Error,
+    token: string,
+    delayMs: number,
+    recorded: TaskError,
+  ): Promise<never> {
+    const runAt = new Date(Date.now() + delayMs);
     void this.writer.write(
       job.id as string,
-      {
-        state: TaskState.RETRY,
-        error: { type: 'DatabaseUnavailable', message: `The database was unreachable: ${error.message}` },
-        finishedAt: null,
-        runAt,
-      },
+      { state: TaskState.RETRY, error: recorded, finishedAt: null, runAt },
       false,
     );
     this.logger.warn({
-      msg: 'Task could not run: the database is unreachable; it runs again later without using an attempt',
+      msg: 'Task could not run now; it runs again later without using an attempt',
+      reason: recorded.message,
       taskId: job.id,
       task: job.name,
       queue: job.queueName,
@@ -227,7 +242,7 @@ export class TaskRunner {
       await job.moveToDelayed(runAt.getTime(), token);
     } catch (moveError) {
       // The job could not be put back (its lock is gone): BullMQ's own retry is the fallback.
-      this.logger.warn({ msg: 'Could not delay the job through the outage', taskId: job.id, error: moveError.message });
+      this.logger.warn({ msg: 'Could not delay the job', taskId: job.id, error: moveError.message });
       throw error;
     }
     throw new DelayedError();
