@@ -1,7 +1,7 @@
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min, Validate } from 'class-validator';
-import { HostLimits, IsHostLimits, parseJson } from './host-limits/host-limits';
 import { toInt } from '../config/environment-transforms';
+import { HostLimits, IsHostLimits, parseJson } from './host-limits/host-limits';
 
 /** Settings of `tasks.api.*`, read with `config.section(ApiCallsEnvironment)`. */
 export class ApiCallsEnvironment {
