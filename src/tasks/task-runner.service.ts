@@ -231,12 +231,12 @@ export class TaskRunner {
     );
     this.logger.warn({
       msg: 'Task could not run now; it runs again later without using an attempt',
-      reason: recorded.message,
       taskId: job.id,
       task: job.name,
       queue: job.queueName,
       attempt,
       outcome: TaskState.RETRY,
+      reason: recorded.message,
     });
     try {
       await job.moveToDelayed(runAt.getTime(), token);

@@ -9,7 +9,6 @@ import { TaskRun } from './entities/task-run.entity';
 import { StoreHealth } from './store-health';
 import { TaskJobData } from './task-definition';
 import { TaskQueues } from './task-queues.service';
-import { TaskRecordWriter } from './task-record.writer';
 import { TaskRegistry } from './task-registry.service';
 import { TASK_BACKOFF, TaskRetryPolicies } from './task-retry-policy';
 import { TaskState } from './task-state';
@@ -34,11 +33,14 @@ export const ENQUEUE_TIMEOUT_MS = 1000;
 
 /**
  * Validates and submits tasks as a transactional outbox: the records are committed first
- * (`PENDING`, `enqueued_at` null), then their jobs are queued under the records' ids and the
- * records marked queued. A transport that is down, or slower than {@link ENQUEUE_TIMEOUT_MS},
- * does not fail the submit: the records stay unqueued and {@link TaskOutbox} queues them, in
- * submission order, once the transport answers. Only a database that cannot take the records
- * fails the submit (503 naming the database, from the global database error filter).
+ * (`PENDING`), then their jobs are queued under the records' ids. While the transport is up the
+ * records are inserted already marked queued (`enqueued_at` set), so a submit costs one write;
+ * a transport that is down, or slower than {@link ENQUEUE_TIMEOUT_MS}, does not fail the submit:
+ * the mark is cleared (or, once the transport is known to be down, never set) and
+ * {@link TaskOutbox} queues the records, in submission order, once the transport answers. A
+ * crash between the insert and the add leaves a queued record without a job, which the
+ * reconciler re-queues. Only a database that cannot take the records fails the submit (503
+ * naming the database, from the global database error filter).
  */
 @Injectable()
 export class TaskSubmissionService {
@@ -51,7 +53,6 @@ export class TaskSubmissionService {
     private readonly queues: TaskQueues,
     private readonly dataSource: DataSource,
     private readonly stores: StoreHealth,
-    private readonly writer: TaskRecordWriter,
     private readonly policies: TaskRetryPolicies,
     @InjectRepository(TaskRun) private readonly runs: Repository<TaskRun>,
   ) {}
@@ -136,22 +137,35 @@ export class TaskSubmissionService {
   }
 
   private async commitAndEnqueue(runs: TaskRun[]): Promise<TaskRun[]> {
-    const inserted = await this.database(() => insertRuns(this.dataSource, runs));
-    if (inserted.length === 0) return inserted;
     // Behind a backlog a new record waits its turn, so each queue keeps submission order.
-    const queued = !this.backlog && (await this.enqueue(inserted));
-    if (!queued) {
-      this.backlog = true;
-      this.logger.warn({ msg: 'Transport unavailable: task(s) kept in the outbox', count: inserted.length });
-      return inserted;
-    }
+    const direct = !this.backlog && !this.stores.isDown('transport');
     const now = new Date();
-    for (const run of inserted) {
-      run.enqueuedAt = now;
-      // Batched with other record writes; if it is lost, the outbox re-adds the same job id (a no-op).
-      void this.writer.write(run.id, { enqueuedAt: now }, false);
+    for (const run of runs) run.enqueuedAt = direct ? now : null;
+    const inserted = await this.database(() => insertRuns(this.dataSource, runs));
+    if (inserted.length === 0 || !direct) return this.keptInOutbox(inserted, false);
+    if (await this.enqueue(inserted)) return inserted;
+    return this.keptInOutbox(inserted, true);
+  }
+
+  /**
+   * Leaves `runs` to the outbox. `marked`: their records say queued, so the mark is cleared
+   * (a job that ran meanwhile keeps it: the worker marks a started record queued again). If the
+   * clear cannot be written, the records stay marked and the reconciler re-queues them.
+   */
+  private async keptInOutbox(runs: TaskRun[], marked: boolean): Promise<TaskRun[]> {
+    if (runs.length === 0) return runs;
+    this.backlog = true;
+    this.logger.warn({ msg: 'Transport unavailable: task(s) kept in the outbox', count: runs.length });
+    for (const run of runs) run.enqueuedAt = null;
+    if (marked) {
+      await this.database(() =>
+        this.dataSource.query(
+          `UPDATE task_runs SET enqueued_at = NULL WHERE id = ANY($1::uuid[]) AND state = 'PENDING'`,
+          [runs.map((r) => r.id)],
+        ),
+      ).catch((error) => this.logger.warn(`Could not clear the queued mark: ${error.message}`));
     }
-    return inserted;
+    return runs;
   }
 
   /** Runs a database step, telling {@link StoreHealth} when the database turns out unreachable. */
@@ -266,15 +280,16 @@ async function insertRuns(db: DataSource, runs: TaskRun[]): Promise<TaskRun[]> {
 // created_at, which the outbox queues by.
 const INSERT_SQL = `
   INSERT INTO task_runs (id, name, queue, owner, args, state, attempts, max_attempts, priority, timeout_ms,
-                         run_at, created_at, updated_at, parent_id, idempotency_key, request_id)
+                         run_at, created_at, updated_at, enqueued_at, parent_id, idempotency_key, request_id)
   SELECT id, name, queue, owner, args, state, attempts, "maxAttempts", priority, "timeoutMs",
-         "runAt", "createdAt" + (ord - 1) * interval '1 microsecond', "updatedAt", "parentId", "idempotencyKey",
-         "requestId"
+         "runAt", "createdAt" + (ord - 1) * interval '1 microsecond', "updatedAt", "enqueuedAt", "parentId",
+         "idempotencyKey", "requestId"
   FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id uuid, name varchar, queue varchar, owner uuid, args jsonb,
        state varchar, attempts int, "maxAttempts" int, priority int, "timeoutMs" int, "runAt" timestamptz,
-       "createdAt" timestamptz, "updatedAt" timestamptz, "parentId" uuid, "idempotencyKey" varchar,
-       "requestId" varchar)) WITH ORDINALITY AS r(id, name, queue, owner, args, state, attempts, "maxAttempts",
-       priority, "timeoutMs", "runAt", "createdAt", "updatedAt", "parentId", "idempotencyKey", "requestId", ord)
+       "createdAt" timestamptz, "updatedAt" timestamptz, "enqueuedAt" timestamptz, "parentId" uuid,
+       "idempotencyKey" varchar, "requestId" varchar)) WITH ORDINALITY AS r(id, name, queue, owner, args, state,
+       attempts, "maxAttempts", priority, "timeoutMs", "runAt", "createdAt", "updatedAt", "enqueuedAt", "parentId",
+       "idempotencyKey", "requestId", ord)
   ON CONFLICT DO NOTHING
   RETURNING id`;
 
