@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, IsUrl, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Max, Min } from 'class-validator';
 import { toInt, toTrimmed } from '../config/environment-transforms';
 import { ChunkOptions } from './processing/chunker';
 
@@ -97,6 +97,16 @@ export class FileEnvironment {
   @IsInt()
   @Min(1)
   SEARCH_CACHE_OWNERS = 32;
+
+  /**
+   * The vector index semantic search uses: `quantized` (int8 scan + exact rescoring, saved under
+   * `${DATA_DIR}/search`), `exact` (float scan of every vector) or `hnsw` (usearch graph; recall
+   * 0.75 on hashing embeddings). One-file and `exact` queries always scan exactly.
+   */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @IsIn(['exact', 'quantized', 'hnsw'], { message: 'SEARCH_INDEX must be one of exact, quantized, hnsw' })
+  SEARCH_INDEX: 'exact' | 'quantized' | 'hnsw' = 'quantized';
 }
 
 /** The File domain's settings as its services use them, resolved once from {@link FileEnvironment} in file.module.ts. */

@@ -22,9 +22,11 @@ import { FilesController } from './files.controller';
 import { FilesService } from './files.service';
 import { FileCpuPool } from './processing/file-cpu.pool';
 import { FileProcessingService } from './processing/file-processing.service';
+import { ApproximateVectorIndex } from './search/approximate-vector-index';
 import { ExactVectorIndex } from './search/exact-vector-index';
 import { FileSearchService } from './search/file-search.service';
-import { VECTOR_INDEX } from './search/vector-index';
+import { QuantizedVectorIndex } from './search/quantized-vector-index';
+import { VECTOR_INDEX, VectorIndex } from './search/vector-index';
 import { FILE_STORAGE } from './storage/file-storage';
 import { LocalDiskStorage } from './storage/local-disk.storage';
 
@@ -78,9 +80,22 @@ import { LocalDiskStorage } from './storage/local-disk.storage';
     },
     {
       provide: VECTOR_INDEX,
-      inject: [DataSource, FileEnvironment],
-      useFactory: (dataSource: DataSource, env: FileEnvironment) =>
-        new ExactVectorIndex(dataSource, env.SEARCH_CACHE_OWNERS),
+      inject: [DataSource, FileEnvironment, AppConfig],
+      useFactory: (dataSource: DataSource, env: FileEnvironment, config: AppConfig): VectorIndex => {
+        const directory = (kind: string) => join(config.env.DATA_DIR, 'search', kind);
+        if (env.SEARCH_INDEX === 'quantized')
+          return new QuantizedVectorIndex(dataSource, {
+            directory: directory('quantized'),
+            maxOwners: env.SEARCH_CACHE_OWNERS,
+          });
+        if (env.SEARCH_INDEX === 'hnsw')
+          return new ApproximateVectorIndex(dataSource, {
+            directory: directory('hnsw'),
+            maxOwners: env.SEARCH_CACHE_OWNERS,
+            exactBelow: 5_000,
+          });
+        return new ExactVectorIndex(dataSource, env.SEARCH_CACHE_OWNERS);
+      },
     },
     {
       provide: FileCpuPool,

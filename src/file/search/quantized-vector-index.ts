@@ -1,0 +1,149 @@
+import { Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { readFileFingerprints, readSegments, Segment } from './chunk-vectors';
+import { ExactVectorIndex, exactScan } from './exact-vector-index';
+import { Candidate, QuantizedMatrix } from './quantized-matrix';
+import { VectorHit, VectorIndex, VectorQuery } from './vector-index';
+
+export interface QuantizedIndexOptions {
+  /** Where each owner's matrix and manifest are saved (one pair per owner, model and dimension). */
+  directory: string;
+  /** Owners whose matrices stay in memory (least recently searched dropped first). */
+  maxOwners: number;
+  /** Candidates taken from the int8 scan per result, then rescored with the float vectors. */
+  oversample?: number;
+}
+
+/** Reads the float vectors of `candidates` (one row each; missing rows are left out). */
+export type FloatReader = (candidates: Candidate[]) => Promise<Segment[]>;
+
+/**
+ * The exact top k among `candidates`: their float vectors scored by {@link exactScan}, so the
+ * scores returned are exact cosine similarities.
+ */
+export async function rescore(
+  candidates: Candidate[],
+  vector: Float32Array,
+  k: number,
+  readFloats: FloatReader,
+): Promise<VectorHit[]> {
+  return exactScan(await readFloats(candidates), vector, k);
+}
+
+/**
+ * Cosine search over an int8 copy of every vector: usearch's SIMD scan picks `oversample × k`
+ * candidates, whose float vectors are then read from `file_chunks` by primary key and scored
+ * exactly. Only the int8 matrix is held (≈ 26 MB per 100k chunks of 256 dims, a quarter of the
+ * exact index) and saved per owner, so a restarted process reads one file instead of every row;
+ * the floats of ~40 rows per query cost one indexed query (≈ 1–2 ms). Kept in step with
+ * `file_index_versions` like {@link ExactVectorIndex}: only files whose fingerprint changed are read.
+ * One-file queries and `exact: true` go to the exact index.
+ */
+export class QuantizedVectorIndex implements VectorIndex {
+  private readonly logger = new Logger(QuantizedVectorIndex.name);
+  private readonly matrices = new Map<string, QuantizedMatrix>();
+  private readonly refreshing = new Map<string, Promise<QuantizedMatrix>>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly options: QuantizedIndexOptions,
+    private readonly exact = new ExactVectorIndex(dataSource, options.maxOwners),
+  ) {
+    mkdirSync(options.directory, { recursive: true });
+  }
+
+  async search(query: VectorQuery): Promise<VectorHit[]> {
+    if (query.exact || query.fileId !== undefined) return this.exact.search(query);
+    const matrix = await this.matrixFor(query.owner, query.model, query.vector.length);
+    const candidates = matrix.candidates(query.vector, query.k * (this.options.oversample ?? 4));
+    return rescore(candidates, query.vector, query.k, (c) => this.readFloats(c));
+  }
+
+  private readFloats = async (candidates: Candidate[]): Promise<Segment[]> => {
+    if (candidates.length === 0) return [];
+    const rows: { file_id: string; ordinal: number; embedding: Buffer }[] = await this.dataSource.query(
+      `SELECT c.file_id, c.ordinal, c.embedding
+         FROM unnest($1::uuid[], $2::int[]) AS p (file_id, ordinal)
+         JOIN file_chunks c ON c.file_id = p.file_id AND c.ordinal = p.ordinal`,
+      [candidates.map((c) => c.fileId), candidates.map((c) => c.ordinal)],
+    );
+    return rows.map((row) => {
+      // Copied: pg's Buffers are not 4-byte aligned, so they cannot be viewed as floats.
+      const vectors = new Float32Array(row.embedding.length / 4);
+      new Uint8Array(vectors.buffer).set(row.embedding.subarray(0, vectors.length * 4));
+      return {
+        fileId: row.file_id,
+        fingerprint: '',
+        count: 1,
+        dimension: vectors.length,
+        vectors,
+        ordinals: Int32Array.of(row.ordinal),
+      };
+    });
+  };
+
+  private async matrixFor(owner: string, model: string, dimension: number): Promise<QuantizedMatrix> {
+    const [row] = await this.dataSource.query(
+      `SELECT version::text AS version FROM file_index_versions WHERE owner = $1`,
+      [owner],
+    );
+    const version: string = row?.version ?? '0';
+    const key = `${owner}\u0000${model}\u0000${dimension}`;
+    let matrix = this.matrices.get(key);
+    if (!matrix) {
+      const saved = QuantizedMatrix.open(this.pathFor(key));
+      if (saved && saved.model === model && saved.dimension === dimension) matrix = saved;
+    }
+    if (!matrix || matrix.version !== version) {
+      let pending = this.refreshing.get(key);
+      if (!pending) {
+        const base = matrix ?? new QuantizedMatrix(dimension, '0', model);
+        pending = this.refresh(owner, model, base, key).finally(() => this.refreshing.delete(key));
+        this.refreshing.set(key, pending);
+      }
+      matrix = await pending;
+    }
+    this.remember(key, matrix);
+    return matrix;
+  }
+
+  /** Brings `matrix` to the owner's current version in one snapshot, then saves it. */
+  private async refresh(owner: string, model: string, matrix: QuantizedMatrix, key: string): Promise<QuantizedMatrix> {
+    const started = Date.now();
+    const changed = await this.dataSource.transaction('REPEATABLE READ', async (manager) => {
+      const [row] = await manager.query(`SELECT version::text AS version FROM file_index_versions WHERE owner = $1`, [
+        owner,
+      ]);
+      const files = await readFileFingerprints(manager, owner, model);
+      const current = new Map(files.map((f) => [f.id, f.fingerprint]));
+      for (const fileId of matrix.fileIds()) if (!current.has(fileId)) matrix.removeFile(fileId);
+      const stale = files.filter((f) => matrix.fingerprint(f.id) !== f.fingerprint).map((f) => f.id);
+      for (const segment of await readSegments(manager, stale, current)) {
+        if (segment.dimension === matrix.dimension)
+          matrix.upsertFile(segment.fileId, segment.fingerprint, segment.vectors, segment.ordinals);
+        else matrix.removeFile(segment.fileId);
+      }
+      matrix.version = row?.version ?? '0';
+      return stale.length;
+    });
+    matrix.save(this.pathFor(key));
+    this.logger.debug(
+      `Refreshed the int8 search matrix of owner ${owner}: ${changed} files read, ${matrix.size} chunks, ${Date.now() - started} ms`,
+    );
+    return matrix;
+  }
+
+  private pathFor(key: string): string {
+    return join(this.options.directory, `${createHash('sha256').update(key).digest('hex').slice(0, 32)}.json`);
+  }
+
+  private remember(key: string, matrix: QuantizedMatrix): void {
+    this.matrices.delete(key);
+    this.matrices.set(key, matrix);
+    while (this.matrices.size > this.options.maxOwners)
+      this.matrices.delete(this.matrices.keys().next().value as string);
+  }
+}
