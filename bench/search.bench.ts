@@ -101,7 +101,7 @@ function timed<T>(run: () => T): [T, number] {
   return [result, performance.now() - start];
 }
 
-function runSize(size: number, dir: string) {
+async function runSize(size: number, dir: string) {
   const text = textSource(size);
   const segments: Segment[] = [];
   for (let f = 0; f * FILE_CHUNKS < size; f++) {
@@ -123,7 +123,7 @@ function runSize(size: number, dir: string) {
   });
   const int8Mb = (heldBytes() - int8Before) / 2 ** 20;
   const matrixPath = join(dir, `matrix-${size}.json`);
-  matrix.save(matrixPath);
+  await matrix.save(matrixPath);
   const floatsOf = (candidates: Candidate[]): Segment[] =>
     candidates.map(({ fileId, ordinal }) => {
       const s = segments[Number(fileId.slice('file-'.length))];
@@ -213,7 +213,7 @@ console.log(performance.now() - start);`;
   return Number(out.toString().trim().split('\n').pop());
 }
 
-function main() {
+async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'bench-search-'));
   try {
     console.log(
@@ -225,7 +225,7 @@ function main() {
         `   int8×${OVERSAMPLE} p50  p95  recall  build ms  MB  restart ms`,
     );
     for (const size of SIZES) {
-      const r = runSize(size, dir);
+      const r = await runSize(size, dir);
       console.log(
         [
           fmt(r.size).padEnd(10),
@@ -253,4 +253,4 @@ function main() {
   }
 }
 
-main();
+void main();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { exactSearch, Matches, MetricKind } from 'usearch';
 
@@ -20,15 +21,11 @@ interface Manifest {
 }
 
 /** A chunk the int8 scan proposed. */
-export interface Candidate {
-  fileId: string;
-  ordinal: number;
-}
+export type Candidate = { fileId: string; ordinal: number };
 
 /**
- * Scales a vector into int8 by its largest component (±127). Cosine ignores a vector's length,
- * so a per-vector scale keeps every bit of the int8 range in use (unit vectors × 127 would use
- * about a third of it in 256 dimensions).
+ * Scales a vector into int8 by its largest component (±127): cosine ignores length, and unit vectors
+ * × 127 would use about a third of the int8 range in 256 dimensions.
  */
 export function quantize(vector: Float32Array, into = new Int8Array(vector.length)): Int8Array {
   let max = 0;
@@ -102,12 +99,14 @@ export class QuantizedMatrix {
     }));
   }
 
-  /** Writes the matrix under a fresh name, then the manifest by rename: readers see the old pair or the new one. */
-  save(path: string): void {
-    const previous = existsSync(path) ? QuantizedMatrix.readManifest(path)?.matrixFile : undefined;
-    const matrixFile = `${randomUUID()}.i8`;
+  /**
+   * Writes the matrix under a fresh name, then the manifest by rename: readers see the old pair or
+   * the new one. The state is taken when called; the writes do not block the event loop (256 MB
+   * at 1M chunks), and a later change builds a new array instead of changing the one being written.
+   */
+  async save(path: string): Promise<void> {
     const { data } = this.contiguous();
-    writeFileSync(join(dirname(path), matrixFile), data);
+    const matrixFile = `${randomUUID()}.i8`;
     const manifest: Manifest = {
       version: this.version,
       model: this.model,
@@ -120,15 +119,16 @@ export class QuantizedMatrix {
         ordinals: f.ordinals.every((o, i) => o === i) ? undefined : Array.from(f.ordinals),
       })),
     };
-    writeFileSync(`${path}.tmp`, JSON.stringify(manifest));
-    renameSync(`${path}.tmp`, path);
-    if (previous && previous !== matrixFile) {
-      try {
-        unlinkSync(join(dirname(path), previous));
-      } catch {
+    const previous = QuantizedMatrix.readManifest(path)?.matrixFile;
+    await writeFile(join(dirname(path), matrixFile), data);
+    // A temp name of its own: another process may be saving the same owner at the same time.
+    const temp = `${path}.${matrixFile}.tmp`;
+    await writeFile(temp, JSON.stringify(manifest));
+    await rename(temp, path);
+    if (previous && previous !== matrixFile)
+      await unlink(join(dirname(path), previous)).catch(() => {
         // Already gone: another process saved over it first.
-      }
-    }
+      });
   }
 
   /** Reads a saved matrix, or undefined when there is none or it does not match its manifest. */

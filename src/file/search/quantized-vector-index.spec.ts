@@ -131,8 +131,10 @@ describe('QuantizedVectorIndex (real PostgreSQL)', () => {
     const bVectors = [vector(), vector(), vector()];
     await putFile(a, [vector(), vector()]);
     await putFile(b, bVectors);
-    expect(await segmentReads(() => index().search(query(bVectors[1])))).toHaveLength(1);
-    expect(readdirSync(dir).some((name) => name.endsWith('.i8'))).toBe(true);
+    const first = index();
+    expect(await segmentReads(() => first.search(query(bVectors[1])))).toHaveLength(1);
+    await first.flush();
+    expect(readdirSync(dir).filter((name) => name.endsWith('.i8'))).toHaveLength(1);
 
     // A new instance (a restarted process) at the same version reads no chunk vectors at all.
     let hits: unknown[] = [];
@@ -141,9 +143,14 @@ describe('QuantizedVectorIndex (real PostgreSQL)', () => {
 
     const replaced = [vector(), vector(), vector()];
     await putFile(a, replaced);
-    expect(await segmentReads(async () => (hits = await index().search(query(replaced[2]))))).toEqual([[a]]);
+    const second = index();
+    expect(await segmentReads(async () => (hits = await second.search(query(replaced[2]))))).toEqual([[a]]);
     expect(hits[0]).toMatchObject({ fileId: a, ordinal: 2 });
-    expect((await index().search(query(bVectors[0])))[0]).toMatchObject({ fileId: b, ordinal: 0 });
+    await second.flush();
+    // The changed matrix replaced the saved one (the old matrix file removed), and a third instance reads nothing.
+    expect(readdirSync(dir).filter((name) => name.endsWith('.i8'))).toHaveLength(1);
+    expect(await segmentReads(async () => (hits = await index().search(query(bVectors[0]))))).toEqual([]);
+    expect(hits[0]).toMatchObject({ fileId: b, ordinal: 0 });
   });
 
   it('forgets a deleted file, and sends one-file and exact queries to the exact scan', async () => {

@@ -8,6 +8,16 @@ import { ExactVectorIndex, exactScan } from './exact-vector-index';
 import { Candidate, QuantizedMatrix } from './quantized-matrix';
 import { VectorHit, VectorIndex, VectorQuery } from './vector-index';
 
+/** Files whose float vectors are read per query while (re)building a matrix. */
+const READ_BATCH_FILES = 64;
+
+/** One owner's background save: the matrix to write and whether it changed since the write began. */
+interface SaveState {
+  matrix: QuantizedMatrix;
+  again: boolean;
+  done?: Promise<void>;
+}
+
 export interface QuantizedIndexOptions {
   /** Where each owner's matrix and manifest are saved (one pair per owner, model and dimension). */
   directory: string;
@@ -46,6 +56,7 @@ export class QuantizedVectorIndex implements VectorIndex {
   private readonly logger = new Logger(QuantizedVectorIndex.name);
   private readonly matrices = new Map<string, QuantizedMatrix>();
   private readonly refreshing = new Map<string, Promise<QuantizedMatrix>>();
+  private readonly saves = new Map<string, SaveState>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -121,19 +132,53 @@ export class QuantizedVectorIndex implements VectorIndex {
       const current = new Map(files.map((f) => [f.id, f.fingerprint]));
       for (const fileId of matrix.fileIds()) if (!current.has(fileId)) matrix.removeFile(fileId);
       const stale = files.filter((f) => matrix.fingerprint(f.id) !== f.fingerprint).map((f) => f.id);
-      for (const segment of await readSegments(manager, stale, current)) {
-        if (segment.dimension === matrix.dimension)
-          matrix.upsertFile(segment.fileId, segment.fingerprint, segment.vectors, segment.ordinals);
-        else matrix.removeFile(segment.fileId);
-      }
+      // A batch of files at a time: only the int8 copy is kept, so the floats of 1M chunks (1 GB)
+      // are never in memory together.
+      for (let at = 0; at < stale.length; at += READ_BATCH_FILES)
+        for (const segment of await readSegments(manager, stale.slice(at, at + READ_BATCH_FILES), current)) {
+          if (segment.dimension === matrix.dimension)
+            matrix.upsertFile(segment.fileId, segment.fingerprint, segment.vectors, segment.ordinals);
+          else matrix.removeFile(segment.fileId);
+        }
       matrix.version = row?.version ?? '0';
       return stale.length;
     });
-    matrix.save(this.pathFor(key));
+    this.persist(key, matrix);
     this.logger.debug(
       `Refreshed the int8 search matrix of owner ${owner}: ${changed} files read, ${matrix.size} chunks, ${Date.now() - started} ms`,
     );
     return matrix;
+  }
+
+  /** Resolves once every save started so far is on disk (tests, shutdown). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.saves.values()].map((save) => save.done));
+  }
+
+  /**
+   * Saves in the background, one save per owner at a time: changes made while one is being
+   * written are saved once after it, not once per change.
+   */
+  private persist(key: string, matrix: QuantizedMatrix): void {
+    const running = this.saves.get(key);
+    if (running) {
+      running.matrix = matrix;
+      running.again = true;
+      return;
+    }
+    const entry: SaveState = { matrix, again: false };
+    this.saves.set(key, entry);
+    const run = async (): Promise<void> => {
+      do {
+        entry.again = false;
+        await entry.matrix
+          .save(this.pathFor(key))
+          .catch((error: Error) =>
+            this.logger.warn(`Could not save the int8 search matrix to ${this.options.directory}: ${error.message}`),
+          );
+      } while (entry.again);
+    };
+    entry.done = run().finally(() => this.saves.delete(key));
   }
 
   private pathFor(key: string): string {
