@@ -18,8 +18,10 @@ export interface VectorQuery {
 }
 
 /**
- * Nearest-neighbour search over an owner's chunks: {@link ExactVectorIndex} scans every
- * vector; {@link ApproximateVectorIndex} walks a persisted HNSW graph (usearch).
+ * Nearest-neighbour search over an owner's chunks, chosen by `SEARCH_INDEX`:
+ * {@link QuantizedVectorIndex} (default) scans a persisted int8 copy and rescores its candidates
+ * exactly; {@link ExactVectorIndex} scans every float vector; {@link ApproximateVectorIndex} walks
+ * a persisted HNSW graph (usearch).
  */
 export interface VectorIndex {
   search(query: VectorQuery): Promise<VectorHit[]>;
