@@ -1,3 +1,4 @@
+import { FileEnvironment } from '../file/file.environment';
 import { OpsEnvironment } from '../ops/ops.environment';
 import { StatsEnvironment } from '../stats/stats.environment';
 import { AppConfig } from './app-config';
@@ -53,6 +54,13 @@ describe('AppConfig', () => {
     expect(sut.section(OpsEnvironment).WORKER_HEARTBEAT_MS).toBe(5_000);
     class Unlisted {}
     expect(() => sut.section(Unlisted)).toThrow(/Unlisted is not listed in CONFIG_SECTIONS/);
+  });
+
+  it('treats an empty variable as unset, so its default applies', () => {
+    const sut = AppConfig.fromEnv({ EMBEDDINGS_MODEL: '', WORKER_HEARTBEAT_MS: '', PORT: '' });
+    expect(sut.section(FileEnvironment).EMBEDDINGS_MODEL).toBe('text-embedding-3-small');
+    expect(sut.section(OpsEnvironment).WORKER_HEARTBEAT_MS).toBe(5_000);
+    expect(sut.env.PORT).toBe(3000);
   });
 
   it('lets flags override the environment', () => {

@@ -177,7 +177,10 @@ export function readSection<T extends object>(
   cls: new () => T,
   env: Record<string, string | undefined>,
 ): { value: T; problems: string[] } {
-  const value = plainToInstance(cls, env, { exposeDefaultValues: true });
+  // An empty variable means "not set": dropped here, so the property's default applies (a
+  // transform that turned it into undefined would overwrite the default instead).
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const value = plainToInstance(cls, set, { exposeDefaultValues: true });
   // One line per variable: the first rule declared on it that fails. class-validator registers
   // decorators bottom-up, so that rule is the last one it lists (a word given as a number says
   // "must be an integer", not also "must not be greater than 100").

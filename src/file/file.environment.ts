@@ -104,8 +104,6 @@ export class FileEnvironment {
    * 0.75 on hashing embeddings). One-file and `exact` queries always scan exactly.
    */
   @IsOptional()
-  // An empty variable means the default here (toTrimmed would leave the property unset).
-  @Transform(({ value }: { value: unknown }) => (value === '' || value === undefined ? 'quantized' : value))
   @IsIn(['exact', 'quantized', 'hnsw'], { message: 'SEARCH_INDEX must be one of exact, quantized, hnsw' })
   SEARCH_INDEX: 'exact' | 'quantized' | 'hnsw' = 'quantized';
 }
