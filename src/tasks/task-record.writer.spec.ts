@@ -59,26 +59,6 @@ describe('TaskRecordWriter', () => {
     expect(done).toBe(true);
   });
 
-  it("commits a second batch while one is in flight, but a task's next change only after its batch", async () => {
-    const sut = new RecordingWriter();
-    let release!: () => void;
-    sut.query.mockImplementationOnce(async (_sql: string, [json]: unknown[]) => {
-      sut.batches.push(JSON.parse(json as string));
-      await new Promise<void>((r) => (release = r));
-    });
-    const first = sut.write('a', { state: TaskState.STARTED }, true);
-    await new Promise((r) => setImmediate(r));
-    const later = [
-      sut.write('a', { state: TaskState.SUCCESS }, true),
-      sut.write('b', { state: TaskState.SUCCESS }, true),
-    ];
-    await later[1];
-    expect(sut.batches).toEqual([[{ id: 'a', state: 'STARTED' }], [{ id: 'b', state: 'SUCCESS' }]]);
-    release();
-    await Promise.all([first, ...later]);
-    expect(sut.batches[2]).toEqual([{ id: 'a', state: 'SUCCESS' }]);
-  });
-
   it('retries a batch through a database outage, reports the outage once and the recovery once', async () => {
     const sut = new RecordingWriter(4);
     const changes: boolean[] = [];

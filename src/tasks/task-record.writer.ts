@@ -31,11 +31,6 @@ interface Pending {
 }
 
 const MAX_BATCH = 1000;
-/**
- * Batches committed at once, on as many connections. Two let the next batch run while one
- * waits for its commit (WAL flush), instead of every finished job waiting for both in turn.
- */
-const MAX_IN_FLIGHT = 2;
 const INTERMEDIATE_DELAY_MS = 50;
 const RETRY_FIRST_DELAY_MS = 100;
 const RETRY_MAX_DELAY_MS = 2000;
@@ -62,9 +57,7 @@ const SHUTDOWN_RETRY_MS = 5000;
 export class TaskRecordWriter implements OnApplicationShutdown {
   private readonly logger = new Logger(TaskRecordWriter.name);
   private pending = new Map<string, Pending>();
-  /** Batches being committed, and the ids they hold: a task's next change waits for its batch. */
-  private readonly flushing = new Set<Promise<void>>();
-  private readonly inFlight = new Set<string>();
+  private flushing: Promise<void> | null = null;
   private immediate?: NodeJS.Immediate;
   private timer?: NodeJS.Timeout;
 
@@ -92,9 +85,9 @@ export class TaskRecordWriter implements OnApplicationShutdown {
 
   /** Commits everything buffered so far. */
   async flush(): Promise<void> {
-    while (this.pending.size > 0 || this.flushing.size > 0) {
-      const started = this.flushOnce();
-      if (!started) await Promise.race(this.flushing);
+    while (this.pending.size > 0 || this.flushing) {
+      if (this.flushing) await this.flushing;
+      else await this.flushOnce();
     }
   }
 
@@ -105,8 +98,8 @@ export class TaskRecordWriter implements OnApplicationShutdown {
   }
 
   /**
-   * Runs a batch on the writer's own connections (one per batch in flight), which carry
-   * planner settings for this statement alone: with hash
+   * Runs a batch on the writer's own connection. Batches are written one at a time, so one
+   * connection is enough, and it carries planner settings for this statement alone: with hash
    * or merge joins off, a batch always finds its rows through the primary key. Otherwise a
    * quickly growing table with stale statistics gets a sequential scan per batch.
    */
@@ -114,7 +107,7 @@ export class TaskRecordWriter implements OnApplicationShutdown {
     if (!this.pool) {
       this.pool = new Pool({
         connectionString: this.config.databaseUrl,
-        max: MAX_IN_FLIGHT,
+        max: 1,
         connectionTimeoutMillis: 2000,
         options: '-c enable_hashjoin=off -c enable_mergejoin=off',
       });
@@ -125,7 +118,7 @@ export class TaskRecordWriter implements OnApplicationShutdown {
   }
 
   private schedule(durable: boolean): void {
-    if (this.flushing.size >= MAX_IN_FLIGHT) return;
+    if (this.flushing) return;
     if (durable) {
       if (this.immediate) return;
       clearTimeout(this.timer);
@@ -133,43 +126,28 @@ export class TaskRecordWriter implements OnApplicationShutdown {
       // setImmediate lets every job finishing in this turn of the event loop join the batch.
       this.immediate = setImmediate(() => {
         this.immediate = undefined;
-        this.flushOnce();
+        void this.flushOnce();
       });
     } else if (!this.immediate && !this.timer) {
       // Intermediate states wait a little: a short task's STARTED then merges into its final write.
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        this.flushOnce();
+        void this.flushOnce();
       }, INTERMEDIATE_DELAY_MS);
     }
   }
 
-  /**
-   * Starts a batch of the pending changes whose task is not in a batch already (so one task's
-   * changes commit in order); false when none could start.
-   */
-  private flushOnce(): boolean {
-    if (this.flushing.size >= MAX_IN_FLIGHT) return false;
-    const batch: [string, Pending][] = [];
-    for (const entry of this.pending) {
-      if (this.inFlight.has(entry[0])) continue;
-      batch.push(entry);
-      if (batch.length === MAX_BATCH) break;
-    }
-    if (batch.length === 0) return false;
+  private flushOnce(): Promise<void> {
+    if (this.flushing || this.pending.size === 0) return this.flushing ?? Promise.resolve();
     clearTimeout(this.timer);
     this.timer = undefined;
-    for (const [id] of batch) {
-      this.pending.delete(id);
-      this.inFlight.add(id);
-    }
-    const committing: Promise<void> = this.commit(batch).finally(() => {
-      this.flushing.delete(committing);
-      for (const [id] of batch) this.inFlight.delete(id);
+    const batch = [...this.pending.entries()].slice(0, MAX_BATCH);
+    for (const [id] of batch) this.pending.delete(id);
+    this.flushing = this.commit(batch).finally(() => {
+      this.flushing = null;
       if (this.pending.size > 0) this.schedule([...this.pending.values()].some((p) => p.waiters.length > 0));
     });
-    this.flushing.add(committing);
-    return true;
+    return this.flushing;
   }
 
   private async commit(batch: [string, Pending][]): Promise<void> {
