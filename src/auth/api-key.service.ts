@@ -6,6 +6,7 @@ import { ApiKey, ApiKeyRole } from './entities/api-key.entity';
 import { Principal } from './principal';
 
 const CACHE_TTL_MS = 5_000;
+const CACHE_MAX_KEYS = 10_000;
 
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
@@ -15,7 +16,8 @@ export function hashApiKey(key: string): string {
 @Injectable()
 export class ApiKeyService {
   // A short cache keeps a database round trip off every request; a revoke is seen within its TTL.
-  private readonly cache = new Map<string, { principal: Principal | null; expires: number }>();
+  // Only keys that exist are cached, so a flood of made-up keys cannot push the real ones out.
+  private readonly cache = new Map<string, { principal: Principal; expires: number }>();
 
   constructor(@InjectRepository(ApiKey) private readonly keys: Repository<ApiKey>) {}
 
@@ -66,8 +68,10 @@ export class ApiKeyService {
     const cached = this.cache.get(hash);
     if (cached && cached.expires > Date.now()) return cached.principal;
     const key = await this.keys.findOneBy({ keyHash: hash, revokedAt: IsNull() });
-    const principal = key ? { keyId: key.id, name: key.name, role: key.role } : null;
-    if (this.cache.size > 10_000) this.cache.clear();
+    if (!key) return null;
+    const principal = { keyId: key.id, name: key.name, role: key.role };
+    this.cache.delete(hash);
+    if (this.cache.size >= CACHE_MAX_KEYS) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(hash, { principal, expires: Date.now() + CACHE_TTL_MS });
     return principal;
   }
