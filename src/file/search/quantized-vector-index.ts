@@ -1,11 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { readFileFingerprints, readSegments, Segment } from './chunk-vectors';
 import { ExactVectorIndex, exactScan } from './exact-vector-index';
 import { Candidate, QuantizedMatrix } from './quantized-matrix';
+import { OwnerIndexCache } from './owner-index-cache';
 import { VectorHit, VectorIndex, VectorQuery } from './vector-index';
 
 /** Files whose float vectors are read per query while (re)building a matrix. */
@@ -54,8 +52,7 @@ export async function rescore(
  */
 export class QuantizedVectorIndex implements VectorIndex {
   private readonly logger = new Logger(QuantizedVectorIndex.name);
-  private readonly matrices = new Map<string, QuantizedMatrix>();
-  private readonly refreshing = new Map<string, Promise<QuantizedMatrix>>();
+  private readonly matrices: OwnerIndexCache<QuantizedMatrix>;
   private readonly saves = new Map<string, SaveState>();
 
   constructor(
@@ -63,12 +60,16 @@ export class QuantizedVectorIndex implements VectorIndex {
     private readonly options: QuantizedIndexOptions,
     private readonly exact = new ExactVectorIndex(dataSource, options.maxOwners),
   ) {
-    mkdirSync(options.directory, { recursive: true });
+    this.matrices = new OwnerIndexCache<QuantizedMatrix>(dataSource, options.directory, options.maxOwners, {
+      open: (path) => QuantizedMatrix.open(path),
+      create: (dimension, model) => new QuantizedMatrix(dimension, '0', model),
+      refresh: (owner, model, base, path) => this.refresh(owner, model, base, path),
+    });
   }
 
   async search(query: VectorQuery): Promise<VectorHit[]> {
     if (query.exact || query.fileId !== undefined) return this.exact.search(query);
-    const matrix = await this.matrixFor(query.owner, query.model, query.vector.length);
+    const matrix = await this.matrices.get(query.owner, query.model, query.vector.length);
     const candidates = matrix.candidates(query.vector, query.k * (this.options.oversample ?? 4));
     return rescore(candidates, query.vector, query.k, (c) => this.readFloats(c));
   }
@@ -96,33 +97,8 @@ export class QuantizedVectorIndex implements VectorIndex {
     });
   };
 
-  private async matrixFor(owner: string, model: string, dimension: number): Promise<QuantizedMatrix> {
-    const [row] = await this.dataSource.query(
-      `SELECT version::text AS version FROM file_index_versions WHERE owner = $1`,
-      [owner],
-    );
-    const version: string = row?.version ?? '0';
-    const key = `${owner}\u0000${model}\u0000${dimension}`;
-    let matrix = this.matrices.get(key);
-    if (!matrix) {
-      const saved = QuantizedMatrix.open(this.pathFor(key));
-      if (saved && saved.model === model && saved.dimension === dimension) matrix = saved;
-    }
-    if (!matrix || matrix.version !== version) {
-      let pending = this.refreshing.get(key);
-      if (!pending) {
-        const base = matrix ?? new QuantizedMatrix(dimension, '0', model);
-        pending = this.refresh(owner, model, base, key).finally(() => this.refreshing.delete(key));
-        this.refreshing.set(key, pending);
-      }
-      matrix = await pending;
-    }
-    this.remember(key, matrix);
-    return matrix;
-  }
-
   /** Brings `matrix` to the owner's current version in one snapshot, then saves it. */
-  private async refresh(owner: string, model: string, matrix: QuantizedMatrix, key: string): Promise<QuantizedMatrix> {
+  private async refresh(owner: string, model: string, matrix: QuantizedMatrix, path: string): Promise<QuantizedMatrix> {
     const started = Date.now();
     const changed = await this.dataSource.transaction('REPEATABLE READ', async (manager) => {
       const [row] = await manager.query(`SELECT version::text AS version FROM file_index_versions WHERE owner = $1`, [
@@ -143,7 +119,7 @@ export class QuantizedVectorIndex implements VectorIndex {
       matrix.version = row?.version ?? '0';
       return stale.length;
     });
-    this.persist(key, matrix);
+    this.persist(path, matrix);
     this.logger.debug(
       `Refreshed the int8 search matrix of owner ${owner}: ${changed} files read, ${matrix.size} chunks, ${Date.now() - started} ms`,
     );
@@ -159,36 +135,25 @@ export class QuantizedVectorIndex implements VectorIndex {
    * Saves in the background, one save per owner at a time: changes made while one is being
    * written are saved once after it, not once per change.
    */
-  private persist(key: string, matrix: QuantizedMatrix): void {
-    const running = this.saves.get(key);
+  private persist(path: string, matrix: QuantizedMatrix): void {
+    const running = this.saves.get(path);
     if (running) {
       running.matrix = matrix;
       running.again = true;
       return;
     }
     const entry: SaveState = { matrix, again: false };
-    this.saves.set(key, entry);
+    this.saves.set(path, entry);
     const run = async (): Promise<void> => {
       do {
         entry.again = false;
         await entry.matrix
-          .save(this.pathFor(key))
+          .save(path)
           .catch((error: Error) =>
             this.logger.warn(`Could not save the int8 search matrix to ${this.options.directory}: ${error.message}`),
           );
       } while (entry.again);
     };
-    entry.done = run().finally(() => this.saves.delete(key));
-  }
-
-  private pathFor(key: string): string {
-    return join(this.options.directory, `${createHash('sha256').update(key).digest('hex').slice(0, 32)}.json`);
-  }
-
-  private remember(key: string, matrix: QuantizedMatrix): void {
-    this.matrices.delete(key);
-    this.matrices.set(key, matrix);
-    while (this.matrices.size > this.options.maxOwners)
-      this.matrices.delete(this.matrices.keys().next().value as string);
+    entry.done = run().finally(() => this.saves.delete(path));
   }
 }
