@@ -1,10 +1,11 @@
+import ipaddr from 'ipaddr.js';
 import { isIP } from 'node:net';
 
-/** An IP address as bytes: 4 for IPv4, 16 for IPv6. */
-export interface ParsedIp {
-  version: 4 | 6;
-  bytes: number[];
-}
+/** A parsed IPv4 or IPv6 address (ipaddr.js). */
+export type IpAddress = ipaddr.IPv4 | ipaddr.IPv6;
+
+/** An address and a prefix length, as `ipaddr.parseCIDR` returns it. */
+export type Cidr = [IpAddress, number];
 
 /** A range the SSRF guard refuses, with the name an error message shows. */
 export interface BlockedRange {
@@ -12,102 +13,99 @@ export interface BlockedRange {
   cidr: string;
 }
 
-/** Parses an IPv4 or IPv6 literal (brackets and a zone id are accepted); null if it is not one. */
-export function parseIp(text: string): ParsedIp | null {
+/**
+ * Parses an IPv4 or IPv6 literal (brackets and a zone id are accepted); null if it is not one.
+ * Node's `isIP` gates ipaddr.js so that only canonical literals count: ipaddr.js would also read
+ * classful forms such as `127.1`, which are host names to a resolver, not addresses.
+ */
+export function parseIp(text: string): IpAddress | null {
   const literal = text.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
-  const version = isIP(literal);
-  if (version === 4) return { version: 4, bytes: literal.split('.').map(Number) };
-  if (version !== 6) return null;
-  return { version: 6, bytes: parseIpv6(literal) };
+  return isIP(literal) ? ipaddr.parse(literal) : null;
 }
 
-function parseIpv6(literal: string): number[] {
-  let text = literal.toLowerCase();
-  // A dotted IPv4 tail (::ffff:127.0.0.1) becomes two hex groups.
-  const tail = text.match(/(\d+\.\d+\.\d+\.\d+)$/);
-  if (tail) {
-    const [a, b, c, d] = tail[1].split('.').map(Number);
-    text = text.slice(0, -tail[1].length) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head, rest] = text.split('::');
-  const headGroups = head ? head.split(':') : [];
-  const restGroups = rest ? rest.split(':') : [];
-  const zeros = text.includes('::') ? 8 - headGroups.length - restGroups.length : 0;
-  const groups = [...headGroups, ...Array<string>(zeros).fill('0'), ...restGroups].map((g) => parseInt(g, 16));
-  return groups.flatMap((g) => [g >> 8, g & 0xff]);
-}
-
-/** Parses `a.b.c.d/n`, `x::/n` or a bare address (a /32 or /128). */
-export function parseCidr(text: string): { ip: ParsedIp; prefix: number } | null {
-  const [address, prefixText] = text.trim().split('/');
+/** Parses `a.b.c.d/n`, `x::/n` or a bare address (a /32 or /128); null if it is neither. */
+export function parseCidr(text: string): Cidr | null {
+  const [address, prefix] = text.trim().split('/');
   const ip = parseIp(address);
   if (!ip) return null;
-  const max = ip.version === 4 ? 32 : 128;
-  if (prefixText === undefined) return { ip, prefix: max };
-  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) return null;
-  return { ip, prefix: Number(prefixText) };
-}
-
-export function inCidr(ip: ParsedIp, cidr: { ip: ParsedIp; prefix: number }): boolean {
-  if (ip.version !== cidr.ip.version) return false;
-  for (let bit = 0; bit < cidr.prefix; bit++) {
-    const mask = 0x80 >> (bit % 8);
-    if ((ip.bytes[bit >> 3] & mask) !== (cidr.ip.bytes[bit >> 3] & mask)) return false;
+  if (prefix === undefined) return [ip, ip.kind() === 'ipv4' ? 32 : 128];
+  if (!/^\d{1,3}$/.test(prefix)) return null;
+  try {
+    return ipaddr.parseCIDR(`${ip.toString()}/${prefix}`);
+  } catch {
+    return null;
   }
-  return true;
 }
 
-// The metadata address comes before link-local so the error names it precisely.
-const IPV4_RANGES: BlockedRange[] = [
-  { rule: 'cloud metadata', cidr: '169.254.169.254/32' },
-  { rule: 'this network', cidr: '0.0.0.0/8' },
-  { rule: 'private', cidr: '10.0.0.0/8' },
-  { rule: 'carrier-grade NAT', cidr: '100.64.0.0/10' },
-  { rule: 'loopback', cidr: '127.0.0.0/8' },
-  { rule: 'link-local', cidr: '169.254.0.0/16' },
-  { rule: 'private', cidr: '172.16.0.0/12' },
-  { rule: 'IETF protocol assignments', cidr: '192.0.0.0/24' },
-  { rule: 'private', cidr: '192.168.0.0/16' },
-  { rule: 'benchmarking', cidr: '198.18.0.0/15' },
-  { rule: 'multicast', cidr: '224.0.0.0/4' },
-  { rule: 'reserved/broadcast', cidr: '240.0.0.0/4' },
-];
+/** Whether `ip` lies in `cidr`; an IPv4-mapped IPv6 address counts as its IPv4 address. */
+export function inCidr(ip: IpAddress, cidr: Cidr): boolean {
+  const address = unmapped(ip);
+  return address.kind() === cidr[0].kind() && address.match(cidr);
+}
 
-const IPV6_RANGES: BlockedRange[] = [
-  { rule: 'unspecified', cidr: '::/128' },
-  { rule: 'loopback', cidr: '::1/128' },
-  { rule: 'link-local', cidr: 'fe80::/10' },
-  { rule: 'site-local', cidr: 'fec0::/10' },
-  { rule: 'unique-local', cidr: 'fc00::/7' },
-  { rule: 'multicast', cidr: 'ff00::/8' },
-];
+function unmapped(ip: IpAddress): IpAddress {
+  return ip.kind() === 'ipv6' && (ip as ipaddr.IPv6).isIPv4MappedAddress() ? (ip as ipaddr.IPv6).toIPv4Address() : ip;
+}
 
-const compiled = [...IPV4_RANGES, ...IPV6_RANGES].map((range) => ({ range, cidr: parseCidr(range.cidr)! }));
+// IANA allocates global unicast IPv6 from 2000::/3 only; ipaddr.js calls everything it has no
+// special name for "unicast", including the IETF-reserved ::/8 where IPv4-compatible addresses live.
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3');
+// The well-known NAT64 prefix: DNS64 resolvers answer every IPv4-only public name with an address
+// in it, so an IPv6-only cluster needs it; it is judged by the IPv4 address it embeds. The
+// local-use prefix 64:ff9b:1::/48 (RFC 8215) has no fixed embedding and stays refused.
+const NAT64_WELL_KNOWN = ipaddr.parseCIDR('64:ff9b::/96');
+const CLOUD_METADATA: Cidr[] = [ipaddr.parseCIDR('169.254.169.254/32'), ipaddr.parseCIDR('fd00:ec2::254/128')];
 
-// IPv6 forms that carry an IPv4 address a packet may end up at: mapped, compatible, NAT64, 6to4.
-const EMBEDDING: { name: string; cidr: ReturnType<typeof parseCidr>; offset: number }[] = [
-  { name: 'IPv4-mapped', cidr: parseCidr('::ffff:0:0/96'), offset: 12 },
-  { name: 'IPv4-compatible', cidr: parseCidr('::/96'), offset: 12 },
-  { name: 'NAT64', cidr: parseCidr('64:ff9b::/96'), offset: 12 },
-  { name: '6to4', cidr: parseCidr('2002::/16'), offset: 2 },
-];
+// ipaddr.js's range names, spelt for an error message; unlisted names are shown as they are.
+const RULE_NAMES: Record<string, string> = {
+  linkLocal: 'link-local',
+  carrierGradeNat: 'carrier-grade NAT',
+  uniqueLocal: 'unique-local',
+  deprecatedSiteLocal: 'site-local',
+  discard: 'discard-only',
+  rfc6145: 'IPv4-translated',
+  rfc6052: 'NAT64',
+  teredo: 'Teredo',
+  reserved: 'reserved (documentation, benchmarking or future use)',
+};
 
 /**
- * The blocked range `address` falls in, or null when it is a public address. IPv6 forms that
- * embed an IPv4 address are judged by that address, so `::ffff:127.0.0.1` is loopback too.
+ * The range `address` falls in when it is not a public unicast address, or null when it is one.
+ * Only what ipaddr.js classifies as `unicast` passes (IPv6 also within 2000::/3): every special
+ * range it knows (documentation, Teredo, 6to4, NAT64 local-use, discard-only…) is refused without
+ * being listed here. IPv4-mapped and well-known NAT64 addresses are judged by their IPv4 address.
  */
 export function blockedRangeOf(address: string): BlockedRange | null {
   const ip = parseIp(address);
   if (!ip) return { rule: 'not an IP address', cidr: address };
-  const own = compiled.find(({ cidr }) => inCidr(ip, cidr));
-  if (own) return own.range;
-  if (ip.version === 6) {
-    for (const form of EMBEDDING) {
-      if (!inCidr(ip, form.cidr!)) continue;
-      const v4 = ip.bytes.slice(form.offset, form.offset + 4).join('.');
-      const inner = blockedRangeOf(v4);
-      if (inner) return { rule: `${form.name} ${inner.rule}`, cidr: `${address} = ${v4} in ${inner.cidr}` };
-    }
+  if (ip.kind() === 'ipv6') {
+    const v6 = ip as ipaddr.IPv6;
+    if (v6.isIPv4MappedAddress()) return embedded('IPv4-mapped', address, v6.toIPv4Address());
+    if (v6.match(NAT64_WELL_KNOWN)) return embedded('NAT64', address, new ipaddr.IPv4(v6.toByteArray().slice(12)));
+  }
+  const metadata = CLOUD_METADATA.find((cidr) => ip.kind() === cidr[0].kind() && ip.match(cidr));
+  if (metadata) return { rule: 'cloud metadata', cidr: cidrText(metadata) };
+  const range = ip.range();
+  if (range !== 'unicast') return { rule: RULE_NAMES[range] ?? range, cidr: specialRangeOf(ip, range) };
+  if (ip.kind() === 'ipv6' && !ip.match(GLOBAL_UNICAST_V6)) {
+    return { rule: 'outside global unicast', cidr: `not in ${cidrText(GLOBAL_UNICAST_V6)}` };
   }
   return null;
+}
+
+function embedded(form: string, address: string, v4: ipaddr.IPv4): BlockedRange | null {
+  const inner = blockedRangeOf(v4.toString());
+  return inner && { rule: `${form} ${inner.rule}`, cidr: `${address} = ${v4.toString()} in ${inner.cidr}` };
+}
+
+/** The CIDR of ipaddr.js's table that put `ip` in `range`, for the error message. */
+function specialRangeOf(ip: IpAddress, range: string): string {
+  const table = (ip as unknown as { SpecialRanges: Record<string, Cidr | Cidr[]> }).SpecialRanges[range];
+  const entries = (Array.isArray(table[0]) ? table : [table]) as Cidr[];
+  const match = entries.find((cidr) => ip.match(cidr));
+  return match ? cidrText(match) : range;
+}
+
+function cidrText([ip, bits]: Cidr): string {
+  return `${ip.toString()}/${bits}`;
 }

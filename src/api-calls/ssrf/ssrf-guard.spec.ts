@@ -70,10 +70,15 @@ describe('SsrfGuard', () => {
     ['[::1]', /loopback/],
     ['[0:0:0:0:0:0:0:1]', /loopback/],
     ['[::ffff:127.0.0.1]', /IPv4-mapped loopback/],
-    ['[::127.0.0.1]', /IPv4-compatible loopback/],
+    ['[::127.0.0.1]', /outside global unicast/],
     ['[64:ff9b::7f00:1]', /NAT64 loopback/],
-    ['0.0.0.0', /this network/],
-    ['0', /this network/],
+    ['0.0.0.0', /unspecified/],
+    ['0', /unspecified/],
+    ['[64:ff9b:1::a00:1]', /NAT64/],
+    ['[2001::1]', /Teredo/],
+    ['[100::1]', /discard-only/],
+    ['192.0.2.10', /reserved/],
+    ['[2001:db8::1]', /reserved/],
     ['[::]', /unspecified/],
   ])('refuses the loopback spelling %s without asking DNS', async (host, rule) => {
     const sut = new SsrfGuard(undefined, async () => {

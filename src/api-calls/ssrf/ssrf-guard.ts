@@ -1,6 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
 import { lookup } from 'node:dns/promises';
-import { blockedRangeOf, inCidr, parseCidr, parseIp } from './ip-address';
+import { blockedRangeOf, Cidr, inCidr, parseCidr, parseIp } from './ip-address';
 
 /** An address the guard checked; the request must connect to exactly this one. */
 export interface CheckedDestination {
@@ -23,13 +23,13 @@ export class SsrfBlockedError extends UnrecoverableError {
 
 /**
  * Decides whether an outbound request may go to a URL: http(s) only, and every address the
- * host resolves to must be public unless the host name or the address is allow-listed
+ * host resolves to must be public unicast (see {@link blockedRangeOf}) unless the host name or the address is allow-listed
  * (`API_CALLS_ALLOWED_HOSTS`: host names, `*.suffix` wildcards, IPs and CIDRs).
  */
 export class SsrfGuard {
   private readonly hosts = new Set<string>();
   private readonly suffixes: string[] = [];
-  private readonly cidrs: NonNullable<ReturnType<typeof parseCidr>>[] = [];
+  private readonly cidrs: Cidr[] = [];
 
   constructor(
     allowList: string | undefined,
@@ -58,7 +58,7 @@ export class SsrfGuard {
       .replace(/\.+$/, '');
     const hostAllowed = this.hosts.has(host) || this.suffixes.some((s) => host.endsWith(s));
     const literal = parseIp(host);
-    const answers = literal ? [{ address: host, family: literal.version }] : await this.lookup(host);
+    const answers = literal ? [{ address: host, family: literal.kind() === 'ipv6' ? 6 : 4 }] : await this.lookup(host);
     // Every answer is checked, not just the first: a name that mixes public and private
     // addresses is refused rather than left to whichever the connection happens to use.
     for (const { address } of answers) {
