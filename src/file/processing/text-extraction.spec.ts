@@ -10,6 +10,17 @@ describe('htmlToText', () => {
   it('leaves entities named like prototype properties as text', () => {
     expect(htmlToText('<p>&constructor; &hasownproperty; &amp;</p>')).toBe('&constructor; &hasownproperty; &');
   });
+
+  // A hand-written table knew 10 names; these stayed encoded in the search index (#21).
+  it('decodes every HTML5 named entity, and legacy names without a semicolon', () => {
+    expect(htmlToText('<p>Caf&eacute; &ldquo;Tea&rdquo; it&rsquo;s 5&euro; &copy 2026 &frac12;</p>')).toBe(
+      'Café “Tea” it’s 5€ © 2026 ½',
+    );
+  });
+
+  it('decodes entities once: an escaped entity stays an entity in the text', () => {
+    expect(htmlToText('<p>&amp;lt;b&amp;gt; means &lt;b&gt;</p>')).toBe('&lt;b&gt; means <b>');
+  });
 });
 
 describe('extractText', () => {

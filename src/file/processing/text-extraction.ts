@@ -1,3 +1,4 @@
+import { decodeHTML } from 'entities';
 import { decode, detectEncoding, isDocx, MIME, sniff, TextEncodingName } from './mime-sniffer';
 import { checkZipLimits } from './zip-limits';
 
@@ -64,40 +65,26 @@ async function extractDocx(bytes: Buffer): Promise<ExtractedText> {
   }
 }
 
-const ENTITIES: Record<string, string> = {
-  amp: '&',
-  lt: '<',
-  gt: '>',
-  quot: '"',
-  apos: "'",
-  nbsp: ' ',
-  copy: '©',
-  mdash: '—',
-  ndash: '–',
-  hellip: '…',
-};
 const BLOCK_TAGS = /<\/?(p|div|br|li|ul|ol|tr|table|h[1-6]|section|article|header|footer|blockquote|pre|hr)\b[^>]*>/gi;
 
 /** HTML → text: scripts, styles and comments dropped, block tags become line breaks, entities decoded. */
 export function htmlToText(html: string): string {
-  return html
+  const markupless = html
     .replace(/<!--[\s\S]*?-->/g, '')
     .replace(/<(script|style|noscript|template)\b[\s\S]*?<\/\1\s*>/gi, '')
     .replace(BLOCK_TAGS, '\n\n')
-    .replace(/<[^>]+>/g, '')
-    .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, entity: string) => {
-      if (entity[0] === '#') {
-        const code =
-          entity[1] === 'x' || entity[1] === 'X' ? parseInt(entity.slice(2), 16) : parseInt(entity.slice(1), 10);
-        return Number.isFinite(code) && code > 0 && code < 0x110000 ? String.fromCodePoint(code) : '';
-      }
-      // Own keys only: `&constructor;` in a file is text, not Object's constructor.
-      return Object.hasOwn(ENTITIES, entity.toLowerCase()) ? ENTITIES[entity.toLowerCase()] : whole;
-    })
-    .replace(/[ \t]+/g, ' ')
-    .replace(/ *\n */g, '\n')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
+    .replace(/<[^>]+>/g, '');
+  // Decoded as a browser decodes text: every named entity of HTML5, numeric references and the
+  // legacy names without a semicolon; `&constructor;` is no entity and stays as written.
+  return (
+    decodeHTML(markupless)
+      // A no-break space separates words as a space does; the index should see one.
+      .replace(/\u00a0/g, ' ')
+      .replace(/[ \t]+/g, ' ')
+      .replace(/ *\n */g, '\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .trim()
+  );
 }
 
 /** PostgreSQL text cannot hold NUL; CRLF becomes LF. */
