@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { histogramPercentile } from './runtime-histogram';
 
 /** A half-open interval of time, `[from, to)`. */
 export interface TimeWindow {
@@ -31,7 +32,7 @@ export interface FinishedTotals {
   revoked: number;
   /** Extra attempts those tasks needed (one task retried twice counts 2). */
   retried: number;
-  /** Percentiles of the final attempt's runtime over every finished task, in ms. */
+  /** Percentiles of the final attempt's runtime over every finished task, in ms (from a histogram). */
   runtimeP50Ms: number | null;
   runtimeP95Ms: number | null;
 }
@@ -67,20 +68,28 @@ const SUBMITTED_SQL = `
    GROUP BY GROUPING SETS ((name), ())
    ORDER BY name NULLS FIRST`;
 
-// Uses the partial index on finished_at; percentiles are over the final attempt's runtime.
+// Reads the rollups, not the records: whole hours from the hourly rows, the ragged minutes at
+// either end from the per-minute rows (at most ~2 h of them), so 7 days cost as little as 1 h.
+// The window is the N whole minutes before the current one, plus the current one so far; the
+// last range has no upper bound, as a worker's clock may run ahead of the database's.
+// The LEFT JOIN keeps one row (with the bounds) when nothing finished.
 const FINISHED_SQL = `
-  SELECT name, queue, GROUPING(name) AS by_queue, now() AS now,
-         count(*) AS processed,
-         count(*) FILTER (WHERE state = 'SUCCESS') AS succeeded,
-         count(*) FILTER (WHERE state = 'FAILURE') AS failed,
-         count(*) FILTER (WHERE state = 'REVOKED') AS revoked,
-         coalesce(sum(greatest(attempts - 1, 0)), 0) AS retried,
-         percentile_cont(0.5) WITHIN GROUP (ORDER BY runtime_ms) AS p50,
-         percentile_cont(0.95) WITHIN GROUP (ORDER BY runtime_ms) AS p95
-    FROM task_runs
-   WHERE finished_at IS NOT NULL AND finished_at >= now() - make_interval(mins => $1)
-   GROUP BY GROUPING SETS ((queue, name), (queue))
-   ORDER BY queue, name NULLS FIRST`;
+  WITH b0 AS (
+    SELECT now() AS now, date_trunc('minute', now() - make_interval(mins => $1)) AS lo,
+           date_trunc('hour', now()) AS hour_hi
+  ), b AS (
+    SELECT now, lo, hour_hi, date_trunc('hour', lo + interval '59 minutes') AS hour_lo FROM b0
+  )
+  SELECT b.now, b.lo, g.*
+    FROM b LEFT JOIN LATERAL (
+      SELECT r.queue, r.name, r.state, r.runtime_bucket, sum(r.count)::int AS count, sum(r.retries)::int AS retries
+        FROM task_run_rollups r
+       WHERE (r.span_minutes = 60 AND r.bucket >= b.hour_lo AND r.bucket < b.hour_hi)
+          OR (r.span_minutes = 1 AND r.bucket >= b.lo AND r.bucket < b.hour_lo)
+          OR (r.span_minutes = 1 AND r.bucket >= greatest(b.hour_hi, b.lo))
+       GROUP BY 1, 2, 3, 4
+      HAVING sum(r.count) <> 0
+    ) g ON true`;
 
 const STATE_COUNTS_SQL = `
   SELECT name, state, count(*)::int AS count
@@ -122,25 +131,30 @@ export class TaskStatistics {
 
   /**
    * Tasks that reached a final state in the last `minutes` (by the database clock, so every
-   * replica gives the same answer), per queue and per (queue, name).
+   * replica gives the same answer), per queue and per (queue, name), from the rollups that
+   * triggers keep on `task_runs` (migration CreateTaskRunRollups). The window starts on the
+   * minute; percentiles come from the runtime histogram (exact below 16 ms, within 4.5% above).
    */
   async finished(minutes: number): Promise<FinishedReport> {
-    const rows: any[] = await this.dataSource.query(FINISHED_SQL, [minutes]);
-    const totals = (row: any): FinishedTotals => ({
-      queue: row.queue,
-      processed: Number(row.processed),
-      succeeded: Number(row.succeeded),
-      failed: Number(row.failed),
-      revoked: Number(row.revoked),
-      retried: Number(row.retried),
-      runtimeP50Ms: whole(row.p50),
-      runtimeP95Ms: whole(row.p95),
-    });
-    const to = rows[0]?.now ? new Date(rows[0].now) : new Date();
+    const rows: RollupRow[] = await this.dataSource.query(FINISHED_SQL, [minutes]);
+    const byQueue = new Map<string, Tally>();
+    const byTask = new Map<string, Tally & { name: string }>();
+    for (const row of rows) {
+      if (row.queue === null) continue;
+      const queue = byQueue.get(row.queue) ?? byQueue.set(row.queue, newTally(row.queue)).get(row.queue)!;
+      const key = `${row.queue}\u0000${row.name}`;
+      const task = byTask.get(key) ?? byTask.set(key, { ...newTally(row.queue), name: row.name }).get(key)!;
+      for (const tally of [queue, task]) add(tally, row);
+    }
+    const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    const byQueueName = (a: { queue: string }, b: { queue: string }) =>
+      a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0;
     return {
-      window: { from: new Date(to.getTime() - minutes * 60_000), to },
-      byQueue: rows.filter((r) => Number(r.by_queue) === 1).map(totals),
-      byTask: rows.filter((r) => Number(r.by_queue) === 0).map((r) => ({ name: r.name, ...totals(r) })),
+      window: { from: new Date(rows[0].lo), to: new Date(rows[0].now) },
+      byQueue: [...byQueue.values()].sort(byQueueName).map(totals),
+      byTask: [...byTask.values()]
+        .sort((a, b) => byQueueName(a, b) || byName(a, b))
+        .map((t) => ({ name: t.name, ...totals(t) })),
     };
   }
 
@@ -148,6 +162,48 @@ export class TaskStatistics {
   countsByState(window: TimeWindow): Promise<StateCount[]> {
     return this.dataSource.query(STATE_COUNTS_SQL, [window.from, window.to]);
   }
+}
+
+interface RollupRow {
+  now: Date;
+  lo: Date;
+  queue: string | null;
+  name: string;
+  state: string;
+  runtime_bucket: number;
+  count: number;
+  retries: number;
+}
+
+interface Tally {
+  queue: string;
+  states: Map<string, number>;
+  retried: number;
+  histogram: Map<number, number>;
+}
+
+function newTally(queue: string): Tally {
+  return { queue, states: new Map(), retried: 0, histogram: new Map() };
+}
+
+function add(tally: Tally, row: RollupRow): void {
+  tally.states.set(row.state, (tally.states.get(row.state) ?? 0) + row.count);
+  tally.retried += row.retries;
+  tally.histogram.set(row.runtime_bucket, (tally.histogram.get(row.runtime_bucket) ?? 0) + row.count);
+}
+
+function totals(tally: Tally): FinishedTotals {
+  const count = (state: string) => tally.states.get(state) ?? 0;
+  return {
+    queue: tally.queue,
+    processed: [...tally.states.values()].reduce((sum, n) => sum + n, 0),
+    succeeded: count('SUCCESS'),
+    failed: count('FAILURE'),
+    revoked: count('REVOKED'),
+    retried: tally.retried,
+    runtimeP50Ms: whole(histogramPercentile(tally.histogram, 0.5)),
+    runtimeP95Ms: whole(histogramPercentile(tally.histogram, 0.95)),
+  };
 }
 
 function whole(ms: unknown): number | null {

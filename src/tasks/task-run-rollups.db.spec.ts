@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import { useSpecDatabase } from '../../test/support/spec-database';
+import { AppConfig } from '../config/app-config';
+import { runtimeBucket } from './runtime-histogram';
+import { StoreHealth } from './store-health';
+import { TaskRecordWriter } from './task-record.writer';
+import { TaskState } from './task-state';
+import { TaskStatistics } from './task-statistics.service';
+
+// The rollups computed from scratch: what the triggers must have kept, row for row.
+const SCAN_SQL = `
+  SELECT span.m AS span_minutes, date_trunc(CASE span.m WHEN 1 THEN 'minute' ELSE 'hour' END, finished_at) AS bucket,
+         name, queue, state, task_runtime_bucket(runtime_ms) AS runtime_bucket,
+         count(*)::int AS count, sum(greatest(attempts - 1, 0))::int AS retries
+    FROM task_runs CROSS JOIN (VALUES (1), (60)) AS span(m)
+   WHERE finished_at IS NOT NULL
+   GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6`;
+const ROLLUPS_SQL = `
+  SELECT span_minutes, bucket, name, queue, state, runtime_bucket, count, retries
+    FROM task_run_rollups WHERE count <> 0 OR retries <> 0 ORDER BY 1, 2, 3, 4, 5, 6`;
+
+/** The per-minute rollups that GET /stats reads, kept by triggers on `task_runs`. */
+describe('task_run_rollups on PostgreSQL', () => {
+  const db = useSpecDatabase();
+  let writer: TaskRecordWriter;
+
+  beforeEach(async () => {
+    await db.current.empty('task_runs', 'task_run_rollups');
+    writer = new TaskRecordWriter(AppConfig.fromEnv({ DATABASE_URL: db.current.url }), new StoreHealth());
+  });
+  afterEach(() => writer.onApplicationShutdown());
+
+  async function open(name: string, queue = 'default'): Promise<string> {
+    const id = randomUUID();
+    await db.current.dataSource.query(
+      `INSERT INTO task_runs (id, name, queue, state, max_attempts, run_at, created_at, updated_at)
+       VALUES ($1, $2, $3, 'PENDING', 5, now(), now(), now())`,
+      [id, name, queue],
+    );
+    return id;
+  }
+
+  const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000);
+  const query = (sql: string, params: unknown[] = []) => db.current.dataSource.query(sql, params);
+
+  it('equal a scan of the records after a mix of finishes, rewrites, revokes and resets', async () => {
+    const [a, b, c, d, e, f, g] = await Promise.all([
+      open('tasks.mix.a'),
+      open('tasks.mix.a'),
+      open('tasks.mix.b', 'other'),
+      open('tasks.mix.b', 'other'),
+      open('tasks.mix.c'),
+      open('tasks.mix.c'),
+      open('tasks.mix.c'),
+    ]);
+    // One batch: several finishes of different minutes, hours, states and runtimes.
+    await Promise.all([
+      writer.write(a, { state: TaskState.SUCCESS, attempts: 1, runtimeMs: 7, finishedAt: ago(1) }, true),
+      writer.write(b, { state: TaskState.SUCCESS, attempts: 2, runtimeMs: 1234, finishedAt: ago(90) }, true),
+      writer.write(c, { state: TaskState.FAILURE, attempts: 5, runtimeMs: 40_000, finishedAt: ago(3) }, true),
+      writer.write(d, { state: TaskState.STARTED, attempts: 1 }, true),
+      writer.write(e, { state: TaskState.RETRY, attempts: 1, runtimeMs: 3 }, true),
+    ]);
+    // A retry that then succeeds; a stale RETRY after it (refused by the writer); a duplicate run
+    // that finishes the same task again, later and slower.
+    await writer.write(e, { state: TaskState.SUCCESS, attempts: 2, runtimeMs: 5, finishedAt: ago(2) }, true);
+    await writer.write(e, { state: TaskState.RETRY, finishedAt: null }, true);
+    await writer.write(b, { state: TaskState.SUCCESS, attempts: 3, runtimeMs: 2500, finishedAt: ago(0) }, true);
+    // Revoke (cancel/purge) and POST /tasks/:id/retry's reset go around the writer.
+    await query(`UPDATE task_runs SET state = 'REVOKED', finished_at = now() WHERE id = ANY($1::uuid[])`, [[d, f]]);
+    await query(
+      `UPDATE task_runs SET state = 'PENDING', attempts = 0, finished_at = NULL, runtime_ms = NULL
+                 WHERE id = $1`,
+      [c],
+    );
+    // A record written already finished (a restore, an import).
+    await query(
+      `INSERT INTO task_runs (id, name, queue, state, attempts, max_attempts, run_at, created_at, updated_at, finished_at, runtime_ms)
+       VALUES ($1, 'tasks.mix.d', 'default', 'SUCCESS', 1, 1, now(), now(), now(), now() - interval '2 days', 90)`,
+      [randomUUID()],
+    );
+    // An update of a finished record that changes nothing counted.
+    await query(`UPDATE task_runs SET updated_at = now() WHERE id = $1`, [g]);
+
+    const rollups = await query(ROLLUPS_SQL);
+    expect(rollups).toEqual(await query(SCAN_SQL));
+    expect(rollups.filter((r: { span_minutes: number }) => r.span_minutes === 1)).toHaveLength(6);
+  });
+
+  it('number runtime buckets the same in SQL and in TypeScript', async () => {
+    const samples = [null, 0, 1, 15, 16, 17, 18, 19, 31, 32, 33, 100, 999, 1000, 1024, 65_535, 65_536, 3_600_000];
+    for (let ms = 0; ms < 5000; ms += 7) samples.push(ms);
+    const [{ buckets }] = await query(
+      `SELECT array_agg(task_runtime_bucket(ms) ORDER BY o) AS buckets
+                                         FROM unnest($1::int[]) WITH ORDINALITY AS u(ms, o)`,
+      [samples],
+    );
+    expect(buckets).toEqual(samples.map(runtimeBucket));
+  });
+
+  it('answer GET /stats without reading the records', async () => {
+    const runtimes = [2, 4, 6, 8, 10];
+    for (const runtimeMs of runtimes) {
+      const id = await open('tasks.stats.read');
+      await writer.write(id, { state: TaskState.SUCCESS, attempts: 1, runtimeMs, finishedAt: ago(5) }, true);
+    }
+    const failed = await open('tasks.stats.read');
+    await writer.write(failed, { state: TaskState.FAILURE, attempts: 3, runtimeMs: 10, finishedAt: ago(5) }, true);
+    const old = await open('tasks.stats.read');
+    await writer.write(old, { state: TaskState.SUCCESS, attempts: 1, runtimeMs: 1, finishedAt: ago(180) }, true);
+
+    const statistics = new TaskStatistics(db.current.dataSource);
+    const expected = await statistics.finished(60);
+    // The records are gone (retention); the statistics of what finished are not.
+    await query(`DELETE FROM task_runs`);
+    const report = await statistics.finished(60);
+    expect(report).toEqual({ ...expected, window: expect.any(Object) });
+    // Runtimes under 16 ms have exact buckets, so the percentiles are percentile_cont's:
+    // over 2, 4, 6, 8, 10, 10, p50 is 7 and p95 is 10.
+    const row = { processed: 6, succeeded: 5, failed: 1, revoked: 0, retried: 2, runtimeP50Ms: 7, runtimeP95Ms: 10 };
+    expect(report.byQueue).toEqual([{ queue: 'default', ...row }]);
+    expect(report.byTask).toEqual([{ queue: 'default', name: 'tasks.stats.read', ...row }]);
+    // 4 h reaches the old one (through the hourly rollups), 1 min nothing.
+    expect((await statistics.finished(240)).byQueue[0].processed).toBe(7);
+    const empty = await statistics.finished(1);
+    expect(empty.byQueue).toEqual([]);
+    expect(empty.window.to.getTime() - empty.window.from.getTime()).toBeGreaterThanOrEqual(60_000);
+  });
+});
