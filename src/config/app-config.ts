@@ -58,8 +58,9 @@ export class AppConfig {
     return this.role !== 'api';
   }
 
+  /** Whether the queues run on Redis (one node, Sentinel or Cluster) rather than BullMQ's PostgreSQL backend. */
   get usesRedis(): boolean {
-    return Boolean(this.env.REDIS_URL);
+    return Boolean(this.env.REDIS_URL || this.env.REDIS_SENTINELS || this.env.REDIS_CLUSTER_NODES);
   }
 
   /** The queues this process consumes, or every known queue when `WORKER_QUEUES` is unset. */

@@ -8,11 +8,13 @@ import {
   Max,
   Min,
   Validate,
+  ValidateIf,
   validateSync,
   ValidatorConstraint,
   ValidatorConstraintInterface,
 } from 'class-validator';
 import { toInt, toTrimmed } from './environment-transforms';
+import { OneRedisScheme, OneRedisTopology, REDIS_NODE_LIST } from './redis-topology.rules';
 
 export const ROLES = ['api', 'worker', 'all'] as const;
 export type Role = (typeof ROLES)[number];
@@ -59,6 +61,44 @@ export class Environment {
   @Transform(toTrimmed)
   @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL?: string;
+
+  /**
+   * Redis behind Sentinel: the sentinels as `host:port,host:port,…` (`rediss://host:port` for
+   * TLS, as for `REDIS_URL`); every connection asks them for the master and follows a failover.
+   */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Matches(REDIS_NODE_LIST, { message: 'REDIS_SENTINELS must be a comma-separated list of host:port' })
+  @Validate(OneRedisScheme)
+  @Validate(OneRedisTopology)
+  REDIS_SENTINELS?: string;
+
+  /** The master set the sentinels watch (`sentinel monitor <name> …`); required with `REDIS_SENTINELS`. */
+  @ValidateIf((env: Environment) => Boolean(env.REDIS_SENTINELS) || env.REDIS_SENTINEL_MASTER !== undefined)
+  @Transform(toTrimmed)
+  @IsString({ message: 'REDIS_SENTINEL_MASTER is required when REDIS_SENTINELS is set' })
+  @Matches(/^[\w.-]+$/, {
+    message: 'REDIS_SENTINEL_MASTER must name the master set of REDIS_SENTINELS (letters, digits, _, . and -)',
+  })
+  REDIS_SENTINEL_MASTER?: string;
+
+  /** The sentinels' own password (`requirepass` of the sentinels), when they have one. */
+  @IsOptional()
+  @IsString()
+  REDIS_SENTINEL_PASSWORD?: string;
+
+  /** Redis Cluster: some of its nodes as `host:port,…` (`rediss://` for TLS); the rest are discovered. */
+  @IsOptional()
+  @Transform(toTrimmed)
+  @Matches(REDIS_NODE_LIST, { message: 'REDIS_CLUSTER_NODES must be a comma-separated list of host:port' })
+  @Validate(OneRedisScheme)
+  @Validate(OneRedisTopology)
+  REDIS_CLUSTER_NODES?: string;
+
+  /** The data nodes' password with `REDIS_SENTINELS` or `REDIS_CLUSTER_NODES` (with `REDIS_URL`, put it in the URL). */
+  @IsOptional()
+  @IsString()
+  REDIS_PASSWORD?: string;
 
   /** Where embedded PostgreSQL, the outbox and file storage live when nothing else is configured. */
   @IsOptional()

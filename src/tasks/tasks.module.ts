@@ -21,7 +21,7 @@ import { TaskRunner } from './task-runner.service';
 import { TaskStatistics } from './task-statistics.service';
 import { TaskSubmissionService } from './task-submission.service';
 import { TasksController } from './tasks.controller';
-import { allQueues, QueueConnection } from './queue-transport';
+import { allQueues, QueueConnection, queuePrefix } from './queue-transport';
 import { QUEUE_PROCESSORS, WorkerShutdown } from './worker-shutdown.service';
 import { StoreHealth } from './store-health';
 import { TaskOutbox } from './task-outbox.service';
@@ -50,7 +50,8 @@ export class TasksModule {
         DiscoveryModule,
         TypeOrmModule.forFeature([TaskRun]),
         BullModule.forRoot({ connection, prefix: config.env.QUEUE_PREFIX }),
-        BullModule.registerQueue(...queues.map((name) => ({ name }))),
+        // Workers take their queue's prefix: a hash tag per queue on a cluster (see queuePrefix).
+        BullModule.registerQueue(...queues.map((name) => ({ name, prefix: queuePrefix(config, name) }))),
       ],
       controllers: config.runsApi ? [TasksController] : [],
       providers: [
