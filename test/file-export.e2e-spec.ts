@@ -60,7 +60,10 @@ describe('Files: export_file (ZIP) over HTTP, PostgreSQL, Redis and disk', () =>
     const whole = await download(api, `/exports/${exportId}/content`);
     expect(whole.status).toBe(200);
     expect(whole.headers.get('content-length')).toBe(String(size));
-    expect(whole.headers.get('content-disposition')).toContain(`filename*=UTF-8''${encodeURIComponent('导出.zip')}`);
+    // A client that reads only filename= (curl -OJ) gets a readable name, not `__.zip` (#16).
+    expect(whole.headers.get('content-disposition')).toBe(
+      `attachment; filename=export-${exportId}.zip; filename*=UTF-8''${encodeURIComponent('导出.zip')}`,
+    );
     expect(sha256(whole.body)).toBe(digest);
 
     const zip = await readZip(whole.body);

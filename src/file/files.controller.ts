@@ -18,6 +18,7 @@ import { CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
 import { TaskSubmissionService } from '../tasks/task-submission.service';
 import { toTaskView } from '../tasks/task-view';
+import { attachmentDisposition } from './download/attachment-disposition';
 import { ListFilesQuery, SearchFilesQuery, UploadQuery } from './dto/file-queries';
 import { StoredFile } from './entities/stored-file.entity';
 import { ProcessFileTask } from './file.tasks';
@@ -107,7 +108,7 @@ export class FilesController {
     return new StreamableFile(stream, {
       type: file.mimeType,
       length: file.size,
-      disposition: contentDisposition(file.originalName),
+      disposition: attachmentDisposition(file.originalName, `file-${file.id}`),
     });
   }
 
@@ -143,10 +144,4 @@ export function toFileView(file: StoredFile) {
     indexedAt: file.indexedAt,
     links: { self: `/files/${file.id}`, content: `/files/${file.id}/content`, analysis: `/files/${file.id}/analysis` },
   };
-}
-
-/** `attachment` with an ASCII fallback name and the UTF-8 name (RFC 6266 / 5987). */
-export function contentDisposition(name: string): string {
-  const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }

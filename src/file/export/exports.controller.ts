@@ -26,7 +26,7 @@ import { TaskSubmissionService } from '../../tasks/task-submission.service';
 import { toTaskView } from '../../tasks/task-view';
 import { FileExport } from '../entities/file-export.entity';
 import { ExportFileArgs, ExportFileTask } from '../file.tasks';
-import { contentDisposition } from '../files.controller';
+import { attachmentDisposition } from '../download/attachment-disposition';
 import { FILE_STORAGE, FileStorage, StorageNotFoundError } from '../storage/file-storage';
 
 /** ZIP exports: submit one, read its record, download it (resumable with Range). Owner-only: another key's export is a 404. */
@@ -80,7 +80,7 @@ export class ExportsController {
     const etag = `"${record.sha256}"`;
     response.setHeader('Accept-Ranges', 'bytes');
     response.setHeader('ETag', etag);
-    const options = { type: 'application/zip', disposition: contentDisposition(record.name) };
+    const options = { type: 'application/zip', disposition: attachmentDisposition(record.name, `export-${record.id}`) };
     // Range is honoured for one range; If-Range with another validator means "send it all".
     const ranges = rangeHeader && (!ifRange || ifRange === etag) ? parseRange(size, rangeHeader) : undefined;
     if (ranges === -1) {
