@@ -19,7 +19,7 @@ import { HostLimiter } from './host-limits/host-limiter.service';
 import { HttpStatusError, PermanentHttpStatusError } from './http/outbound-errors';
 import { OutboundHttp, OutboundResponse } from './http/outbound-http';
 import { SsrfGuard } from './ssrf/ssrf-guard';
-import { signWebhookBody } from './webhook-signature';
+import { webhookHeaders } from './webhook-signature';
 
 const USER_AGENT = 'task-service/1 (tasks.api)';
 // A JSON response this small goes into the task result too, so callers need not fetch the record.
@@ -81,8 +81,9 @@ export class ApiCallsService {
   }
 
   /**
-   * The body is an envelope `{ id, event, timestamp, payload }`; `id` (also `X-Webhook-Id`) is the
-   * task id, the same on every attempt, so receivers can drop duplicate deliveries.
+   * The body is an envelope `{ id, event, timestamp, payload }`; `id` (also `webhook-id`) is the
+   * task id, the same on every attempt, so receivers can drop duplicate deliveries. Signed per the
+   * Standard Webhooks specification, so receivers verify with its library in their own language.
    */
   webhook(args: WebhookArgs, ctx: TaskContext): Promise<ApiCallResult> {
     const body = Buffer.from(
@@ -91,9 +92,8 @@ export class ApiCallsService {
     const headers: Record<string, string> = {
       'user-agent': USER_AGENT,
       'content-type': 'application/json',
-      'x-webhook-id': ctx.taskId,
       'x-webhook-event': args.event,
-      ...(args.secret ? { 'x-signature': signWebhookBody(args.secret, body) } : {}),
+      ...webhookHeaders(ctx.taskId, body, args.secret),
     };
     const timeoutMs = this.settings.API_CALLS_DEFAULT_TIMEOUT_MS;
     return this.perform(ctx, {

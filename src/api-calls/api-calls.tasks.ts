@@ -11,6 +11,7 @@ import {
   NoBodyFor,
 } from './http/request.validators';
 import { QueueName } from '../tasks/queue-names';
+import { IsWebhookSecret } from './webhook-signature';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 const upper = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value);
@@ -68,10 +69,14 @@ export class WebhookArgs {
   @MaxJsonBytes(MAX_REQUEST_BODY_BYTES)
   payload: unknown;
 
-  @ApiPropertyOptional({ description: 'Signs the body: X-Signature: sha256=HMAC-SHA256(secret, raw body) in hex' })
+  @ApiPropertyOptional({
+    description:
+      'Signs each delivery per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature): whsec_ and the base64 of 24 to 64 random bytes',
+    example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  })
   @IsOptional()
   @IsString()
-  @Length(16, 512)
+  @IsWebhookSecret()
   secret?: string;
 }
 
@@ -83,6 +88,7 @@ const API_TASK_TIMEOUT_MS = 90_000;
 /** One outbound HTTP request with retries on network errors, timeouts, 429 and 5xx. */
 export const ApiCallTask = defineTask({
   name: 'tasks.api.call',
+  celery: 'call(method, url, headers=None, body=None, timeout_ms=None, expect_status=None)',
   queue: QueueName.API,
   description: 'Makes one outbound HTTP request (SSRF-guarded) and records the response',
   payload: ApiCallArgs,
@@ -94,8 +100,9 @@ export const ApiCallTask = defineTask({
 /** Delivers one webhook: POST of a JSON envelope, signed when a secret is given. */
 export const WebhookTask = defineTask({
   name: 'tasks.api.webhook',
+  celery: 'webhook(url, event, payload, secret=None)',
   queue: QueueName.API,
-  description: 'POSTs a signed JSON event to a webhook URL; X-Webhook-Id is the task id',
+  description: 'POSTs a JSON event to a webhook URL, signed per Standard Webhooks; webhook-id is the task id',
   payload: WebhookArgs,
   sensitiveArgs: ['secret'],
   retry: API_RETRY,

@@ -1,19 +1,49 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { registerDecorator, ValidationOptions } from 'class-validator';
+import { Webhook } from 'standardwebhooks';
 
-export const SIGNATURE_HEADER = 'X-Signature';
+const SECRET_FORM = /^whsec_([A-Za-z0-9+/]+={0,2})$/;
 
-/** `sha256=<hex>`: HMAC-SHA256 of the exact bytes sent, keyed with the webhook's secret. */
-export function signWebhookBody(secret: string, rawBody: Buffer | string): string {
-  return `sha256=${createHmac('sha256', secret).update(rawBody).digest('hex')}`;
+/**
+ * A Standard Webhooks secret: `whsec_` and the base64 of 24 to 64 random bytes (the specification's
+ * bounds). Receivers pass the same string to their language's library, which decodes it the same way.
+ */
+export function isWebhookSecret(value: unknown): boolean {
+  const base64 = typeof value === 'string' ? SECRET_FORM.exec(value)?.[1] : undefined;
+  if (!base64 || base64.length % 4 !== 0) return false;
+  const bytes = Buffer.from(base64, 'base64').length;
+  return bytes >= 24 && bytes <= 64;
+}
+
+export function IsWebhookSecret(options?: ValidationOptions) {
+  return (object: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isWebhookSecret',
+      target: object.constructor,
+      propertyName,
+      options: {
+        message: `${propertyName} must be a Standard Webhooks secret: whsec_ followed by the base64 of 24 to 64 random bytes`,
+        ...options,
+      },
+      validator: { validate: isWebhookSecret },
+    });
 }
 
 /**
- * What a receiver does: recompute over the raw body (before any JSON parsing) and compare in
- * constant time. Kept here so the docs, the tests and receivers written in TypeScript agree.
+ * The headers of one delivery per the Standard Webhooks specification: `webhook-id` (the task id,
+ * the same on every attempt, so receivers drop duplicates), `webhook-timestamp` (Unix seconds of
+ * this attempt, which receivers check against replays) and, with a secret, `webhook-signature`
+ * (`v1,` and the base64 HMAC-SHA256 of `id.timestamp.body`), written by the `standardwebhooks` package.
  */
-export function verifyWebhookSignature(secret: string, rawBody: Buffer | string, header: string | undefined): boolean {
-  if (!header) return false;
-  const expected = Buffer.from(signWebhookBody(secret, rawBody));
-  const given = Buffer.from(header.trim());
-  return given.length === expected.length && timingSafeEqual(given, expected);
+export function webhookHeaders(
+  id: string,
+  body: Buffer,
+  secret: string | undefined,
+  at: Date = new Date(),
+): Record<string, string> {
+  const headers: Record<string, string> = {
+    'webhook-id': id,
+    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+  };
+  if (secret) headers['webhook-signature'] = new Webhook(secret).sign(id, at, body);
+  return headers;
 }
