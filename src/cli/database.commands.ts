@@ -4,6 +4,7 @@ import { ApiKeyService } from '../auth/api-key.service';
 import { API_KEY_ROLES, ApiKey, ApiKeyRole } from '../auth/entities/api-key.entity';
 import { AppConfig } from '../config/app-config';
 import { EmbeddedDatabase, startEmbeddedPostgres } from '../database/embedded-postgres';
+import { runMigrationsLocked } from '../database/migration-lock';
 import { migrations } from '../database/migrations';
 import { CliArgs, UsageError } from './cli-args';
 import { CliOutput, table } from './cli-output';
@@ -13,7 +14,10 @@ import { CliOutput, table } from './cli-output';
  * operator gets in when no key works yet. With no DATABASE_URL it uses the embedded PostgreSQL
  * (the running service's if it is up, else it starts it for the command).
  */
-export async function withDatabase<T>(config: AppConfig, work: (dataSource: DataSource) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(
+  config: AppConfig,
+  work: (dataSource: DataSource, url: string) => Promise<T>,
+): Promise<T> {
   let embedded: EmbeddedDatabase | undefined;
   let url = config.env.DATABASE_URL;
   if (!url) {
@@ -33,7 +37,7 @@ export async function withDatabase<T>(config: AppConfig, work: (dataSource: Data
   });
   await dataSource.initialize();
   try {
-    return await work(dataSource);
+    return await work(dataSource, url);
   } finally {
     await dataSource.destroy();
     await embedded?.stop();
@@ -53,7 +57,9 @@ async function answers(url: string): Promise<boolean> {
 }
 
 export async function runMigrate(config: AppConfig, out: CliOutput): Promise<void> {
-  const applied = await withDatabase(config, (ds) => ds.runMigrations({ transaction: 'each' }));
+  // Under the same advisory lock as a starting service: several `migrate` (one per pod's
+  // initContainer) and starting replicas apply each migration once.
+  const applied = await withDatabase(config, (ds, url) => runMigrationsLocked(ds, url));
   const names = applied.map((m) => m.name);
   out.result({ applied: names }, () =>
     names.length === 0
