@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config';
 import { TaskRun } from './entities/task-run.entity';
 import { StoreHealth } from './store-health';
 import { TaskQueues } from './task-queues.service';
+import { ROLLUP_RETENTION_DAYS } from './task-statistics.service';
 import { TaskSubmissionService } from './task-submission.service';
 import { OPEN_STATES } from './task-state';
 
@@ -11,6 +12,9 @@ import { OPEN_STATES } from './task-state';
 const LOCK_KEY = 0x7a5c_0001;
 const BATCH = 500;
 const EXPIRE_BATCH = 5000;
+// One retention batch at a time across replicas (a transaction-scoped advisory lock per batch):
+// replicas take turns instead of fighting over the same rows' locks.
+const RETENTION_LOCK_KEY = 0x7a5c_0002;
 
 /**
  * Finds unfinished records whose job is gone from the transport (a Redis that lost its data, a
@@ -113,13 +117,22 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
     const cutoff = new Date(Date.now() - this.config.env.RESULT_EXPIRES_SECONDS * 1000);
     let total = 0;
     for (;;) {
-      const [, deleted]: [unknown, number] = await this.dataSource.query(
-        `DELETE FROM task_runs WHERE id IN (SELECT id FROM task_runs WHERE finished_at < $1 AND state IN ('SUCCESS', 'FAILURE', 'REVOKED') LIMIT ${EXPIRE_BATCH})`,
-        [cutoff],
-      );
+      const deleted = await this.dataSource.transaction(async (manager) => {
+        await manager.query('SELECT pg_advisory_xact_lock($1)', [RETENTION_LOCK_KEY]);
+        const [, count]: [unknown, number] = await manager.query(
+          `DELETE FROM task_runs WHERE id IN (SELECT id FROM task_runs WHERE finished_at < $1 AND state IN ('SUCCESS', 'FAILURE', 'REVOKED') LIMIT ${EXPIRE_BATCH})`,
+          [cutoff],
+        );
+        return count;
+      });
       total += deleted;
       if (deleted < EXPIRE_BATCH) break;
     }
+    // The rollups behind GET /stats outlive the records (a few thousand rows a day), not forever.
+    await this.dataSource.query(
+      `DELETE FROM task_run_rollups WHERE span_minutes IN (1, 60) AND bucket < now() - make_interval(days => $1)`,
+      [ROLLUP_RETENTION_DAYS],
+    );
     if (total > 0) this.logger.log(`Deleted ${total} task records older than the retention period`);
   }
 }

@@ -3,9 +3,12 @@ import { useSpecDatabase } from '../../test/support/spec-database';
 import { AppConfig } from '../config/app-config';
 import { runtimeBucket } from './runtime-histogram';
 import { StoreHealth } from './store-health';
+import { TaskQueues } from './task-queues.service';
+import { TaskReconciler } from './task-reconciler.service';
 import { TaskRecordWriter } from './task-record.writer';
 import { TaskState } from './task-state';
 import { TaskStatistics } from './task-statistics.service';
+import { TaskSubmissionService } from './task-submission.service';
 
 // The rollups computed from scratch: what the triggers must have kept, row for row.
 const SCAN_SQL = `
@@ -125,5 +128,24 @@ describe('task_run_rollups on PostgreSQL', () => {
     const empty = await statistics.finished(1);
     expect(empty.byQueue).toEqual([]);
     expect(empty.window.to.getTime() - empty.window.from.getTime()).toBeGreaterThanOrEqual(60_000);
+  });
+
+  it('outlive the expired records, and are pruned after their own retention', async () => {
+    const id = await open('tasks.retention');
+    await writer.write(id, { state: TaskState.SUCCESS, attempts: 1, runtimeMs: 3, finishedAt: ago(3 * 24 * 60) }, true);
+    await query(`INSERT INTO task_run_rollups VALUES (1, now() - interval '9 days', 'tasks.ancient', 'default', 'SUCCESS', 3, 1, 0),
+                                                      (60, now() - interval '9 days', 'tasks.ancient', 'default', 'SUCCESS', 3, 1, 0)`);
+    // expire() needs neither the transport nor submission.
+    const reconciler = new TaskReconciler(
+      AppConfig.fromEnv({ DATABASE_URL: db.current.url, RESULT_EXPIRES_SECONDS: String(24 * 3600) }),
+      {} as TaskQueues,
+      {} as TaskSubmissionService,
+      db.current.dataSource,
+      new StoreHealth(),
+    );
+    await reconciler.expire();
+    expect(await query(`SELECT id FROM task_runs`)).toEqual([]);
+    const left = await query(`SELECT DISTINCT name FROM task_run_rollups`);
+    expect(left).toEqual([{ name: 'tasks.retention' }]);
   });
 });

@@ -2,6 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { histogramPercentile } from './runtime-histogram';
 
+/** How long the rollups behind GET /stats are kept: its window reaches back 7 days, plus a day. */
+export const ROLLUP_RETENTION_DAYS = 8;
+
 /** A half-open interval of time, `[from, to)`. */
 export interface TimeWindow {
   from: Date;

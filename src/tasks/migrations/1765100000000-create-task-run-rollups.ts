@@ -16,9 +16,6 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * equal a scan of the records. Deleting records (retention) leaves them: the statistics of
  * what finished outlive the results, and the rollups have a retention of their own.
  */
-/** How long rollups are kept: GET /stats reaches back 7 days, plus a day of margin. */
-export const ROLLUP_RETENTION_DAYS = 8;
-
 export class CreateTaskRunRollups1765100000000 implements MigrationInterface {
   name = 'CreateTaskRunRollups1765100000000';
 
@@ -79,12 +76,9 @@ export class CreateTaskRunRollups1765100000000 implements MigrationInterface {
       CREATE TRIGGER task_run_rollups_updated AFTER UPDATE ON task_runs
         REFERENCING OLD TABLE AS old_runs NEW TABLE AS new_runs
         FOR EACH STATEMENT EXECUTE FUNCTION task_run_rollups_updated()`);
-    // Records finished before this migration, as far back as the rollups are kept.
-    await q.query(
-      upsert(
-        `SELECT ${columns}, 1 AS n FROM task_runs WHERE finished_at >= now() - interval '${ROLLUP_RETENTION_DAYS} days'`,
-      ),
-    );
+    // Records finished before this migration, as far back as the rollups are kept
+    // (ROLLUP_RETENTION_DAYS).
+    await q.query(upsert(`SELECT ${columns}, 1 AS n FROM task_runs WHERE finished_at >= now() - interval '8 days'`));
   }
 
   async down(q: QueryRunner): Promise<void> {
