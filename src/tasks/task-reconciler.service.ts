@@ -14,7 +14,7 @@ const BATCH = 500;
 const EXPIRE_BATCH = 5000;
 // One retention batch at a time across replicas (a transaction-scoped advisory lock per batch):
 // replicas take turns instead of fighting over the same rows' locks.
-const RETENTION_LOCK_KEY = 0x7a5c_0002;
+const RETENTION_LOCK_KEY = 0x7a5c_0003;
 
 /**
  * Finds unfinished records whose job is gone from the transport (a Redis that lost its data, a
