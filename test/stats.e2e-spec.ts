@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { localDate } from '../src/stats/calendar-date';
+import { localDate } from '../src/common/calendar-date';
 import { TaskState } from '../src/tasks/task-state';
 import { ApiClient } from './support/api-client';
 import { startTestService, TestService } from './support/test-service';

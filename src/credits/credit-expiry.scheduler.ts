@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { CronJob } from 'cron';
 import { AppConfig } from '../config/app-config';
 import { TaskSubmissionService } from '../tasks/task-submission.service';
-import { localDate } from './credit-dates';
+import { localDate } from '../common/calendar-date';
 import { ExpireTask } from './credits.tasks';
 import { CreditsEnvironment } from './credits.environment';
 

@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { TaskContext } from '../tasks/task-definition';
 import { CreditAccess } from './credit-access.service';
-import { endOfLocalDay } from './credit-dates';
+import { endOfLocalDay } from '../common/calendar-date';
 import { CreditConsumeBatcher } from './credit-consume.batcher';
 import { CreditRuleError, refundRejected } from './credit-errors';
 import { CreditLedger, LedgerRow, LockedAccount } from './credit-ledger.service';

@@ -14,7 +14,7 @@ import {
   ValidatorConstraintInterface,
 } from 'class-validator';
 import { defineTask } from '../tasks/task-definition';
-import { isCalendarDate } from './credit-dates';
+import { isCalendarDate } from '../common/calendar-date';
 import { MAX_AMOUNT, MAX_KEY_LENGTH, MAX_REASON_LENGTH, MAX_REFERENCE_LENGTH } from './credit-limits';
 import { QueueName } from '../tasks/queue-names';
 

@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Between, DataSource, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { TaskStatistics } from '../tasks/task-statistics.service';
-import { addDays, localDate } from './calendar-date';
+import { addDays, localDate } from '../common/calendar-date';
 import { DailyReport } from './entities/daily-report.entity';
 
 // The day's bounds are computed by PostgreSQL from the local date and the zone name, so DST

@@ -1,4 +1,4 @@
-import { addDays, localDate, localMinutes } from './calendar-date';
+import { addDays, localDate, localMinutes } from '../common/calendar-date';
 
 /** The daily report of a day is due at 00:10 the next day, in the report's time zone. */
 export const DAILY_REPORT_MINUTE = 10;

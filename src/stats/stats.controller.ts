@@ -5,7 +5,7 @@ import { Principal } from '../auth/principal';
 import { fieldErrorsException } from '../common/field-errors';
 import { TaskSubmissionService } from '../tasks/task-submission.service';
 import { toTaskView } from '../tasks/task-view';
-import { addDays, localDate } from './calendar-date';
+import { addDays, localDate } from '../common/calendar-date';
 import { DailyReportService } from './daily-report.service';
 import { StatsCollector } from './stats-collector.service';
 import { DailyReportsQuery, SnapshotsQuery } from './stats.queries';

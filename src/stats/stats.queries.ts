@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
-import { IsCalendarDate } from './calendar-date';
+import { IsCalendarDate } from '../common/calendar-date';
 
 export class DailyReportsQuery {
   @ApiPropertyOptional({ example: '2026-11-01', description: 'First day, inclusive (default: 30 days before `to`)' })

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
 import { defineTask } from '../tasks/task-definition';
-import { IsCalendarDate } from './calendar-date';
+import { IsCalendarDate } from '../common/calendar-date';
 import { QueueName } from '../tasks/queue-names';
 
 export class CollectStatsArgs {
