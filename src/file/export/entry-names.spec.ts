@@ -10,6 +10,21 @@ describe('ZIP entry names', () => {
     ['', 'file'],
     ['报告.pdf', '报告.pdf'],
     ['invoice\u202Efdp.exe', 'invoicefdp.exe'],
+    // Windows reserves device names with any extension; extracting `NUL.txt` there fails (#21).
+    ['CON', '_CON'],
+    ['nul.txt', '_nul.txt'],
+    ['Aux.tar.gz', '_Aux.tar.gz'],
+    ['PRN .log', '_PRN .log'],
+    ['com1.csv', '_com1.csv'],
+    ['LPT9', '_LPT9'],
+    ['COM¹.txt', '_COM¹.txt'],
+    ['CONSOLE.txt', 'CONSOLE.txt'],
+    ['com10.txt', 'com10.txt'],
+    ['my nul.txt', 'my nul.txt'],
+    ['NUL.', '_NUL'],
+    ['notes. . ', 'notes'],
+    ['10:30 <draft>?.txt', '10_30 _draft__.txt'],
+    ['report.txt:hidden', 'report.txt_hidden'],
   ])('sanitises %j to %j', (input, expected) => {
     expect(sanitizeEntryName(input)).toBe(expected);
   });
