@@ -1,0 +1,372 @@
+/**
+ * History at volume (#18): the service with 0, 5M, 20M finished records in `task_runs`.
+ * Records are seeded with SQL (generate_series): finished over the retention window, the declared
+ * task names (a few frequent, many rare), per-task runtimes, ~90% SUCCESS, args and results of
+ * realistic size; the rollup triggers fill `task_run_rollups` from the same INSERT. At each size:
+ *   - submit rate (POST /tasks, BENCH_CONCURRENCY clients, queue paused) and finish rate (one
+ *     worker process drains them; finishes counted from the writer's commit notifications);
+ *   - p99 of each GET /tasks filter;
+ *   - EXPLAIN (ANALYZE) of the outbox's, the reconciler's and retention's queries;
+ *   - GET /stats over 1 h, 24 h, 7 d (and, for reference, the record scan it replaced);
+ *   - one retention pass over RETENTION_ROWS records past RESULT_EXPIRES_SECONDS.
+ * The bench database is dropped at the end.
+ *
+ * Usage: npm run bench:volume
+ *   VOLUME_SIZES=0,5000000,20000000  VOLUME_TASKS=10000 (submitted and finished per size)
+ *   RETENTION_ROWS=50000  BENCH_CONCURRENCY=32  VOLUME_SCAN_BASELINE=1  BENCH_NO_BUILD=1 (skip nest build)
+ *   BENCH_POSTGRES_URL / BENCH_REDIS_URL as for the other benches.
+ */
+import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { AddressInfo } from 'node:net';
+import { Client } from 'pg';
+import { ApiKeyService } from '../src/auth/api-key.service';
+import { startService } from '../src/bootstrap';
+import { AppConfig } from '../src/config/app-config';
+import { FINISHED_CHANNEL } from '../src/tasks/task-completions.service';
+import { TaskQueues } from '../src/tasks/task-queues.service';
+import { TaskReconciler } from '../src/tasks/task-reconciler.service';
+import { TaskRegistry } from '../src/tasks/task-registry.service';
+import { ROOT, serviceEnv, spawnWorker } from './pipeline-run';
+import { createBenchDatabase, fmt, machineLoad, percentile, REDIS_URL, sleep, uniquePrefix } from './support';
+
+const SIZES = (process.env.VOLUME_SIZES ?? '0,5000000,20000000').split(',').map(Number);
+const TASKS = Number(process.env.VOLUME_TASKS ?? 10_000);
+const RETENTION_ROWS = Number(process.env.RETENTION_ROWS ?? 50_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const SCAN_BASELINE = process.env.VOLUME_SCAN_BASELINE !== '0';
+const LIST_SAMPLES = 100;
+const STATS_SAMPLES = 10;
+const SEED_CHUNK = 1_000_000;
+const RETENTION_SECONDS = 7 * 24 * 3600;
+const ADMIN_KEY = 'bench-admin-key-0123456789';
+const OWNERS = 20;
+const PARENTS = 1000;
+
+// One finished record per g. A task's runtime is log-normal around its own median (1 ms to
+// ~10 s across tasks); names are skewed (the first few take most records). Every 20th record
+// is the measured client's ($owner), every 100th has one of $parents parents.
+const SEED_SQL = `
+  WITH src AS (
+    SELECT g, 1 + floor(power(random(), 3) * array_length($3::text[], 1))::int AS k, random() AS r,
+           now() - make_interval(secs => 3600 + random() * ($5 - 7200)) AS created
+      FROM generate_series($1::bigint, $2::bigint) g
+  ), run AS (
+    SELECT g, k, created, ($3::text[])[k] AS name, ($4::text[])[k] AS queue,
+           CASE WHEN r < 0.9 THEN 'SUCCESS' WHEN r < 0.97 THEN 'FAILURE' ELSE 'REVOKED' END AS state,
+           CASE WHEN r < 0.85 THEN 1 WHEN r < 0.9 THEN 2 ELSE 3 END AS attempts,
+           greatest(1, exp(ln(2) * (k % 14) + 0.6 * sqrt(-2 * ln(greatest(random(), 1e-9))) * cos(2 * pi() * random())))::int AS runtime
+      FROM src
+  )
+  INSERT INTO task_runs (id, name, queue, owner, args, state, result, error, attempts, max_attempts, priority,
+                         run_at, created_at, updated_at, enqueued_at, started_at, finished_at, runtime_ms,
+                         worker_id, parent_id, request_id)
+  SELECT gen_random_uuid(), name, queue,
+         CASE WHEN g % 20 = 0 THEN $6::uuid ELSE ($7::uuid[])[1 + g % ${OWNERS}] END,
+         jsonb_build_object('i', g, 'ref', md5(g::text), 'note', repeat('x', (g % 160)::int)),
+         state,
+         CASE WHEN state = 'SUCCESS' THEN jsonb_build_object('ok', true, 'count', g % 1000, 'digest', md5(name || g)) END,
+         CASE WHEN state = 'FAILURE' THEN jsonb_build_object('type', 'TimeoutError', 'message', 'upstream timed out after 30 s') END,
+         attempts, 3, 0, created, created, created + make_interval(secs => runtime / 1000.0 + 0.01), created,
+         created + interval '5 ms', created + make_interval(secs => runtime / 1000.0 + 0.005), runtime,
+         'worker-' || (g % 6), CASE WHEN g % 100 = 0 THEN ($8::uuid[])[1 + (g / 100) % ${PARENTS}] END, md5(g::text)
+    FROM run`;
+
+// GET /stats before the rollups: a scan of the records (kept here only as the baseline).
+const SCAN_SQL = `
+  SELECT name, queue, GROUPING(name) AS by_queue, count(*) AS processed,
+         count(*) FILTER (WHERE state = 'SUCCESS') AS succeeded, count(*) FILTER (WHERE state = 'FAILURE') AS failed,
+         count(*) FILTER (WHERE state = 'REVOKED') AS revoked, coalesce(sum(greatest(attempts - 1, 0)), 0) AS retried,
+         percentile_cont(0.5) WITHIN GROUP (ORDER BY runtime_ms) AS p50,
+         percentile_cont(0.95) WITHIN GROUP (ORDER BY runtime_ms) AS p95
+    FROM task_runs WHERE finished_at IS NOT NULL AND finished_at >= now() - make_interval(mins => $1)
+   GROUP BY GROUPING SETS ((queue, name), (queue))`;
+
+// The background queries, as the services issue them.
+const PLANS: [string, string, (client: Client) => Promise<unknown[]>][] = [
+  [
+    'outbox (TaskOutbox.pass)',
+    `SELECT * FROM task_runs t WHERE t.enqueued_at IS NULL AND t.state = 'PENDING' AND t.created_at <= $1
+      ORDER BY t.created_at ASC, t.id ASC LIMIT 500 FOR UPDATE SKIP LOCKED`,
+    async () => [new Date()],
+  ],
+  [
+    'reconciler (TaskReconciler.requeueLost)',
+    `SELECT * FROM task_runs WHERE state IN ('PENDING', 'STARTED', 'RETRY') AND updated_at < $1
+        AND enqueued_at IS NOT NULL ORDER BY updated_at ASC LIMIT 500`,
+    async () => [new Date(Date.now() - 30_000)],
+  ],
+  [
+    'retention batch (TaskReconciler.expire)',
+    `SELECT id FROM task_runs WHERE finished_at < $1 AND state IN ('SUCCESS', 'FAILURE', 'REVOKED') LIMIT 5000`,
+    async () => [new Date(Date.now() - RETENTION_SECONDS * 1000)],
+  ],
+  [
+    'lookup by id (GET /tasks/:id)',
+    `SELECT * FROM task_runs WHERE id = $1`,
+    async (client) => [
+      (await client.query(`SELECT id FROM task_runs TABLESAMPLE SYSTEM (1) LIMIT 1`)).rows[0]?.id ?? randomUUID(),
+    ],
+  ],
+];
+
+interface Api {
+  base: string;
+  get(path: string, key?: string): Promise<number>;
+}
+
+async function timed(samples: number, work: () => Promise<unknown>): Promise<number[]> {
+  await work(); // warm
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const t0 = performance.now();
+    await work();
+    times.push(performance.now() - t0);
+  }
+  return times.sort((a, b) => a - b);
+}
+
+async function seed(client: Client, from: number, to: number, tasks: { name: string; queue: string }[], ids: Ids) {
+  for (let start = from; start <= to; start += SEED_CHUNK) {
+    const end = Math.min(to, start + SEED_CHUNK - 1);
+    await client.query(SEED_SQL, [
+      start,
+      end,
+      tasks.map((t) => t.name),
+      tasks.map((t) => t.queue),
+      RETENTION_SECONDS,
+      ids.client,
+      ids.owners,
+      ids.parents,
+    ]);
+    process.stdout.write(`  seeded ${fmt(end)}\r`);
+  }
+}
+
+interface Ids {
+  client: string;
+  clientKey: string;
+  owners: string[];
+  parents: string[];
+}
+
+async function main() {
+  const database = await createBenchDatabase();
+  const prefix = uniquePrefix('volume');
+  const env = {
+    ...serviceEnv({ databaseUrl: database.url, redisUrl: REDIS_URL }, prefix, 'api', 256),
+    ADMIN_API_KEY: ADMIN_KEY,
+    STATS_SCHEDULE: 'false',
+    // Retention and reconcile passes run when the bench says, not on a timer.
+    RECONCILE_INTERVAL_MS: String(24 * 3600_000),
+    RESULT_EXPIRES_SECONDS: String(RETENTION_SECONDS),
+  };
+  const client = new Client({ connectionString: database.url });
+  const listener = new Client({ connectionString: database.url });
+  let worker: ReturnType<typeof spawnWorker> | undefined;
+  let service: Awaited<ReturnType<typeof startService>> | undefined;
+  try {
+    if (!process.env.BENCH_NO_BUILD) execFileSync('npx', ['nest', 'build'], { cwd: ROOT, stdio: 'ignore' });
+    service = await startService(AppConfig.fromEnv(env));
+    const app = service.app;
+    const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    const { key: clientKey, secret } = await app.get(ApiKeyService).create('bench-volume-client', 'client');
+    const ids: Ids = {
+      client: clientKey.id,
+      clientKey: secret,
+      owners: Array.from({ length: OWNERS }, randomUUID),
+      parents: Array.from({ length: PARENTS }, randomUUID),
+    };
+    const tasks = app
+      .get(TaskRegistry)
+      .all()
+      .map((t) => ({ name: t.definition.name, queue: t.queue }));
+    const api: Api = {
+      base,
+      get: async (path, key = ADMIN_KEY) => {
+        const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}` } });
+        await res.arrayBuffer();
+        if (res.status !== 200) throw new Error(`GET ${path} gave ${res.status}`);
+        return res.status;
+      },
+    };
+    await client.connect();
+    await listener.connect();
+    let notified = 0;
+    listener.on('notification', (m) => (notified += m.payload ? m.payload.split(',').length : 0));
+    await listener.query(`LISTEN ${FINISHED_CHANNEL}`);
+    const queue = app.get(TaskQueues).get('default');
+    worker = spawnWorker({
+      ...serviceEnv({ databaseUrl: database.url, redisUrl: REDIS_URL }, prefix, 'worker', 256),
+      STATS_SCHEDULE: 'false',
+    });
+    while (Number((await client.query('SELECT count(*) AS n FROM worker_heartbeats')).rows[0].n) === 0)
+      await sleep(100);
+
+    console.log(
+      `bench:volume — sizes ${SIZES.map((s) => fmt(s)).join(', ')}; ${fmt(TASKS)} tasks submitted/finished per size; ` +
+        `${tasks.length} declared tasks; ${machineLoad()}\n`,
+    );
+    let seeded = 0;
+    for (const size of SIZES) {
+      const t0 = performance.now();
+      if (size > seeded) await seed(client, seeded + 1, size, tasks, ids);
+      seeded = Math.max(seeded, size);
+      const seedS = (performance.now() - t0) / 1000;
+      const t1 = performance.now();
+      await client.query('VACUUM ANALYZE task_runs');
+      await client.query('VACUUM ANALYZE task_run_rollups');
+      const vacuumS = (performance.now() - t1) / 1000;
+      const [{ records, rollups, bytes }] = (
+        await client.query(`SELECT (SELECT count(*) FROM task_runs)::bigint AS records,
+                                   (SELECT count(*) FROM task_run_rollups)::bigint AS rollups,
+                                   pg_total_relation_size('task_runs') AS bytes`)
+      ).rows;
+      const line = (s: string) => console.log(s);
+      line(
+        `## ${fmt(Number(records))} records (${fmt(Number(bytes) / 2 ** 30, 1)} GiB with indexes; ${fmt(Number(rollups))} rollup rows)`,
+      );
+      line(`seeded in ${fmt(seedS)} s, VACUUM ANALYZE ${fmt(vacuumS)} s; ${machineLoad()}`);
+
+      // Submit: single POSTs from CONCURRENCY clients while the queue is paused.
+      await queue.pause();
+      const submitted: string[] = [];
+      let next = 0;
+      let start = performance.now();
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next < TASKS) {
+            const i = next++;
+            const res = await fetch(`${base}/tasks`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+              body: JSON.stringify({ name: 'tasks.system.noop', args: { i } }),
+            });
+            if (res.status !== 202) throw new Error(`submit gave ${res.status}: ${await res.text()}`);
+            submitted.push(((await res.json()) as { id: string }).id);
+          }
+        }),
+      );
+      const submitRate = TASKS / ((performance.now() - start) / 1000);
+      // Finish: the worker drains them.
+      notified = 0;
+      start = performance.now();
+      await queue.resume();
+      for (let polls = 0; ; polls++) {
+        if (notified >= TASKS || polls % 100 === 99) {
+          const done = Number(
+            (
+              await client.query(
+                `SELECT count(*) AS n FROM task_runs WHERE id = ANY($1::uuid[]) AND state = 'SUCCESS'`,
+                [submitted],
+              )
+            ).rows[0].n,
+          );
+          if (done >= TASKS) break;
+        }
+        await sleep(5);
+      }
+      const finishRate = TASKS / ((performance.now() - start) / 1000);
+      line(`submit ${fmt(submitRate)} tasks/s (POST /tasks × ${CONCURRENCY}), finish ${fmt(finishRate)} tasks/s`);
+
+      // GET /tasks, each filter.
+      const [{ name: popular }] = (
+        await client.query(`SELECT name FROM task_runs GROUP BY name ORDER BY count(*) DESC LIMIT 1`)
+      ).rows;
+      const prefixName = `${popular.split('.').slice(0, 2).join('.')}.*`;
+      const hourAgo2d = new Date(Date.now() - 2 * 24 * 3600_000);
+      const window = `from=${hourAgo2d.toISOString()}&to=${new Date(hourAgo2d.getTime() + 3600_000).toISOString()}`;
+      const filters: [string, string, string?][] = [
+        ['admin, no filter', '/tasks'],
+        [`name=${popular}`, `/tasks?name=${popular}`],
+        [`name=${prefixName} (prefix)`, `/tasks?name=${encodeURIComponent(prefixName)}`],
+        ['state=FAILURE', '/tasks?state=FAILURE'],
+        ['state=PENDING (rare)', '/tasks?state=PENDING'],
+        [`name + state=REVOKED`, `/tasks?name=${popular}&state=REVOKED`],
+        ['from/to: one hour 2 days ago', `/tasks?${window}`],
+        ['parentId', `/tasks?parentId=${ids.parents[7]}`],
+        ['client (own tasks)', '/tasks', ids.clientKey],
+        ['client + state=FAILURE', '/tasks?state=FAILURE', ids.clientKey],
+        ['GET /tasks/:id', `/tasks/${submitted[0]}`],
+      ];
+      for (const [label, path, key] of filters) {
+        const times = await timed(LIST_SAMPLES, () => api.get(path, key));
+        line(
+          `  GET ${label.padEnd(42)} p50 ${fmt(percentile(times, 50), 1).padStart(7)} ms  p99 ${fmt(percentile(times, 99), 1).padStart(7)} ms`,
+        );
+      }
+
+      // GET /stats from the rollups, and the scan it replaced.
+      for (const minutes of [60, 1440, 10080]) {
+        const times = await timed(STATS_SAMPLES, () => api.get(`/stats?windowMinutes=${minutes}`));
+        let scan = '';
+        if (SCAN_BASELINE) {
+          const s0 = performance.now();
+          await client.query(SCAN_SQL, [minutes]);
+          scan = `  (record scan: ${fmt(performance.now() - s0)} ms)`;
+        }
+        line(
+          `  GET /stats?windowMinutes=${String(minutes).padEnd(6)} p50 ${fmt(percentile(times, 50), 1).padStart(7)} ms  max ${fmt(times[times.length - 1], 1).padStart(7)} ms${scan}`,
+        );
+      }
+
+      // Query plans of the background scans.
+      for (const [label, sql, params] of PLANS) {
+        const plan = (await client.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${sql}`, await params(client))).rows
+          .map((r) => r['QUERY PLAN'] as string)
+          .filter((l) => !/^\s*(Planning|Buffers: shared hit=\d+$)/.test(l));
+        const indexes = [
+          ...new Set(plan.flatMap((l) => /(?:Index|Index Only) Scan(?: Backward)? using (\S+)/.exec(l)?.[1] ?? [])),
+        ];
+        line(`  plan: ${label}: ${indexes.length > 0 ? `on ${indexes.join(', ')}` : 'NO INDEX'}`);
+        for (const l of plan) line(`      ${l}`);
+      }
+
+      // One retention pass over RETENTION_ROWS records past the retention period.
+      const due = seeded + 1_000_000_000;
+      await client.query(SEED_SQL.replace('3600 + random() * ($5 - 7200)', '$5 + 3600 + random() * 86400'), [
+        due,
+        due + RETENTION_ROWS - 1,
+        tasks.map((t) => t.name),
+        tasks.map((t) => t.queue),
+        RETENTION_SECONDS,
+        ids.client,
+        ids.owners,
+        ids.parents,
+      ]);
+      await client.query('ANALYZE task_runs');
+      const r0 = performance.now();
+      await app.get(TaskReconciler).expire();
+      const passMs = performance.now() - r0;
+      const [{ left }] = (
+        await client.query(
+          `SELECT count(*)::int AS left FROM task_runs WHERE finished_at < now() - make_interval(secs => $1)`,
+          [RETENTION_SECONDS],
+        )
+      ).rows;
+      line(
+        `  retention pass: ${fmt(RETENTION_ROWS)} due records deleted in ${fmt(passMs)} ms (${fmt(RETENTION_ROWS / (passMs / 1000))} rows/s; ${left} left)`,
+      );
+      console.log('');
+    }
+    console.log(`end: ${machineLoad()}`);
+  } finally {
+    if (worker) {
+      worker.kill('SIGTERM');
+      await new Promise((r) => worker!.once('exit', r));
+    }
+    await listener.end().catch(() => undefined);
+    await client.end().catch(() => undefined);
+    await service?.stop();
+    await database.drop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
