@@ -1,17 +1,19 @@
-import { INestApplication, Logger, ValidationPipe } from '@nestjs/common';
+import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AddressInfo } from 'node:net';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { fieldErrorsException, flattenValidationErrors, VALIDATION_OPTIONS } from './common/field-errors';
 import { DatabaseErrorFilter } from './common/database-error.filter';
 import { hardenHttpInput } from './common/framework-errors.filter';
+import { failureText } from './common/startup-error';
 import { AppConfig } from './config/app-config';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
 import { HttpDrain } from './health/http-drain.service';
-import { configureTransport, describeTransport } from './tasks/queue-transport';
+import { logStartSummary } from './logging/start-summary';
+import { ServiceLogger } from './logging/service-logger';
+import { configureTransport } from './tasks/queue-transport';
 
 export interface RunningService {
   app: INestApplication;
@@ -26,16 +28,15 @@ export interface RunningService {
  * starts the HTTP server for the api/all roles or just the workers for the worker role.
  */
 export async function startService(config: AppConfig): Promise<RunningService> {
+  // Before anything logs: every line, the first included, goes through pino.
+  const logger = ServiceLogger.install(config);
   let embedded: EmbeddedDatabase | undefined;
   if (!config.env.DATABASE_URL) {
     embedded = await startEmbeddedPostgres(config.env.DATA_DIR, config.env.EMBEDDED_POSTGRES_PORT);
     config.databaseUrl = embedded.url;
   }
   const connection = configureTransport(config);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, connection), {
-    bufferLogs: true,
-  });
-  app.useLogger(app.get(PinoLogger));
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, connection), { logger });
   // No enableShutdownHooks(): stopOnSignals closes the app (running the same shutdown hooks),
   // then the embedded database, then exits 0; Nest's own hook would re-raise the signal first.
   // A full POST /tasks/batch (1,000 tasks) is larger than Express's 100 kB default.
@@ -51,8 +52,9 @@ export async function startService(config: AppConfig): Promise<RunningService> {
   );
   app.useGlobalFilters(new DatabaseErrorFilter(app.getHttpAdapter()));
   hardenHttpInput(app);
-  const store = embedded ? `embedded PostgreSQL (${config.env.DATA_DIR}/postgres)` : 'PostgreSQL at DATABASE_URL';
-  const logger = new Logger('Bootstrap');
+  const store = !embedded
+    ? 'PostgreSQL at DATABASE_URL'
+    : `embedded PostgreSQL (${config.env.DATA_DIR}/postgres${embedded.joined ? ', joined: another process on this DATA_DIR started it' : ''})`;
   if (config.runsApi) {
     const document = SwaggerModule.createDocument(
       app,
@@ -63,13 +65,7 @@ export async function startService(config: AppConfig): Promise<RunningService> {
   // Workers listen too: Kubernetes probes them and Prometheus scrapes their task metrics.
   await app.listen(config.env.PORT, '0.0.0.0');
   const port = (app.getHttpServer().address() as AddressInfo | null)?.port ?? config.env.PORT;
-  if (config.runsApi) {
-    logger.log(`Role ${config.role}: listening on :${port}; store: ${store}; transport: ${describeTransport(config)}`);
-  } else {
-    logger.log(
-      `Role ${config.role}: workers running; store: ${store}; transport: ${describeTransport(config)}; health and metrics on :${port}`,
-    );
-  }
+  logStartSummary(app, config, store, port);
   return {
     app,
     config,
@@ -92,8 +88,8 @@ export function stopOnSignals(service: RunningService): void {
     process.once(signal, () => {
       void service.stop().then(
         () => process.exit(0),
-        (error) => {
-          process.stderr.write(`Shutdown failed: ${error.stack ?? error}\n`);
+        (error: unknown) => {
+          process.stderr.write(`Shutdown failed: ${failureText(error)}\n`);
           process.exit(1);
         },
       );

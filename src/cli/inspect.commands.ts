@@ -3,6 +3,8 @@ import { CliArgs, UsageError } from './cli-args';
 import { CliOutput, seconds, table } from './cli-output';
 import { ServiceClient } from './service-client';
 
+const TASK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** The commands that ask a running deployment: inspect, status, purge, pause, resume. */
 export async function runInspect(args: CliArgs, out: CliOutput, client: ServiceClient): Promise<void> {
   const what = args.command[1];
@@ -75,6 +77,7 @@ export async function runInspect(args: CliArgs, out: CliOutput, client: ServiceC
 export async function runStatus(args: CliArgs, out: CliOutput, client: ServiceClient): Promise<void> {
   const id = args.command[1];
   if (!id) throw new UsageError('status needs a task id');
+  if (!TASK_ID.test(id)) throw new UsageError(`status needs a task id (a UUID), not ${id}`);
   const task = await client.get(`/tasks/${encodeURIComponent(id)}`);
   out.result(
     task,

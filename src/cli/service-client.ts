@@ -1,3 +1,4 @@
+import { EXIT_CONFIG, StartupError } from '../common/startup-error';
 import { CliArgs } from './cli-args';
 
 /** Talks to a running instance's HTTP API with an admin key, like celery inspect talks to live workers. */
@@ -19,7 +20,8 @@ export class ServiceClient {
   }
 
   private async request<T>(method: string, path: string): Promise<T> {
-    if (!this.key) throw new Error('No API key: pass --key, or set TASK_SERVICE_API_KEY (or ADMIN_API_KEY)');
+    if (!this.key)
+      throw new StartupError('No API key: pass --key, or set TASK_SERVICE_API_KEY (or ADMIN_API_KEY)', EXIT_CONFIG);
     let response: Response;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {

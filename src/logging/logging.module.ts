@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
+import { LoggerModule, Params } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
@@ -17,37 +17,41 @@ const QUIET_PATHS = ['/health', '/metrics'];
 @Module({})
 export class LoggingModule {
   static forRoot(config: AppConfig): DynamicModule {
-    return {
-      module: LoggingModule,
-      imports: [
-        LoggerModule.forRoot({
-          pinoHttp: {
-            level: config.env.LOG_LEVEL,
-            base: { pid: process.pid, hostname: hostname(), role: config.role },
-            transport:
-              config.env.LOG_FORMAT === 'pretty'
-                ? { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } }
-                : undefined,
-            genReqId: (req, res) => {
-              const given = req.headers['x-request-id'];
-              const id = typeof given === 'string' && /^[\w-]{1,100}$/.test(given) ? given : randomUUID();
-              res.setHeader('X-Request-Id', id);
-              return id;
-            },
-            serializers: {
-              req: (req: IncomingMessage & { id?: string }) => ({ id: req.id, method: req.method, url: req.url }),
-              res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
-            },
-            customSuccessMessage: (req, res, responseTime) =>
-              `${req.method} ${req.url} ${res.statusCode} ${Math.round(responseTime)} ms`,
-            customErrorMessage: (req, res) => `${req.method} ${req.url} ${res.statusCode}`,
-            customLogLevel: (_req, res, error) =>
-              error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-            redact: ['req.headers.authorization', 'req.headers.cookie'],
-            autoLogging: { ignore: (req) => QUIET_PATHS.some((p) => req.url?.startsWith(p)) },
-          },
-        }),
-      ],
-    };
+    return { module: LoggingModule, imports: [LoggerModule.forRoot(loggerParams(config))] };
   }
+}
+
+/**
+ * The logger's settings. nestjs-pino builds one pino instance per process from the first
+ * params it sees, so the service logger made before the app (see ServiceLogger) and this
+ * module's middleware share it.
+ */
+export function loggerParams(config: AppConfig): Params {
+  return {
+    pinoHttp: {
+      level: config.env.LOG_LEVEL,
+      base: { pid: process.pid, hostname: hostname(), role: config.role },
+      transport:
+        config.env.LOG_FORMAT === 'pretty'
+          ? { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } }
+          : undefined,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w-]{1,100}$/.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      serializers: {
+        req: (req: IncomingMessage & { id?: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+      },
+      customSuccessMessage: (req, res, responseTime) =>
+        `${req.method} ${req.url} ${res.statusCode} ${Math.round(responseTime)} ms`,
+      customErrorMessage: (req, res) => `${req.method} ${req.url} ${res.statusCode}`,
+      customLogLevel: (_req, res, error) =>
+        error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+      redact: ['req.headers.authorization', 'req.headers.cookie'],
+      autoLogging: { ignore: (req) => QUIET_PATHS.some((p) => req.url?.startsWith(p)) },
+    },
+  };
 }
