@@ -1,5 +1,6 @@
 import { FaultCluster } from './cluster';
 import { FaultWindow, judge, Verdict, VerdictRules } from './invariants';
+import { LOAD_BALANCER_TITLE, runLoadBalancerScenario } from './load-balancer';
 import { LoadGenerator } from './load';
 
 /** How long each fault lasts and how hard the load pushes; the test and `npm run chaos` differ only here. */
@@ -67,6 +68,12 @@ interface Scenario {
   inject(cluster: FaultCluster, timings: FaultTimings, problems: string[]): Promise<FaultWindow>;
 }
 
+/** A scenario on processes of its own rather than one FaultCluster (e.g. behind a load balancer). */
+interface OwnClusterScenario {
+  title: string;
+  run(timings: FaultTimings, log: (line: string) => void): Promise<Verdict & { logTail?: string }>;
+}
+
 export const SCENARIOS = {
   postgres: {
     title: 'PostgreSQL stopped mid-load, then started',
@@ -121,7 +128,11 @@ export const SCENARIOS = {
       return { start, end: Date.now() };
     },
   },
-} satisfies Record<string, Scenario>;
+  loadBalancer: {
+    title: LOAD_BALANCER_TITLE,
+    run: runLoadBalancerScenario,
+  },
+} satisfies Record<string, Scenario | OwnClusterScenario>;
 
 export type ScenarioName = keyof typeof SCENARIOS;
 
@@ -141,7 +152,9 @@ export async function runScenario(
   timings: FaultTimings,
   log: (line: string) => void = () => undefined,
 ): Promise<ScenarioReport> {
-  const scenario: Scenario = SCENARIOS[name];
+  const chosen: Scenario | OwnClusterScenario = SCENARIOS[name];
+  if ('run' in chosen) return { scenario: name, title: chosen.title, ...(await chosen.run(timings, log)) };
+  const scenario = chosen;
   log(`${name}: starting ${timings.workers} workers and one API`);
   const cluster = await FaultCluster.start(timings.workers);
   try {
