@@ -216,11 +216,12 @@ async function main() {
       const seedS = (performance.now() - t0) / 1000;
       const t1 = performance.now();
       await client.query('VACUUM ANALYZE task_runs');
-      await client.query('VACUUM ANALYZE task_run_rollups');
+      await client.query('VACUUM ANALYZE task_run_rollups, task_run_runtime_rollups');
       const vacuumS = (performance.now() - t1) / 1000;
       const [{ records, rollups, bytes }] = (
         await client.query(`SELECT (SELECT count(*) FROM task_runs)::bigint AS records,
-                                   (SELECT count(*) FROM task_run_rollups)::bigint AS rollups,
+                                   (SELECT count(*) FROM task_run_rollups)::bigint
+                                     + (SELECT count(*) FROM task_run_runtime_rollups)::bigint AS rollups,
                                    pg_total_relation_size('task_runs') AS bytes`)
       ).rows;
       const line = (s: string) => console.log(s);
@@ -317,7 +318,7 @@ async function main() {
           .map((r) => r['QUERY PLAN'] as string)
           .filter((l) => !/^\s*(Planning|Buffers: shared hit=\d+$)/.test(l));
         const indexes = [
-          ...new Set(plan.flatMap((l) => /(?:Index|Index Only) Scan(?: Backward)? using (\S+)/.exec(l)?.[1] ?? [])),
+          ...new Set(plan.flatMap((l) => /Index (?:Only )?Scan(?: Backward)? (?:using|on) (\S+)/.exec(l)?.[1] ?? [])),
         ];
         line(`  plan: ${label}: ${indexes.length > 0 ? `on ${indexes.join(', ')}` : 'NO INDEX'}`);
         for (const l of plan) line(`      ${l}`);

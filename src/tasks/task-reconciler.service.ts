@@ -128,11 +128,12 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
       total += deleted;
       if (deleted < EXPIRE_BATCH) break;
     }
-    // The rollups behind GET /stats outlive the records (a few thousand rows a day), not forever.
-    await this.dataSource.query(
-      `DELETE FROM task_run_rollups WHERE span_minutes IN (1, 60) AND bucket < now() - make_interval(days => $1)`,
-      [ROLLUP_RETENTION_DAYS],
-    );
+    // The rollups behind GET /stats outlive the records, not forever.
+    for (const table of ['task_run_rollups', 'task_run_runtime_rollups'])
+      await this.dataSource.query(
+        `DELETE FROM ${table} WHERE span_minutes IN (1, 60) AND bucket < now() - make_interval(days => $1)`,
+        [ROLLUP_RETENTION_DAYS],
+      );
     if (total > 0) this.logger.log(`Deleted ${total} task records older than the retention period`);
   }
 }
