@@ -10,6 +10,7 @@ import {
   startPrivatePostgres,
   startRestartableRedis,
 } from '../support/processes';
+import { RedisTopologyUnderTest } from '../support/redis-topology';
 import { SmtpSink } from '../support/smtp-sink';
 
 export const FAULT_ADMIN_KEY = 'fault-suite-admin-key-0123456789';
@@ -31,6 +32,8 @@ export class FaultCluster {
   db!: Pool;
   private env: Record<string, string | undefined> = {};
   private apiPort = 0;
+  /** A Sentinel set or a cluster the services use instead of `redis`, when the scenario brings one. */
+  topology?: RedisTopologyUnderTest;
 
   private constructor(
     readonly postgres: PrivatePostgres,
@@ -38,13 +41,19 @@ export class FaultCluster {
     readonly smtp: SmtpSink,
   ) {}
 
-  static async start(workerCount: number): Promise<FaultCluster> {
+  static async start(workerCount: number, topology?: () => Promise<RedisTopologyUnderTest>): Promise<FaultCluster> {
     const [postgres, redis, smtp] = await Promise.all([
       startPrivatePostgres(),
       startRestartableRedis(),
       SmtpSink.start({ keepMessages: true }),
     ]);
     const cluster = new FaultCluster(postgres, redis, smtp);
+    try {
+      cluster.topology = await topology?.();
+    } catch (error) {
+      await cluster.destroy();
+      throw error;
+    }
     try {
       await cluster.boot(workerCount);
     } catch (error) {
@@ -65,6 +74,7 @@ export class FaultCluster {
       PATH: process.env.PATH,
       DATABASE_URL: this.postgres.urlFor(database),
       REDIS_URL: this.redis.url,
+      ...this.topology?.env,
       QUEUE_PREFIX: `faults-${randomBytes(3).toString('hex')}`,
       ADMIN_API_KEY: FAULT_ADMIN_KEY,
       SMTP_URL: this.smtp.url,
@@ -140,7 +150,7 @@ export class FaultCluster {
     for (const p of this.started) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
     await Promise.all(this.started.map((p) => p.exited));
     await this.db?.end().catch(() => undefined);
-    await Promise.all([this.postgres.destroy(), this.redis.stop(), this.smtp.stop()]);
+    await Promise.all([this.postgres.destroy(), this.redis.stop(), this.smtp.stop(), this.topology?.destroy()]);
   }
 
   private async spawnApi(): Promise<ServiceProcess> {

@@ -2,6 +2,8 @@ import { FaultCluster } from './cluster';
 import { FaultWindow, judge, Verdict, VerdictRules } from './invariants';
 import { LOAD_BALANCER_TITLE, runLoadBalancerScenario } from './load-balancer';
 import { LoadGenerator } from './load';
+import { REDIS_TOPOLOGY_SCENARIOS } from './redis-topology-scenarios';
+import { RedisTopologyUnderTest } from '../support/redis-topology';
 
 /** How long each fault lasts and how hard the load pushes; the test and `npm run chaos` differ only here. */
 export interface FaultTimings {
@@ -59,8 +61,10 @@ export const CHAOS_TIMINGS: FaultTimings = {
   settleTimeoutMs: 180_000,
 };
 
-interface Scenario {
+export interface Scenario {
   title: string;
+  /** A Sentinel set or cluster to run on instead of the one redis-server. */
+  topology?: () => Promise<RedisTopologyUnderTest>;
   rules: Omit<VerdictRules, 'settleTimeoutMs'>;
   /** At least one submit during the fault must get a 202 (the transport outage). */
   acceptsDuringFault?: boolean;
@@ -128,6 +132,7 @@ export const SCENARIOS = {
       return { start, end: Date.now() };
     },
   },
+  ...REDIS_TOPOLOGY_SCENARIOS,
   loadBalancer: {
     title: LOAD_BALANCER_TITLE,
     run: runLoadBalancerScenario,
@@ -156,7 +161,7 @@ export async function runScenario(
   if ('run' in chosen) return { scenario: name, title: chosen.title, ...(await chosen.run(timings, log)) };
   const scenario = chosen;
   log(`${name}: starting ${timings.workers} workers and one API`);
-  const cluster = await FaultCluster.start(timings.workers);
+  const cluster = await FaultCluster.start(timings.workers, scenario.topology);
   try {
     // One account small enough to run dry (its consumes then end FAILURE by the handler's choice).
     const accounts = await Promise.all([20, 1_000_000, 1_000_000].map((amount) => openAccount(cluster, amount)));
