@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // First: refuse an older Node.js with one line, before any dependency loads.
 import './common/refuse-old-node';
+import './tracing/register';
 import 'reflect-metadata';
 import { parseCliArgs, USAGE, UsageError } from './cli/cli-args';
 import { EXIT_USAGE, exitCodeOf, failureText } from './common/startup-error';

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { AppConfig } from '../config/app-config';
+import { traceLogFields } from '../tracing/log-fields';
 
 /** Probes and scrapes arrive every few seconds; logging each one drowns the useful lines. */
 const QUIET_PATHS = ['/health', '/metrics'];
@@ -30,6 +31,8 @@ export function loggerParams(config: AppConfig): Params {
   return {
     pinoHttp: {
       level: config.env.LOG_LEVEL,
+      // The trace of the request or task being served, on each of its lines (see src/tracing).
+      mixin: traceLogFields,
       base: { pid: process.pid, hostname: hostname(), role: config.role },
       transport:
         config.env.LOG_FORMAT === 'pretty'

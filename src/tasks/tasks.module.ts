@@ -26,6 +26,8 @@ import { QUEUE_PROCESSORS, WorkerShutdown } from './worker-shutdown.service';
 import { StoreHealth } from './store-health';
 import { TaskOutbox } from './task-outbox.service';
 import { TaskRetryPolicies } from './task-retry-policy';
+import { queueTelemetry } from '../tracing/queue-telemetry';
+import { TracingShutdown } from '../tracing/tracing-shutdown';
 
 /**
  * The task platform: registry, submission, records, the worker runtime and the REST API.
@@ -49,7 +51,7 @@ export class TasksModule {
       imports: [
         DiscoveryModule,
         TypeOrmModule.forFeature([TaskRun]),
-        BullModule.forRoot({ connection, prefix: config.env.QUEUE_PREFIX }),
+        BullModule.forRoot({ connection, prefix: config.env.QUEUE_PREFIX, telemetry: queueTelemetry() }),
         // Workers take their queue's prefix: a hash tag per queue on a cluster (see queuePrefix).
         BullModule.registerQueue(...queues.map((name) => ({ name, prefix: queuePrefix(config, name) }))),
       ],
@@ -73,6 +75,7 @@ export class TasksModule {
         StoreHealth,
         TaskOutbox,
         TaskRetryPolicies,
+        TracingShutdown,
         ...(config.runsApi ? [TaskReconciler] : []),
         { provide: QUEUE_PROCESSORS, useValue: processors },
         ...processors,
