@@ -127,7 +127,17 @@ async function timed(samples: number, work: () => Promise<unknown>): Promise<num
   return times.sort((a, b) => a - b);
 }
 
+/**
+ * Seeds records [from, to]. The secondary indexes are dropped meanwhile and built again after:
+ * several times quicker than maintaining them row by row, and the result is the same.
+ */
 async function seed(client: Client, from: number, to: number, tasks: { name: string; queue: string }[], ids: Ids) {
+  const indexes: { name: string; def: string }[] = (
+    await client.query(`SELECT indexname AS name, indexdef AS def FROM pg_indexes
+                         WHERE tablename = 'task_runs' AND indexname <> 'task_runs_pkey'`)
+  ).rows;
+  await client.query(`SET maintenance_work_mem = '512MB'; SET synchronous_commit = off`);
+  for (const index of indexes) await client.query(`DROP INDEX ${index.name}`);
   for (let start = from; start <= to; start += SEED_CHUNK) {
     const end = Math.min(to, start + SEED_CHUNK - 1);
     await client.query(SEED_SQL, [
@@ -142,6 +152,8 @@ async function seed(client: Client, from: number, to: number, tasks: { name: str
     ]);
     process.stdout.write(`  seeded ${fmt(end)}\r`);
   }
+  for (const index of indexes) await client.query(index.def);
+  await client.query(`RESET maintenance_work_mem; RESET synchronous_commit`);
 }
 
 interface Ids {
@@ -213,6 +225,8 @@ async function main() {
       const t0 = performance.now();
       if (size > seeded) await seed(client, seeded + 1, size, tasks, ids);
       seeded = Math.max(seeded, size);
+      // A first pass: per-minute rollups older than their retention go, as in service.
+      await app.get(TaskReconciler).expire();
       const seedS = (performance.now() - t0) / 1000;
       const t1 = performance.now();
       await client.query('VACUUM ANALYZE task_runs');

@@ -130,10 +130,14 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
     }
     // The rollups behind GET /stats outlive the records, not forever.
     for (const table of ['task_run_rollups', 'task_run_runtime_rollups'])
-      await this.dataSource.query(
-        `DELETE FROM ${table} WHERE span_minutes IN (1, 60) AND bucket < now() - make_interval(days => $1)`,
-        [ROLLUP_RETENTION_DAYS],
-      );
+      for (const [span, days] of [
+        [1, ROLLUP_RETENTION_DAYS.minutely],
+        [60, ROLLUP_RETENTION_DAYS.hourly],
+      ])
+        await this.dataSource.query(
+          `DELETE FROM ${table} WHERE span_minutes = $1 AND bucket < now() - make_interval(days => $2)`,
+          [span, days],
+        );
     if (total > 0) this.logger.log(`Deleted ${total} task records older than the retention period`);
   }
 }

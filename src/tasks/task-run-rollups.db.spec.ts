@@ -132,8 +132,11 @@ describe('task_run_rollups on PostgreSQL', () => {
     const row = { processed: 6, succeeded: 5, failed: 1, revoked: 0, retried: 2, runtimeP50Ms: 7, runtimeP95Ms: 10 };
     expect(report.byQueue).toEqual([{ queue: 'default', ...row }]);
     expect(report.byTask).toEqual([{ queue: 'default', name: 'tasks.stats.read', ...row }]);
-    // 4 h reaches the old one (through the hourly rollups), 1 min nothing.
+    // 4 h reaches the old one (through the hourly rollups), 1 min nothing; 2 days start on the hour.
     expect((await statistics.finished(240)).byQueue[0].processed).toBe(7);
+    const days = await statistics.finished(2 * 1440);
+    expect(days.byQueue[0].processed).toBe(7);
+    expect(days.window.from.getTime() % 3_600_000).toBe(0);
     const empty = await statistics.finished(1);
     expect(empty.byQueue).toEqual([]);
     expect(empty.window.to.getTime() - empty.window.from.getTime()).toBeGreaterThanOrEqual(60_000);
@@ -142,9 +145,10 @@ describe('task_run_rollups on PostgreSQL', () => {
   it('outlive the expired records, and are pruned after their own retention', async () => {
     const id = await open('tasks.retention');
     await writer.write(id, { state: TaskState.SUCCESS, attempts: 1, runtimeMs: 3, finishedAt: ago(3 * 24 * 60) }, true);
-    await query(`INSERT INTO task_run_rollups VALUES (1, now() - interval '9 days', 'tasks.ancient', 'default', 'SUCCESS', 1, 0),
+    // Per-minute rows go after 2 days, hourly ones after 8.
+    await query(`INSERT INTO task_run_rollups VALUES (1, now() - interval '3 days', 'tasks.ancient', 'default', 'SUCCESS', 1, 0),
                                                       (60, now() - interval '9 days', 'tasks.ancient', 'default', 'SUCCESS', 1, 0)`);
-    await query(`INSERT INTO task_run_runtime_rollups VALUES (1, now() - interval '9 days', 'tasks.ancient', 'default', 3, 1),
+    await query(`INSERT INTO task_run_runtime_rollups VALUES (1, now() - interval '3 days', 'tasks.ancient', 'default', 3, 1),
                                                               (60, now() - interval '9 days', 'tasks.ancient', 'default', 3, 1)`);
     // expire() needs neither the transport nor submission.
     const reconciler = new TaskReconciler(
@@ -157,6 +161,8 @@ describe('task_run_rollups on PostgreSQL', () => {
     await reconciler.expire();
     expect(await query(`SELECT id FROM task_runs`)).toEqual([]);
     for (const table of ['task_run_rollups', 'task_run_runtime_rollups'])
-      expect(await query(`SELECT DISTINCT name FROM ${table}`)).toEqual([{ name: 'tasks.retention' }]);
+      expect(await query(`SELECT span_minutes, name FROM ${table} ORDER BY 1`)).toEqual([
+        { span_minutes: 60, name: 'tasks.retention' },
+      ]);
   });
 });

@@ -2,8 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { histogramPercentile } from './runtime-histogram';
 
-/** How long the rollups behind GET /stats are kept: its window reaches back 7 days, plus a day. */
-export const ROLLUP_RETENTION_DAYS = 8;
+/**
+ * How long the rollups behind GET /stats are kept, in days: hourly rows as far as its window
+ * reaches (7 days) plus a day; per-minute rows only as far as a window that starts on the
+ * minute (a day at most) plus a day.
+ */
+export const ROLLUP_RETENTION_DAYS = { hourly: 8, minutely: 2 };
 
 /** A half-open interval of time, `[from, to)`. */
 export interface TimeWindow {
@@ -73,8 +77,10 @@ const SUBMITTED_SQL = `
 
 // Reads the rollups, not the records: whole hours from the hourly rows, the ragged minutes at
 // either end from the per-minute rows (at most ~2 h of them), so 7 days cost little more than
-// 1 h. The window is the N whole minutes before the current one plus the current one so far; the
-// last range has no upper bound, as a worker's clock may run ahead of the database's. Counts
+// 1 h. The window is the N whole minutes before the current one plus the current one so far;
+// one longer than a day starts on the hour instead (those reach back further than per-minute
+// rows are kept). The last range has no upper bound, as a worker's clock may run ahead of the
+// database's. Counts
 // come as rows with a state, the runtime histogram as rows with a runtime bucket. The LEFT JOIN
 // keeps one row (with the bounds) when nothing finished.
 const IN_WINDOW = `
@@ -83,7 +89,8 @@ const IN_WINDOW = `
    OR (r.span_minutes = 1 AND r.bucket >= greatest(b.hour_hi, b.lo)))`;
 const FINISHED_SQL = `
   WITH b0 AS (
-    SELECT now() AS now, date_trunc('minute', now() - make_interval(mins => $1)) AS lo,
+    SELECT now() AS now,
+           date_trunc(CASE WHEN $1 > 1440 THEN 'hour' ELSE 'minute' END, now() - make_interval(mins => $1)) AS lo,
            date_trunc('hour', now()) AS hour_hi
   ), b AS (
     SELECT now, lo, hour_hi, date_trunc('hour', lo + interval '59 minutes') AS hour_lo FROM b0
@@ -142,7 +149,7 @@ export class TaskStatistics {
    * Tasks that reached a final state in the last `minutes` (by the database clock, so every
    * replica gives the same answer), per queue and per (queue, name), from the rollups that
    * triggers keep on `task_runs` (migration CreateTaskRunRollups). The window starts on the
-   * minute; percentiles come from the runtime histogram (exact below 16 ms, within 10% above).
+   * minute (on the hour beyond a day); percentiles come from the runtime histogram (exact below 16 ms, within 10% above).
    */
   async finished(minutes: number): Promise<FinishedReport> {
     const rows: RollupRow[] = await this.dataSource.query(FINISHED_SQL, [minutes]);
