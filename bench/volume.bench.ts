@@ -244,46 +244,61 @@ async function main() {
       );
       line(`seeded in ${fmt(seedS)} s, VACUUM ANALYZE ${fmt(vacuumS)} s; ${machineLoad()}`);
 
-      // Submit: single POSTs from CONCURRENCY clients while the queue is paused.
-      await queue.pause();
-      const submitted: string[] = [];
-      let next = 0;
-      let start = performance.now();
-      await Promise.all(
-        Array.from({ length: CONCURRENCY }, async () => {
-          while (next < TASKS) {
-            const i = next++;
-            const res = await fetch(`${base}/tasks`, {
-              method: 'POST',
-              headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-              body: JSON.stringify({ name: 'tasks.system.noop', args: { i } }),
-            });
-            if (res.status !== 202) throw new Error(`submit gave ${res.status}: ${await res.text()}`);
-            submitted.push(((await res.json()) as { id: string }).id);
+      // Submit: single POSTs from CONCURRENCY clients while the queue is paused; then the worker
+      // drains them. On the empty table once more with the rollup triggers off: their cost.
+      const rates = async () => {
+        await queue.pause();
+        const submitted: string[] = [];
+        let next = 0;
+        let start = performance.now();
+        await Promise.all(
+          Array.from({ length: CONCURRENCY }, async () => {
+            while (next < TASKS) {
+              const i = next++;
+              const res = await fetch(`${base}/tasks`, {
+                method: 'POST',
+                headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+                body: JSON.stringify({ name: 'tasks.system.noop', args: { i } }),
+              });
+              if (res.status !== 202) throw new Error(`submit gave ${res.status}: ${await res.text()}`);
+              submitted.push(((await res.json()) as { id: string }).id);
+            }
+          }),
+        );
+        const submitRate = TASKS / ((performance.now() - start) / 1000);
+        notified = 0;
+        start = performance.now();
+        await queue.resume();
+        for (let polls = 0; ; polls++) {
+          if (notified >= TASKS || polls % 100 === 99) {
+            const done = Number(
+              (
+                await client.query(
+                  `SELECT count(*) AS n FROM task_runs WHERE id = ANY($1::uuid[]) AND state = 'SUCCESS'`,
+                  [submitted],
+                )
+              ).rows[0].n,
+            );
+            if (done >= TASKS) break;
           }
-        }),
-      );
-      const submitRate = TASKS / ((performance.now() - start) / 1000);
-      // Finish: the worker drains them.
-      notified = 0;
-      start = performance.now();
-      await queue.resume();
-      for (let polls = 0; ; polls++) {
-        if (notified >= TASKS || polls % 100 === 99) {
-          const done = Number(
-            (
-              await client.query(
-                `SELECT count(*) AS n FROM task_runs WHERE id = ANY($1::uuid[]) AND state = 'SUCCESS'`,
-                [submitted],
-              )
-            ).rows[0].n,
-          );
-          if (done >= TASKS) break;
+          await sleep(5);
         }
-        await sleep(5);
-      }
-      const finishRate = TASKS / ((performance.now() - start) / 1000);
+        const finishRate = TASKS / ((performance.now() - start) / 1000);
+        return { submitted, submitRate, finishRate };
+      };
+      const { submitted, submitRate, finishRate } = await rates();
       line(`submit ${fmt(submitRate)} tasks/s (POST /tasks × ${CONCURRENCY}), finish ${fmt(finishRate)} tasks/s`);
+      if (size === SIZES[0] && process.env.VOLUME_TRIGGER_COST !== '0') {
+        const triggers = ['task_run_rollups_inserted', 'task_run_rollups_updated'];
+        for (const t of triggers) await client.query(`ALTER TABLE task_runs DISABLE TRIGGER ${t}`);
+        const off = await rates();
+        for (const t of triggers) await client.query(`ALTER TABLE task_runs ENABLE TRIGGER ${t}`);
+        const on = await rates();
+        line(
+          `  rollup triggers off: submit ${fmt(off.submitRate)}, finish ${fmt(off.finishRate)} tasks/s; ` +
+            `on again: submit ${fmt(on.submitRate)}, finish ${fmt(on.finishRate)} tasks/s`,
+        );
+      }
 
       // GET /tasks, each filter.
       const [{ name: popular }] = (
