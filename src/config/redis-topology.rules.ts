@@ -33,8 +33,11 @@ export class OneRedisTopology implements ValidatorConstraintInterface {
   }
 
   defaultMessage(args: ValidationArguments): string {
-    const both = [...this.earlierSet(args), args.property].join(' and ');
-    return `${both} are both set; set exactly one of ${REDIS_TOPOLOGY_VARIABLES.join(', ')}`;
+    const earlier = this.earlierSet(args);
+    // Asked without a clash (the configuration page describes the rule): the rule itself.
+    if (earlier.length === 0)
+      return `${args.property} must be the only one of ${REDIS_TOPOLOGY_VARIABLES.join(', ')} set`;
+    return `${[...earlier, args.property].join(' and ')} are both set; set exactly one of ${REDIS_TOPOLOGY_VARIABLES.join(', ')}`;
   }
 
   private earlierSet(args: ValidationArguments): string[] {
