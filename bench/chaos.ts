@@ -1,7 +1,8 @@
 /**
  * `npm run chaos [scenario …]`: the fault suite's scenarios (test/faults/scenarios.ts) with the
  * issue's long faults — PostgreSQL and Redis down 30 s, a worker SIGKILLed every 5 s for a
- * minute — and a table of what the client and the records saw. `FAULT_*` variables override
+ * minute, every process behind nginx restarted in turn (loadBalancer, on deploy/nginx's
+ * config) — and a table of what the client and the records saw. `FAULT_*` variables override
  * the timings; `CHAOS_BUILD_DIR` runs an existing build instead of compiling `src/` first.
  */
 import { execFileSync } from 'node:child_process';
