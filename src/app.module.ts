@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ApiCallsModule } from './api-calls/api-calls.module';
 import { AuthModule } from './auth/auth.module';
+import { CeleryModule } from './celery/celery.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CreditsModule } from './credits/credits.module';
@@ -37,6 +38,8 @@ export class AppModule {
         CreditsModule,
         ApiCallsModule,
         StatsModule,
+        // Empty unless a worker-role process has CELERY_BROKER_URL.
+        CeleryModule.forRoot(config),
       ],
     };
   }

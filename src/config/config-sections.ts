@@ -1,4 +1,5 @@
 import { ApiCallsEnvironment } from '../api-calls/api-calls.environment';
+import { CeleryEnvironment } from '../celery/celery.environment';
 import { CreditsEnvironment } from '../credits/credits.environment';
 import { EmailEnvironment } from '../email/email.environment';
 import { FileEnvironment } from '../file/file.environment';
@@ -23,4 +24,5 @@ export const CONFIG_SECTIONS: readonly (new () => object)[] = [
   ApiCallsEnvironment,
   StatsEnvironment,
   TaskRetryEnvironment,
+  CeleryEnvironment,
 ];

@@ -151,6 +151,7 @@ const LEDGER_RETRY = { attempts: 5, backoffMs: 200 };
 /** Adds points to an account, optionally expiring at a date. */
 export const GrantTask = defineTask({
   name: 'tasks.credits.grant',
+  celery: 'grant(account_id, amount, expires_at=None, expires_on=None, idempotency_key=None, reference=None, reason=None)',
   queue: QueueName.CREDITS,
   description: 'Grants points to an account',
   payload: GrantArgs,
@@ -162,6 +163,7 @@ export const GrantTask = defineTask({
 /** Spends points; fails (no retry) when the balance is short. */
 export const ConsumeTask = defineTask({
   name: 'tasks.credits.consume',
+  celery: 'consume(account_id, amount, idempotency_key=None, reference=None, reason=None)',
   queue: QueueName.CREDITS,
   description: 'Consumes points from an account; fails when the balance is insufficient',
   payload: ConsumeArgs,
@@ -173,6 +175,7 @@ export const ConsumeTask = defineTask({
 /** Gives back (part of) an earlier consume, once. */
 export const RefundTask = defineTask({
   name: 'tasks.credits.refund',
+  celery: 'refund(account_id, transaction_id, amount=None, idempotency_key=None, reference=None, reason=None)',
   queue: QueueName.CREDITS,
   description: 'Refunds an earlier consume, at most its amount, once',
   payload: RefundArgs,
@@ -184,6 +187,7 @@ export const RefundTask = defineTask({
 /** Moves points between two accounts of one owner atomically. */
 export const TransferTask = defineTask({
   name: 'tasks.credits.transfer',
+  celery: 'transfer(from_account_id, to_account_id, amount, idempotency_key=None, reference=None, reason=None)',
   queue: QueueName.CREDITS,
   description: 'Transfers points between two accounts atomically',
   payload: TransferArgs,
@@ -195,6 +199,7 @@ export const TransferTask = defineTask({
 /** Expires what is left of grants past their date (daily in TZ). */
 export const ExpireTask = defineTask({
   name: 'tasks.credits.expire',
+  celery: 'expire(as_of=None, account_id=None)',
   queue: QueueName.CREDITS,
   description: 'Expires what is left of grants past their expiry date',
   payload: ExpireArgs,

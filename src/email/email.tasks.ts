@@ -209,6 +209,7 @@ export class DeliverArgs {
 /** Sends one message and keeps its `email_messages` record (SMTP 5xx fails at once, 4xx and network errors retry). */
 export const SendEmailTask = defineTask({
   name: 'tasks.email.send_email',
+  celery: 'send_email(to, subject, text=None, html=None, template=None, context=None, cc=None, bcc=None, locale=None, attachments=None, headers=None)',
   queue: QueueName.EMAIL,
   description: 'Sends one e-mail (text, HTML or a template) and records its delivery',
   payload: SendEmailArgs,
@@ -220,6 +221,7 @@ export const SendEmailTask = defineTask({
 /** One notification to many recipients: one delivery per unique address, sent by `tasks.email.deliver` children. */
 export const SendNotificationTask = defineTask({
   name: 'tasks.email.send_notification',
+  celery: 'send_notification(recipients, subject, template, context, locale=None)',
   queue: QueueName.EMAIL,
   description: 'Sends a templated notification to many recipients, one delivery (with its own status) each',
   payload: SendNotificationArgs,

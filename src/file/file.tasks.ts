@@ -22,6 +22,7 @@ export class FileTaskArgs {
 /** Extracts the text of an uploaded file, chunks and embeds it, and replaces the file's vector index rows. */
 export const ProcessFileTask = defineTask({
   name: 'tasks.file.process_file',
+  celery: 'process_file(file_id)',
   queue: QueueName.FILE,
   description: 'Extracts text of an uploaded file, chunks and embeds it, and writes its vector index',
   payload: FileTaskArgs,
@@ -32,6 +33,7 @@ export const ProcessFileTask = defineTask({
 /** Analyses file content: type, encoding, counts, language, keywords and structure. */
 export const AnalyzeFileTask = defineTask({
   name: 'tasks.file.analyze_file',
+  celery: 'analyze_file(file_id)',
   queue: QueueName.FILE,
   description: 'Analyses file content: type, encoding, counts, language, keywords, structure',
   payload: FileTaskArgs,
@@ -58,6 +60,7 @@ export class ExportFileArgs {
 /** Many files of one owner as one ZIP (with a manifest), streamed from storage into storage. */
 export const ExportFileTask = defineTask({
   name: 'tasks.file.export_file',
+  celery: 'export_file(file_ids, name=None)',
   queue: QueueName.EXPORT,
   description: 'Writes files of the caller as one ZIP archive with a manifest; download it from /exports/:id/content',
   payload: ExportFileArgs,
@@ -97,6 +100,7 @@ export class BulkUploadArgs {
 /** Imports files that sit on the server below IMPORT_ROOT (admin only), with a process_file child each. */
 export const BulkUploadTask = defineTask({
   name: 'tasks.file.bulk_upload',
+  celery: 'bulk_upload(directory, pattern=None, recursive=None, process=None, owner_key_id=None)',
   queue: QueueName.FILE,
   description: 'Imports a directory below IMPORT_ROOT (admin only): each file stored, hashed and processed by a child',
   payload: BulkUploadArgs,

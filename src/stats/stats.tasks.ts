@@ -28,6 +28,7 @@ export class DailyReportArgs {
 /** Snapshots task counts by name and state over the last interval, and every queue's depth. */
 export const CollectStatsTask = defineTask({
   name: 'tasks.stats.collect',
+  celery: 'collect(interval_minutes=None, window_end=None)',
   queue: QueueName.DEFAULT,
   description: 'Snapshots task counts by name/state for the last interval and queue depths',
   payload: CollectStatsArgs,
@@ -38,6 +39,7 @@ export const CollectStatsTask = defineTask({
 /** Computes and stores one calendar day's per-task totals (re-running replaces the day's report). */
 export const DailyReportTask = defineTask({
   name: 'tasks.stats.daily_report',
+  celery: 'daily_report(date=None)',
   queue: QueueName.DEFAULT,
   description: "Computes a day's per-task totals and runtime percentiles in TZ; replaces that day's report",
   payload: DailyReportArgs,

@@ -35,6 +35,12 @@ export interface TaskDefinition<Args extends object = object> {
    * regard to case). Task views show them as `[redacted]`; the job still carries them.
    */
   sensitiveArgs?: string[];
+  /**
+   * The Python call shape Celery callers use, e.g. `process_file(file_id)`: the Celery ingress
+   * maps positional arguments onto these payload fields in order (snake_case names are
+   * accepted for camelCase fields). Unset: keyword arguments only.
+   */
+  celery?: string;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, backoffMs: 1000 };
@@ -45,7 +51,9 @@ const declared = new Map<string, TaskDefinition>();
 /** Declares a task. Names are unique: declaring one twice is a programming error. */
 export function defineTask<Args extends object>(
   definition: Pick<TaskDefinition<Args>, 'name' | 'queue' | 'description' | 'payload'> &
-    Partial<Pick<TaskDefinition<Args>, 'retry' | 'timeoutMs' | 'acceptsAnyArgs' | 'abortable' | 'sensitiveArgs'>>,
+    Partial<
+      Pick<TaskDefinition<Args>, 'retry' | 'timeoutMs' | 'acceptsAnyArgs' | 'abortable' | 'sensitiveArgs' | 'celery'>
+    >,
 ): TaskDefinition<Args> {
   if (declared.has(definition.name)) throw new Error(`Task ${definition.name} is declared twice`);
   const full = { retry: DEFAULT_RETRY, timeoutMs: DEFAULT_TIMEOUT_MS, ...definition };

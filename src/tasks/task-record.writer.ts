@@ -63,6 +63,7 @@ export class TaskRecordWriter implements OnApplicationShutdown {
 
   private pool?: Pool;
   private giveUpAt = Infinity;
+  private readonly committed = new Set<(changes: [string, TaskRunPatch][]) => void>();
 
   constructor(
     private readonly config: AppConfig,
@@ -81,6 +82,15 @@ export class TaskRecordWriter implements OnApplicationShutdown {
       : Promise.resolve();
     this.schedule(durable);
     return done;
+  }
+
+  /**
+   * Calls `listener` with each batch's changes once they are committed (an ingress mirrors
+   * states elsewhere, e.g. Celery's result backend). It must be cheap and must not throw.
+   */
+  onCommitted(listener: (changes: [string, TaskRunPatch][]) => void): () => void {
+    this.committed.add(listener);
+    return () => this.committed.delete(listener);
   }
 
   /** Commits everything buffered so far. */
@@ -157,6 +167,10 @@ export class TaskRecordWriter implements OnApplicationShutdown {
         await this.execute(UPDATE_SQL, [docs]);
         this.health.markUp('database');
         for (const [, { waiters }] of batch) waiters.forEach((w) => w.resolve());
+        if (this.committed.size > 0) {
+          const changes = batch.map(([id, { patch }]): [string, TaskRunPatch] => [id, patch]);
+          this.committed.forEach((listener) => listener(changes));
+        }
         return;
       } catch (error) {
         const outage = isDatabaseUnavailable(error);

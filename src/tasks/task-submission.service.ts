@@ -15,6 +15,8 @@ import { TaskState } from './task-state';
 
 /** A request to run a task, from HTTP or from another part of the service. */
 export interface SubmitRequest {
+  /** The record id to use (an ingress that must keep its caller's id); a new uuid otherwise. */
+  id?: string;
   name: string;
   args?: unknown;
   /** The API key id that owns the task; null for tasks the service starts itself. */
@@ -210,7 +212,7 @@ export class TaskSubmissionService {
     );
     if (errors.length > 0) throw fieldErrorsException(errors);
     return Object.assign(new TaskRun(), {
-      id: randomUUID(),
+      id: request.id ?? randomUUID(),
       name: request.name,
       queue: task.queue,
       owner: request.owner,

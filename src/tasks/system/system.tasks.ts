@@ -23,6 +23,7 @@ export class SleepArgs {
 /** Returns its arguments: a smoke check and the benchmark's unit of work. */
 export const NoopTask = defineTask({
   name: 'tasks.system.noop',
+  celery: 'noop(*args, **kwargs)',
   queue: QueueName.DEFAULT,
   description: 'Returns its arguments unchanged',
   payload: NoopArgs,
@@ -34,6 +35,7 @@ export const NoopTask = defineTask({
 /** Sleeps, honouring the abort signal (timeouts, cancel, shutdown tests). */
 export const SleepTask = defineTask({
   name: 'tasks.system.sleep',
+  celery: 'sleep(ms, fail_times=None)',
   queue: QueueName.DEFAULT,
   description: 'Sleeps for ms milliseconds; stops at once when cancelled',
   payload: SleepArgs,
@@ -63,6 +65,7 @@ export class FailArgs {
 /** Always fails: exercises retries, FAILURE records and the dashboard's failed view. */
 export const FailTask = defineTask({
   name: 'tasks.system.fail',
+  celery: 'fail(message=None, unrecoverable=None, retry_after_ms=None)',
   queue: QueueName.DEFAULT,
   description: 'Always fails, transiently (retried) or with unrecoverable: true permanently',
   payload: FailArgs,
