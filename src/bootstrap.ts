@@ -2,15 +2,17 @@ import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AddressInfo } from 'node:net';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { fieldErrorsException, flattenValidationErrors, VALIDATION_OPTIONS } from './common/field-errors';
 import { DatabaseErrorFilter } from './common/database-error.filter';
 import { hardenHttpInput } from './common/framework-errors.filter';
 import { failureText } from './common/startup-error';
+import { answerClientErrors } from './common/client-errors';
 import { AppConfig } from './config/app-config';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
 import { HttpDrain } from './health/http-drain.service';
+import { buildOpenApiDocument } from './http/openapi';
 import { logStartSummary } from './logging/start-summary';
 import { ServiceLogger } from './logging/service-logger';
 import { configureTransport } from './tasks/queue-transport';
@@ -52,15 +54,12 @@ export async function startService(config: AppConfig): Promise<RunningService> {
   );
   app.useGlobalFilters(new DatabaseErrorFilter(app.getHttpAdapter()));
   hardenHttpInput(app);
+  answerClientErrors(app.getHttpServer());
   const store = !embedded
     ? 'PostgreSQL at DATABASE_URL'
     : `embedded PostgreSQL (${config.env.DATA_DIR}/postgres${embedded.joined ? ', joined: another process on this DATA_DIR started it' : ''})`;
   if (config.runsApi) {
-    const document = SwaggerModule.createDocument(
-      app,
-      new DocumentBuilder().setTitle('Task service').setVersion('1').addBearerAuth().build(),
-    );
-    SwaggerModule.setup('docs', app, document);
+    SwaggerModule.setup('docs', app, buildOpenApiDocument(app));
   }
   // Workers listen too: Kubernetes probes them and Prometheus scrapes their task metrics.
   await app.listen(config.env.PORT, '0.0.0.0');

@@ -210,5 +210,24 @@ describe('Operations: the CLI against a running instance', () => {
     const run = await cli(env, ['inspect', 'everything']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('Usage: task-service');
+    // An unknown command, an unknown flag and a task id that is not one are usage mistakes too.
+    for (const args of [['frobnicate'], ['inspect', 'active', '--bogus'], ['status', 'not-a-task-id']]) {
+      const mistake = await cli(env, args);
+      expect({ args, code: mistake.code }).toEqual({ args, code: 2 });
+      expect(mistake.stderr).toContain('Usage: task-service');
+    }
+  });
+
+  it('exits 78 (EX_CONFIG) on a configuration error, as the service does', async () => {
+    const badConfig = await cli({ ...env, PORT: 'not-a-port' }, ['migrate']);
+    expect(badConfig.code).toBe(78);
+    expect(badConfig.stderr).toContain('PORT');
+    const noKey = await cli({ ...env, ADMIN_API_KEY: undefined, TASK_SERVICE_API_KEY: undefined }, [
+      'inspect',
+      'queues',
+    ]);
+    expect(noKey.code).toBe(78);
+    expect(noKey.stderr).toContain('No API key');
+    expect(noKey.stderr).not.toContain('    at ');
   });
 });

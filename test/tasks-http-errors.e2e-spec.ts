@@ -36,13 +36,13 @@ describe('Task API: bad input gets a 4xx naming the problem, and clients are iso
   it.each([
     [{ name: 'tasks.system.sleep', args: { ms: -1 } }, 'args.ms', 'min'],
     [{ name: 'tasks.system.sleep', args: { ms: 'soon' } }, 'args.ms', 'isInt'],
-    [{ name: 'tasks.system.sleep', args: {} }, 'args.ms', 'isInt'],
+    [{ name: 'tasks.system.sleep', args: {} }, 'args.ms', 'required'],
     [{ name: 'tasks.system.sleep', args: { ms: 1, extra: true } }, 'args.extra', 'whitelistValidation'],
     [{ name: 'tasks.system.noop', args: [1, 2] }, 'args', 'isObject'],
     [{ name: 'tasks.system.noop', options: { delay: -5 } }, 'options.delay', 'min'],
     [{ name: 'tasks.system.noop', options: { priority: 0 } }, 'options.priority', 'min'],
     [{ name: 'bad name!' }, 'name', 'matches'],
-    [{ args: {} }, 'name', 'isString'],
+    [{ args: {} }, 'name', 'required'],
     [{ name: 'tasks.system.noop', surprise: 1 }, 'surprise', 'whitelistValidation'],
   ])('400 for %j naming %s (%s)', async (body, field, rule) => {
     const response = await api.post('/tasks', body);

@@ -2,7 +2,6 @@ import {
   Body,
   Controller,
   Get,
-  Headers,
   HttpStatus,
   NotFoundException,
   Param,
@@ -15,7 +14,7 @@ import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger
 import { Response } from 'express';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
-import { fieldErrorsException } from '../common/field-errors';
+import { CallerIdempotencyKey, IdempotencyKey } from '../common/idempotency-key';
 import { TaskSubmissionService } from '../tasks/task-submission.service';
 import { toTaskView } from '../tasks/task-view';
 import { ApiCallRecords } from './api-call-records.service';
@@ -37,7 +36,7 @@ export class ApiCallsController {
   call(
     @Body() body: ApiCallArgs,
     @CurrentPrincipal() principal: Principal,
-    @Headers('idempotency-key') key: string | undefined,
+    @IdempotencyKey() key: CallerIdempotencyKey | undefined,
     @Req() request: { id?: string },
     @Res({ passthrough: true }) response: Response,
   ) {
@@ -50,7 +49,7 @@ export class ApiCallsController {
   webhook(
     @Body() body: WebhookArgs,
     @CurrentPrincipal() principal: Principal,
-    @Headers('idempotency-key') key: string | undefined,
+    @IdempotencyKey() key: CallerIdempotencyKey | undefined,
     @Req() request: { id?: string },
     @Res({ passthrough: true }) response: Response,
   ) {
@@ -71,20 +70,16 @@ export class ApiCallsController {
     name: string,
     args: object,
     principal: Principal,
-    idempotencyKey: string | undefined,
+    key: CallerIdempotencyKey | undefined,
     requestId: string | undefined,
     response: Response,
   ) {
-    const key = idempotencyKey?.trim() || undefined;
-    if (key && key.length > 200)
-      throw fieldErrorsException([
-        { field: 'Idempotency-Key', rule: 'maxLength', message: 'Idempotency-Key must be at most 200 characters' },
-      ]);
     const { run, created } = await this.submission.submit({
       name,
       args: { ...args },
       owner: principal.keyId,
-      idempotencyKey: key,
+      idempotencyKey: key?.key,
+      callerKey: key,
       requestId,
     });
     response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).location(`/tasks/${run.id}`);

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsEmail, IsInt, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
+import { IsEmail, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { validatePayload } from './field-errors';
 
 class Inner {
@@ -56,5 +56,41 @@ describe('validatePayload', () => {
   it('accepts any properties when not strict', () => {
     class Anything {}
     expect(validatePayload(Anything, { a: 1 }, 'args', false).errors).toEqual([]);
+  });
+
+  it('reports one error per field: the first rule that fails', () => {
+    class Query {
+      @IsString()
+      @IsNotEmpty()
+      @MaxLength(5)
+      q: string;
+
+      @IsInt()
+      @Min(1)
+      @Max(10)
+      amount: number;
+    }
+    // "10" breaks isInt, min and max at once; a number too long for q breaks isString and maxLength.
+    expect(validatePayload(Query, { q: 123456, amount: '10' }, '').errors).toEqual([
+      { field: 'q', rule: 'isString', message: 'q must be a string' },
+      { field: 'amount', rule: 'isInt', message: 'amount must be an integer number' },
+    ]);
+    expect(validatePayload(Query, { q: 'toolong', amount: 11 }, '').errors.map((e) => e.rule)).toEqual([
+      'maxLength',
+      'max',
+    ]);
+  });
+
+  it('reports a missing field as required, and nothing else about it', () => {
+    class Query {
+      @IsString()
+      @IsNotEmpty()
+      @MaxLength(2000)
+      q: string;
+    }
+    expect(validatePayload(Query, {}, '').errors).toEqual([{ field: 'q', rule: 'required', message: 'q is required' }]);
+    expect(validatePayload(Query, {}).errors).toEqual([
+      { field: 'args.q', rule: 'required', message: 'args.q is required' },
+    ]);
   });
 });

@@ -16,15 +16,37 @@ export function flattenValidationErrors(errors: ValidationError[], prefix = ''):
     // An empty key (`{"": 1}`) is named `""`, so every error names a field.
     const property = error.property === '' ? '""' : error.property;
     const field = prefix ? `${prefix}.${property}` : property;
-    const own = Object.entries(error.constraints ?? {}).map(([rule, message]) => ({
-      field,
-      rule,
-      // class-validator words this one "property x should not exist"; say it with the full path.
-      message:
-        rule === 'whitelistValidation' ? `${field} is not an accepted property` : withPath(message, property, field),
-    }));
+    const first = firstBrokenRule(error);
+    const own = first
+      ? [
+          {
+            field,
+            rule: first[0],
+            // class-validator words this one "property x should not exist"; say it with the full path.
+            message:
+              first[0] === 'whitelistValidation'
+                ? `${field} is not an accepted property`
+                : first[0] === 'required'
+                  ? `${field} is required`
+                  : withPath(first[1], property, field),
+          },
+        ]
+      : [];
     return [...own, ...flattenValidationErrors(error.children ?? [], field)];
   });
+}
+
+/**
+ * One error per field: the first rule that fails. A missing field is `required` (its length or
+ * format rules say nothing then); otherwise a type or format rule (`isInt`, `isString`, `isUuid`…)
+ * comes before a range rule (`min`, `maxLength`…), and rules otherwise count in the order the
+ * class declares them (class-validator lists them last-declared first).
+ */
+function firstBrokenRule(error: ValidationError): [string, string] | undefined {
+  const broken = Object.entries(error.constraints ?? {}).reverse();
+  if (broken.length === 0) return undefined;
+  if (error.value === undefined && !broken.some(([rule]) => rule === 'whitelistValidation')) return ['required', ''];
+  return broken.find(([rule]) => /^is[A-Z]/.test(rule)) ?? broken[0];
 }
 
 /**

@@ -1,22 +1,11 @@
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Query,
-  Req,
-  Res,
-} from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpStatus, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { createHash } from 'node:crypto';
 import { AdminOnly, CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
 import { fieldErrorsException } from '../common/field-errors';
+import { CallerIdempotencyKey, IdempotencyKey } from '../common/idempotency-key';
 import { TaskSubmissionService } from '../tasks/task-submission.service';
 import { toTaskView } from '../tasks/task-view';
 import { CreditAccess } from './credit-access.service';
@@ -92,12 +81,13 @@ export class CreditsController {
     @Param('id', new ParseUUIDPipe()) id: string,
     @Body() body: GrantDto,
     @CurrentPrincipal() principal: Principal,
+    @IdempotencyKey() header: CallerIdempotencyKey | undefined,
     @Req() req: RequestWithId,
     @Res({ passthrough: true }) res: Response,
   ) {
     assertOneExpiry(body, '');
     await this.accounts.findVisible(id, this.access.scopeOf(principal));
-    return this.submit(GrantTask.name, { ...body, accountId: id }, id, principal, req, res);
+    return this.submit(GrantTask.name, { ...body, accountId: id }, id, principal, header, req, res);
   }
 
   @Post('accounts/:id/consume')
@@ -106,11 +96,12 @@ export class CreditsController {
     @Param('id', new ParseUUIDPipe()) id: string,
     @Body() body: ConsumeDto,
     @CurrentPrincipal() principal: Principal,
+    @IdempotencyKey() header: CallerIdempotencyKey | undefined,
     @Req() req: RequestWithId,
     @Res({ passthrough: true }) res: Response,
   ) {
     await this.accounts.findVisible(id, this.access.scopeOf(principal));
-    return this.submit(ConsumeTask.name, { ...body, accountId: id }, id, principal, req, res);
+    return this.submit(ConsumeTask.name, { ...body, accountId: id }, id, principal, header, req, res);
   }
 
   @Post('accounts/:id/refund')
@@ -119,11 +110,12 @@ export class CreditsController {
     @Param('id', new ParseUUIDPipe()) id: string,
     @Body() body: RefundDto,
     @CurrentPrincipal() principal: Principal,
+    @IdempotencyKey() header: CallerIdempotencyKey | undefined,
     @Req() req: RequestWithId,
     @Res({ passthrough: true }) res: Response,
   ) {
     await this.accounts.findVisible(id, this.access.scopeOf(principal));
-    return this.submit(RefundTask.name, { ...body, accountId: id }, id, principal, req, res);
+    return this.submit(RefundTask.name, { ...body, accountId: id }, id, principal, header, req, res);
   }
 
   @Post('transfers')
@@ -131,6 +123,7 @@ export class CreditsController {
   async transfer(
     @Body() body: TransferArgs,
     @CurrentPrincipal() principal: Principal,
+    @IdempotencyKey() header: CallerIdempotencyKey | undefined,
     @Req() req: RequestWithId,
     @Res({ passthrough: true }) res: Response,
   ) {
@@ -142,44 +135,61 @@ export class CreditsController {
     const scope = this.access.scopeOf(principal);
     await this.accounts.findVisible(body.fromAccountId, scope);
     await this.accounts.findVisible(body.toAccountId, scope);
-    return this.submit(TransferTask.name, { ...body }, body.fromAccountId, principal, req, res);
+    return this.submit(TransferTask.name, { ...body }, body.fromAccountId, principal, header, req, res);
   }
 
   @Post('expire')
   @AdminOnly()
-  @HttpCode(HttpStatus.ACCEPTED)
-  @ApiOperation({ summary: 'Admin: submit tasks.credits.expire now (it also runs daily in TZ)' })
-  async expire(@Body() body: ExpireArgs, @CurrentPrincipal() principal: Principal, @Req() req: RequestWithId) {
-    const { run } = await this.submission.submit({
+  @ApiOperation({
+    summary: 'Admin: submit tasks.credits.expire now (it also runs daily in TZ); asOf may not be in the future',
+  })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  async expire(
+    @Body() body: ExpireArgs,
+    @CurrentPrincipal() principal: Principal,
+    @IdempotencyKey() header: CallerIdempotencyKey | undefined,
+    @Req() req: RequestWithId,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const { run, created } = await this.submission.submit({
       name: ExpireTask.name,
       args: { ...body },
       owner: principal.keyId,
+      idempotencyKey: header?.key,
+      callerKey: header,
       requestId: req.id,
     });
+    res.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).location(`/tasks/${run.id}`);
     return toTaskView(run);
   }
 
   /**
-   * Submits with a task idempotency key derived from the ledger key, so a repeated request
-   * returns the first task (200) instead of queueing a twin that would only replay its result.
+   * Submits under the caller's Idempotency-Key, else under a task key derived from the ledger
+   * key, so a repeated request returns the first task (200) instead of queueing a twin that would
+   * only replay its result; either key reused with another payload is a 422 naming it.
    */
   private async submit(
     name: string,
     args: Record<string, unknown> & { idempotencyKey?: string },
     accountId: string,
     principal: Principal,
+    header: CallerIdempotencyKey | undefined,
     req: RequestWithId,
     res: Response,
   ) {
-    const idempotencyKey = args.idempotencyKey
-      ? `credits:${createHash('sha256').update(`${name}\n${accountId}\n${args.idempotencyKey}`).digest('hex')}`
-      : undefined;
+    // The ledger key is validated with the payload; the task key derived from it is fixed-length.
+    const ledgerKey = args.idempotencyKey ? { field: 'idempotencyKey', key: args.idempotencyKey } : undefined;
+    const callerKey = header ?? ledgerKey;
+    const idempotencyKey =
+      header?.key ??
+      (ledgerKey && `credits:${createHash('sha256').update(`${name}\n${accountId}\n${ledgerKey.key}`).digest('hex')}`);
     const { run, created } = await this.submission.submit({
       name,
       args,
       owner: principal.keyId,
       requestId: req.id,
       idempotencyKey,
+      callerKey,
     });
     res.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).location(`/tasks/${run.id}`);
     return toTaskView(run);

@@ -2,7 +2,6 @@ import {
   Body,
   Controller,
   Get,
-  Headers,
   HttpStatus,
   NotFoundException,
   Param,
@@ -18,7 +17,7 @@ import { Response } from 'express';
 import { MoreThan, Repository } from 'typeorm';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { isAdmin, Principal } from '../auth/principal';
-import { fieldErrorsException } from '../common/field-errors';
+import { CallerIdempotencyKey, IdempotencyKey } from '../common/idempotency-key';
 import { TaskQueryService } from '../tasks/task-query.service';
 import { TaskSubmissionService } from '../tasks/task-submission.service';
 import { toTaskView } from '../tasks/task-view';
@@ -49,7 +48,7 @@ export class EmailController {
   async sendEmail(
     @Body() body: SendEmailArgs,
     @CurrentPrincipal() principal: Principal,
-    @Headers('idempotency-key') key: string | undefined,
+    @IdempotencyKey() key: CallerIdempotencyKey | undefined,
     @Req() request: { id?: string },
     @Res({ passthrough: true }) response: Response,
   ) {
@@ -58,7 +57,8 @@ export class EmailController {
       name: SendEmailTask.name,
       args: body,
       owner: principal.keyId,
-      idempotencyKey: idempotencyKey(key),
+      idempotencyKey: key?.key,
+      callerKey: key,
       requestId: request.id,
     });
     if (created) await this.emails.record(run.id, run.owner, run.args as SendEmailArgs);
@@ -75,7 +75,7 @@ export class EmailController {
   async sendNotification(
     @Body() body: SendNotificationArgs,
     @CurrentPrincipal() principal: Principal,
-    @Headers('idempotency-key') key: string | undefined,
+    @IdempotencyKey() key: CallerIdempotencyKey | undefined,
     @Req() request: { id?: string },
     @Res({ passthrough: true }) response: Response,
   ) {
@@ -83,7 +83,8 @@ export class EmailController {
       name: SendNotificationTask.name,
       args: body,
       owner: principal.keyId,
-      idempotencyKey: idempotencyKey(key),
+      idempotencyKey: key?.key,
+      callerKey: key,
       requestId: request.id,
     });
     response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).location(`/tasks/${run.id}`);
@@ -136,13 +137,4 @@ export class EmailController {
       nextCursor: rows.length > query.limit ? items[items.length - 1].addressKey : null,
     };
   }
-}
-
-function idempotencyKey(header: string | undefined): string | undefined {
-  const key = header?.trim() || undefined;
-  if (key && key.length > 200)
-    throw fieldErrorsException([
-      { field: 'Idempotency-Key', rule: 'maxLength', message: 'Idempotency-Key must be at most 200 characters' },
-    ]);
-  return key;
 }

@@ -1,8 +1,10 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Post, Query, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpStatus, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Response } from 'express';
 import { AdminOnly, CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
 import { fieldErrorsException } from '../common/field-errors';
+import { CallerIdempotencyKey, IdempotencyKey } from '../common/idempotency-key';
 import { TaskSubmissionService } from '../tasks/task-submission.service';
 import { toTaskView } from '../tasks/task-view';
 import { addDays, localDate } from '../common/calendar-date';
@@ -40,21 +42,26 @@ export class StatsController {
   }
 
   @Post('daily')
-  @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
     summary: "Submit tasks.stats.daily_report for a day (default yesterday in TZ); it replaces that day's report",
   })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
   async submitDaily(
     @Body() body: DailyReportArgs,
     @CurrentPrincipal() principal: Principal,
+    @IdempotencyKey() key: CallerIdempotencyKey | undefined,
     @Req() request: { id?: string },
+    @Res({ passthrough: true }) response: Response,
   ) {
-    const { run } = await this.submission.submit({
+    const { run, created } = await this.submission.submit({
       name: DailyReportTask.name,
       args: { ...body },
       owner: principal.keyId,
+      idempotencyKey: key?.key,
+      callerKey: key,
       requestId: request.id,
     });
+    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).location(`/tasks/${run.id}`);
     return toTaskView(run);
   }
 

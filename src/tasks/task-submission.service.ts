@@ -4,6 +4,7 @@ import { JobsOptions } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import { DataSource, IsNull, Repository } from 'typeorm';
 import { isDatabaseUnavailable } from '../common/database-unavailable';
+import { CallerIdempotencyKey, idempotencyKeyReused, sameJson } from '../common/idempotency-key';
 import { FieldError, fieldErrorsException, validatePayload } from '../common/field-errors';
 import { TaskRun } from './entities/task-run.entity';
 import { StoreHealth } from './store-health';
@@ -26,6 +27,11 @@ export interface SubmitRequest {
   /** Overrides the task's declared timeout for this run. */
   timeoutMs?: number;
   idempotencyKey?: string;
+  /**
+   * Set when the key is the caller's: reusing it with another payload (name, args, priority,
+   * timeout) is a 422 naming it. The service's own keys (schedulers) leave it unset.
+   */
+  callerKey?: CallerIdempotencyKey;
   parentId?: string;
   requestId?: string;
 }
@@ -69,6 +75,7 @@ export class TaskSubmissionService {
       const existing = await this.database(() =>
         this.runs.findOneByOrFail({ owner, idempotencyKey: request.idempotencyKey }),
       );
+      if (request.callerKey && !samePayload(existing, run)) throw idempotencyKeyReused(request.callerKey);
       return { run: existing, created: false };
     }
     return { run, created: true };
@@ -294,6 +301,16 @@ const INSERT_SQL = `
        "idempotencyKey", "requestId", ord)
   ON CONFLICT DO NOTHING
   RETURNING id`;
+
+/** Whether a repeated request under one idempotency key asks for what the first one did. */
+function samePayload(existing: TaskRun, submitted: TaskRun): boolean {
+  return (
+    existing.name === submitted.name &&
+    existing.priority === submitted.priority &&
+    existing.timeoutMs === submitted.timeoutMs &&
+    sameJson(existing.args, submitted.args)
+  );
+}
 
 function jobData(run: TaskRun): TaskJobData {
   return { args: run.args, owner: run.owner, timeoutMs: run.timeoutMs ?? undefined };

@@ -2,7 +2,6 @@ import {
   Body,
   Controller,
   Get,
-  Headers,
   HttpCode,
   HttpStatus,
   MessageEvent,
@@ -14,11 +13,20 @@ import {
   Res,
   Sse,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
+import { TaskViewDto } from './dto/task-view.dto';
 import { Response } from 'express';
 import { distinctUntilChanged, from, interval, map, Observable, startWith, switchMap, takeWhile } from 'rxjs';
 import { CurrentPrincipal } from '../auth/auth.decorators';
-import { fieldErrorsException } from '../common/field-errors';
+import { CallerIdempotencyKey, callerIdempotencyKey, IdempotencyKey } from '../common/idempotency-key';
 import { Principal } from '../auth/principal';
 import { GetTaskQuery, ListTasksQuery } from './dto/list-tasks.query';
 import { SubmitBatchDto, SubmitTaskDto } from './dto/submit-task.dto';
@@ -50,19 +58,16 @@ export class TasksController {
   @Post()
   @ApiOperation({ summary: 'Submit a task; 202 with its record (200 if an Idempotency-Key matched an earlier task)' })
   @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiAcceptedResponse({ type: TaskViewDto, description: 'The task is recorded and queued' })
+  @ApiOkResponse({ type: TaskViewDto, description: 'The earlier task of this Idempotency-Key (same payload)' })
   async submit(
     @Body() body: SubmitTaskDto,
     @CurrentPrincipal() principal: Principal,
-    @Headers('idempotency-key') idempotencyHeader: string | undefined,
+    @IdempotencyKey() header: CallerIdempotencyKey | undefined,
     @Req() request: { id?: string },
     @Res({ passthrough: true }) response: Response,
   ) {
-    const idempotencyKey = idempotencyHeader?.trim() || body.options?.idempotencyKey;
-    if (idempotencyKey && idempotencyKey.length > 200) {
-      throw fieldErrorsException([
-        { field: 'Idempotency-Key', rule: 'maxLength', message: 'Idempotency-Key must be at most 200 characters' },
-      ]);
-    }
+    const callerKey = header ?? callerIdempotencyKey(body.options?.idempotencyKey, 'options.idempotencyKey');
     const { run, created } = await this.submission.submit({
       name: body.name,
       args: body.args,
@@ -70,7 +75,8 @@ export class TasksController {
       delayMs: body.options?.delay,
       priority: body.options?.priority,
       timeoutMs: body.options?.timeout,
-      idempotencyKey,
+      idempotencyKey: callerKey?.key,
+      callerKey,
       requestId: request.id,
     });
     response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).location(`/tasks/${run.id}`);
@@ -125,6 +131,7 @@ export class TasksController {
   @ApiOperation({
     summary: "A task's state, progress, result or error (Celery's AsyncResult); ?wait=ms long-polls until it finishes",
   })
+  @ApiOkResponse({ type: TaskViewDto })
   async get(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Query() { wait }: GetTaskQuery,
@@ -150,6 +157,8 @@ export class TasksController {
     summary:
       'Revoke a waiting, delayed or running task: 200 with the REVOKED task, or 202 when a running non-abortable task was asked to stop',
   })
+  @ApiOkResponse({ type: TaskViewDto, description: 'The task is REVOKED' })
+  @ApiAcceptedResponse({ type: TaskViewDto, description: 'A running task that cannot abort was asked to stop' })
   async cancel(
     @Param('id', new ParseUUIDPipe()) id: string,
     @CurrentPrincipal() principal: Principal,
@@ -163,12 +172,18 @@ export class TasksController {
   @Post(':id/retry')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({ summary: 'Run a FAILURE or REVOKED task again' })
+  @ApiAcceptedResponse({ type: TaskViewDto })
   async retry(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
     return toTaskView(await this.control.retry(await this.query.findVisible(id, principal)));
   }
 
   @Sse(':id/events')
   @ApiOperation({ summary: 'Server-Sent Events of state and progress; the stream ends with the final state' })
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({
+    description: 'One `data:` line per change, JSON: state, progress, result, error, attempts',
+    content: { 'text/event-stream': { schema: { type: 'string' } } },
+  })
   async events(
     @Param('id', new ParseUUIDPipe()) id: string,
     @CurrentPrincipal() principal: Principal,

@@ -3,7 +3,6 @@ import {
   Controller,
   Get,
   Headers,
-  HttpCode,
   HttpException,
   HttpStatus,
   Inject,
@@ -16,11 +15,12 @@ import {
   StreamableFile,
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Request, Response } from 'express';
 import parseRange from 'range-parser';
 import { Repository } from 'typeorm';
 import { CurrentPrincipal } from '../../auth/auth.decorators';
+import { CallerIdempotencyKey, IdempotencyKey } from '../../common/idempotency-key';
 import { Principal } from '../../auth/principal';
 import { TaskSubmissionService } from '../../tasks/task-submission.service';
 import { toTaskView } from '../../tasks/task-view';
@@ -41,19 +41,24 @@ export class ExportsController {
   ) {}
 
   @Post('files/export')
-  @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({ summary: 'Export files as one ZIP (tasks.file.export_file); 202 with the task' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
   async submit(
     @Body() body: ExportFileArgs,
     @CurrentPrincipal() principal: Principal,
+    @IdempotencyKey() key: CallerIdempotencyKey | undefined,
     @Req() request: Request & { id?: string },
+    @Res({ passthrough: true }) response: Response,
   ) {
-    const { run } = await this.submission.submit({
+    const { run, created } = await this.submission.submit({
       name: ExportFileTask.name,
       args: body,
       owner: principal.keyId,
+      idempotencyKey: key?.key,
+      callerKey: key,
       requestId: request.id,
     });
+    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).location(`/tasks/${run.id}`);
     return toTaskView(run);
   }
 

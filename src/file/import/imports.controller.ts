@@ -1,12 +1,13 @@
-import { Body, ConflictException, Controller, HttpCode, HttpStatus, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Request } from 'express';
+import { Body, ConflictException, Controller, HttpStatus, Post, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Request, Response } from 'express';
 import { realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AdminOnly, CurrentPrincipal } from '../../auth/auth.decorators';
 import { Principal } from '../../auth/principal';
 import { fieldErrorsException } from '../../common/field-errors';
+import { CallerIdempotencyKey, IdempotencyKey } from '../../common/idempotency-key';
 import { TaskSubmissionService } from '../../tasks/task-submission.service';
 import { toTaskView } from '../../tasks/task-view';
 import { FileEnvironment } from '../file.environment';
@@ -26,12 +27,14 @@ export class ImportsController {
 
   @Post('import')
   @AdminOnly()
-  @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({ summary: 'Import a directory below IMPORT_ROOT (tasks.file.bulk_upload); 202 with the parent task' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
   async submit(
     @Body() body: BulkUploadArgs,
     @CurrentPrincipal() principal: Principal,
+    @IdempotencyKey() key: CallerIdempotencyKey | undefined,
     @Req() request: Request & { id?: string },
+    @Res({ passthrough: true }) response: Response,
   ) {
     if (!this.env.IMPORT_ROOT)
       throw new ConflictException(
@@ -56,12 +59,15 @@ export class ImportsController {
           { field: 'ownerKeyId', rule: 'exists', message: `ownerKeyId ${body.ownerKeyId} is not an API key` },
         ]);
     }
-    const { run } = await this.submission.submit({
+    const { run, created } = await this.submission.submit({
       name: BulkUploadTask.name,
       args: body,
       owner: principal.keyId,
+      idempotencyKey: key?.key,
+      callerKey: key,
       requestId: request.id,
     });
+    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).location(`/tasks/${run.id}`);
     return toTaskView(run);
   }
 }

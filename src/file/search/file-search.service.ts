@@ -25,7 +25,10 @@ export class FileSearchService {
 
   async search(owner: string, q: string, k: number, fileId?: string): Promise<SearchHit[]> {
     const [vector] = await this.embedder.embed([q]);
-    const hits = await this.index.search({ owner, model: this.embedder.model, vector, k, fileId });
+    // A score of 0 or below (as rounded here) means unrelated: fewer than k hits beat filling k with noise.
+    const hits = (await this.index.search({ owner, model: this.embedder.model, vector, k, fileId })).filter(
+      (hit) => roundScore(hit.score) > 0,
+    );
     if (hits.length === 0) return [];
     const rows: { file_id: string; ordinal: number; text: string; original_name: string }[] =
       await this.dataSource.query(
@@ -45,12 +48,16 @@ export class FileSearchService {
           fileId: hit.fileId,
           fileName: row.original_name,
           ordinal: hit.ordinal,
-          score: Math.round(hit.score * 10_000) / 10_000,
+          score: roundScore(hit.score),
           snippet: snippet(row.text, terms),
         },
       ];
     });
   }
+}
+
+function roundScore(score: number): number {
+  return Math.round(score * 10_000) / 10_000;
 }
 
 /** About {@link SNIPPET_CHARS} characters around the first query word found in the text (case-insensitive). */
