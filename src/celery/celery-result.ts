@@ -22,6 +22,7 @@ const KNOWN: Record<string, Pick<CeleryException, 'exc_type' | 'exc_module'>> = 
   NotRegistered: { exc_type: 'NotRegistered', exc_module: 'celery.exceptions' },
   TypeError: { exc_type: 'TypeError', exc_module: 'builtins' },
   ValueError: { exc_type: 'ValueError', exc_module: 'builtins' },
+  NotImplementedError: { exc_type: 'NotImplementedError', exc_module: 'builtins' },
   Error: { exc_type: 'Exception', exc_module: 'builtins' },
   UnrecoverableError: { exc_type: 'Exception', exc_module: 'builtins' },
   ContentDisallowed: { exc_type: 'ContentDisallowed', exc_module: 'kombu.exceptions' },
