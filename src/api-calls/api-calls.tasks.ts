@@ -47,7 +47,11 @@ export class ApiCallArgs {
   @Max(60_000)
   timeoutMs?: number;
 
-  @ApiPropertyOptional({ description: 'Statuses that count as success (default: any 2xx)', example: [200, 404] })
+  @ApiPropertyOptional({
+    description: 'Statuses that count as success (default: any 2xx)',
+    oneOf: [{ type: 'integer' }, { type: 'array', items: { type: 'integer' } }],
+    example: [200, 404],
+  })
   @IsOptional()
   @IsStatusList()
   expectStatus?: number | number[];

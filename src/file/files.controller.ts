@@ -12,7 +12,16 @@ import {
   Res,
   StreamableFile,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiConsumes,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Request, Response } from 'express';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
@@ -20,6 +29,7 @@ import { TaskSubmissionService } from '../tasks/task-submission.service';
 import { toTaskView } from '../tasks/task-view';
 import { attachmentDisposition } from './download/attachment-disposition';
 import { ListFilesQuery, SearchFilesQuery, UploadQuery } from './dto/file-queries';
+import { FileViewDto, SearchResultDto, UploadBodyDto, UploadResultDto } from './dto/file-views.dto';
 import { StoredFile } from './entities/stored-file.entity';
 import { ProcessFileTask } from './file.tasks';
 import { FilesService } from './files.service';
@@ -42,6 +52,8 @@ export class FilesController {
     summary:
       'Upload one file (multipart part "file", streamed); 201 with the record and its process_file task unless process=false',
   })
+  @ApiBody({ type: UploadBodyDto })
+  @ApiCreatedResponse({ type: UploadResultDto })
   async upload(
     @Req() request: Request & { id?: string },
     @Query() query: UploadQuery,
@@ -80,6 +92,7 @@ export class FilesController {
 
   @Get('search')
   @ApiOperation({ summary: "Top-k chunks of the caller's files by cosine similarity to q" })
+  @ApiOkResponse({ type: SearchResultDto })
   async find(@Query() query: SearchFilesQuery, @CurrentPrincipal() principal: Principal) {
     if (query.fileId) await this.files.findVisible(query.fileId, principal.keyId);
     return {
@@ -91,12 +104,18 @@ export class FilesController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One file record' })
+  @ApiOkResponse({ type: FileViewDto })
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
     return toFileView(await this.files.findVisible(id, principal.keyId));
   }
 
   @Get(':id/content')
   @ApiOperation({ summary: 'Download the file as uploaded' })
+  @ApiProduces('application/octet-stream')
+  @ApiOkResponse({
+    description: 'The bytes as uploaded',
+    content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+  })
   async content(
     @Param('id', new ParseUUIDPipe()) id: string,
     @CurrentPrincipal() principal: Principal,
