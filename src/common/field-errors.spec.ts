@@ -1,5 +1,17 @@
 import { Type } from 'class-transformer';
-import { IsEmail, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import {
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
 import { validatePayload } from './field-errors';
 
 class Inner {
@@ -91,6 +103,21 @@ describe('validatePayload', () => {
     expect(validatePayload(Query, {}, '').errors).toEqual([{ field: 'q', rule: 'required', message: 'q is required' }]);
     expect(validatePayload(Query, {}).errors).toEqual([
       { field: 'args.q', rule: 'required', message: 'args.q is required' },
+    ]);
+  });
+
+  it('keeps the own rule of a field required only in some cases, which says when', () => {
+    class Mail {
+      @IsOptional()
+      @IsString()
+      text?: string;
+
+      @ValidateIf((o: Mail) => o.text === undefined)
+      @IsIn(['notice'], { message: 'template must be notice (or give text)' })
+      template?: string;
+    }
+    expect(validatePayload(Mail, {}).errors).toEqual([
+      { field: 'args.template', rule: 'isIn', message: 'args.template must be notice (or give text)' },
     ]);
   });
 });

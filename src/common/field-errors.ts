@@ -1,6 +1,6 @@
 import { BadRequestException, Type } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
-import { validateSync, ValidationError } from 'class-validator';
+import { getMetadataStorage, validateSync, ValidationError, ValidationTypes } from 'class-validator';
 import { jsonInputProblem } from './json-input';
 
 /** One broken rule of one field, as returned in 400 bodies. */
@@ -45,8 +45,21 @@ export function flattenValidationErrors(errors: ValidationError[], prefix = ''):
 function firstBrokenRule(error: ValidationError): [string, string] | undefined {
   const broken = Object.entries(error.constraints ?? {}).reverse();
   if (broken.length === 0) return undefined;
-  if (error.value === undefined && !broken.some(([rule]) => rule === 'whitelistValidation')) return ['required', ''];
+  if (error.value === undefined && !broken.some(([rule]) => rule === 'whitelistValidation') && !isConditional(error))
+    return ['required', ''];
   return broken.find(([rule]) => /^is[A-Z]/.test(rule)) ?? broken[0];
+}
+
+/**
+ * A field required only in some cases (`@ValidateIf`, e.g. a template unless text is given):
+ * its own rule's message says when, which a bare "is required" would not.
+ */
+function isConditional(error: ValidationError): boolean {
+  const target = error.target?.constructor;
+  if (!target) return false;
+  return getMetadataStorage()
+    .getTargetValidationMetadatas(target, '', true, false)
+    .some((m) => m.propertyName === error.property && m.type === ValidationTypes.CONDITIONAL_VALIDATION);
 }
 
 /**
@@ -72,7 +85,13 @@ export function fieldErrorsException(errors: FieldError[]): BadRequestException 
   });
 }
 
-export const VALIDATION_OPTIONS = { whitelist: true, forbidNonWhitelisted: true } as const;
+export const VALIDATION_OPTIONS = {
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  // The value tells a missing field (required) from a wrong one; the target, a field required
+  // only in some cases (see firstBrokenRule). Neither is sent: errors are flattened to field, rule, message.
+  validationError: { target: true, value: true },
+} as const;
 
 /**
  * Validates a task payload against its class. Returns the transformed instance, or the field

@@ -20,9 +20,12 @@ describe('credits payloads', () => {
     },
   );
 
-  it('requires an amount and a UUID account', () => {
+  it('requires an amount and a UUID account, one error each', () => {
     const { errors } = validatePayload(ConsumeArgs, { accountId: 'nope' });
-    expect(errors.map((e) => e.field).sort()).toEqual(['args.accountId', 'args.amount', 'args.amount', 'args.amount']);
+    expect(errors.map((e) => [e.field, e.rule]).sort()).toEqual([
+      ['args.accountId', 'isUuid'],
+      ['args.amount', 'required'],
+    ]);
   });
 
   it('refuses unknown fields and over-long keys', () => {
