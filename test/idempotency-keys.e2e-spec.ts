@@ -49,8 +49,8 @@ describe('Idempotency-Key on every route that submits a task', () => {
       [
         'POST /notifications',
         '/notifications',
-        { recipients: ['a@example.com'], subject: 'one', template: 'notification', context: { body: 'x' } },
-        { recipients: ['a@example.com'], subject: 'two', template: 'notification', context: { body: 'x' } },
+        { recipients: ['a@example.com'], subject: 'one', template: 'notification', context: { title: 't', body: 'x' } },
+        { recipients: ['a@example.com'], subject: 'two', template: 'notification', context: { title: 't', body: 'x' } },
       ],
       [
         'POST /api-calls',
