@@ -1,5 +1,5 @@
 import { Controller, ForbiddenException, Get, Header, Headers, Res, UnauthorizedException } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { timingSafeEqual } from 'node:crypto';
 import { extractApiKey } from '../auth/api-key.guard';
@@ -33,6 +33,11 @@ export class MetricsController {
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
     summary: 'Prometheus metrics: tasks by state, runtimes, retries, queue depth and oldest-waiting age, process',
+  })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({
+    description: 'The Prometheus text exposition format',
+    content: { 'text/plain': { schema: { type: 'string' } } },
   })
   async scrape(@Headers('authorization') authorization: string | undefined, @Res() response: Response): Promise<void> {
     await this.authorize(authorization);

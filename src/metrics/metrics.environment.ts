@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsOptional, Matches } from 'class-validator';
-import { toBool, toTrimmed } from '../config/environment-transforms';
+import { IsBoolean, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { toBool, toInt, toTrimmed } from '../config/environment-transforms';
 
 /** Who may scrape `GET /metrics`. */
 export class MetricsEnvironment {
@@ -18,4 +18,15 @@ export class MetricsEnvironment {
   @Transform(toTrimmed)
   @Matches(/^\S{16,}$/, { message: 'METRICS_TOKEN must be at least 16 characters without spaces' })
   METRICS_TOKEN?: string;
+
+  /**
+   * How long a scrape waits for each store read (queue counts, outbox, workers). A store that
+   * hangs then costs one timeout, and the scrape still answers with every other gauge.
+   */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(10_000)
+  METRICS_READ_TIMEOUT_MS = 800;
 }

@@ -1,11 +1,17 @@
-import { Module } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { MetricsController } from './metrics.controller';
+import { PlatformGauges } from './platform-gauges.service';
 import { TaskMetrics } from './task-metrics.service';
 
-/** `GET /metrics` for Prometheus (and KEDA through it). */
+/** `GET /metrics` for Prometheus (and KEDA through it), and the HTTP timings of every route. */
 @Module({
   controllers: [MetricsController],
-  providers: [TaskMetrics],
+  providers: [TaskMetrics, PlatformGauges, HttpMetricsMiddleware],
   exports: [TaskMetrics],
 })
-export class MetricsModule {}
+export class MetricsModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(HttpMetricsMiddleware).forRoutes('*');
+  }
+}

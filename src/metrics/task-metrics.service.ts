@@ -1,20 +1,28 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Injectable, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { AppConfig } from '../config/app-config';
-import { QueueOverviewService } from '../tasks/queue-overview.service';
 import { TaskEvents } from '../tasks/task-events';
-import { TaskState } from '../tasks/task-state';
+import { TaskQueues } from '../tasks/task-queues.service';
+import { TaskRegistry } from '../tasks/task-registry.service';
+import { FINAL_STATES, TaskState } from '../tasks/task-state';
 
 /** Runtime buckets (seconds) from a noop to an hour: file processing and exports take minutes. */
 export const RUNTIME_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600];
 
+/** Request durations from a cached read to a long-poll or a large upload. */
+export const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/** The outcomes of one attempt, as `task_attempts_total{outcome}` reports them. */
+export const ATTEMPT_OUTCOMES: readonly TaskState[] = [TaskState.RETRY, ...FINAL_STATES];
+
 /**
- * The Prometheus registry of this process. Task counters and runtimes come from the attempts
- * this process ran (scrape every worker pod); queue depth is read from the transport at scrape
- * time by processes that serve the API, since it is the same for every replica.
+ * The Prometheus registry of this process and the task counters. Counters and runtimes come
+ * from the attempts this process ran (scrape every worker pod); the deployment-wide gauges
+ * (queues, outbox, workers, stores) are {@link PlatformGauges}', HTTP timings
+ * {@link HttpMetricsMiddleware} fills `httpDuration`.
  */
 @Injectable()
-export class TaskMetrics implements OnModuleInit {
+export class TaskMetrics implements OnModuleInit, OnApplicationBootstrap {
   // A registry per app instance, not prom-client's global one: tests boot several apps per process.
   readonly registry = new Registry();
   private readonly finished = new Counter({
@@ -42,11 +50,20 @@ export class TaskMetrics implements OnModuleInit {
     buckets: RUNTIME_BUCKETS,
     registers: [this.registry],
   });
+  /** Filled by {@link HttpMetricsMiddleware}; here because Nest may build a middleware twice. */
+  readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status'],
+    buckets: HTTP_BUCKETS,
+    registers: [this.registry],
+  });
 
   constructor(
     private readonly config: AppConfig,
     private readonly events: TaskEvents,
-    private readonly queues: QueueOverviewService,
+    private readonly tasks: TaskRegistry,
+    private readonly queues: TaskQueues,
   ) {}
 
   onModuleInit(): void {
@@ -57,40 +74,22 @@ export class TaskMetrics implements OnModuleInit {
       if (state === TaskState.RETRY) this.retries.inc({ task: name, queue });
       else this.finished.inc({ task: name, queue, state });
     });
-    if (this.config.runsApi) this.registerQueueGauges();
   }
 
-  private registerQueueGauges(): void {
-    const queues = this.queues;
-    const registers = [this.registry];
-    // Registered in this order so the first gauge's collect fills the other two before they are read.
-    const oldest = { gauge: null as Gauge | null };
-    const paused = { gauge: null as Gauge | null };
-    new Gauge({
-      name: 'queue_jobs',
-      help: 'Jobs in the transport by queue and state',
-      labelNames: ['queue', 'state'],
-      registers,
-      // One read of the transport per scrape fills all three gauges.
-      async collect() {
-        for (const q of await queues.overviewAll()) {
-          for (const [state, count] of Object.entries(q.counts)) this.set({ queue: q.name, state }, count);
-          oldest.gauge?.set({ queue: q.name }, q.oldestWaitingSeconds);
-          paused.gauge?.set({ queue: q.name }, q.paused ? 1 : 0);
-        }
-      },
-    });
-    oldest.gauge = new Gauge({
-      name: 'queue_oldest_waiting_seconds',
-      help: 'Age of the oldest job that could run now but waits (scale workers on this)',
-      labelNames: ['queue'],
-      registers,
-    });
-    paused.gauge = new Gauge({
-      name: 'queue_paused',
-      help: '1 when the queue is paused',
-      labelNames: ['queue'],
-      registers,
-    });
+  /**
+   * Every task this process can run starts each counter at 0: `increase()` and `rate()` need a
+   * sample before the first event, or the first failure of a task after a deploy never shows.
+   * After bootstrap, so the registry has resolved every task's queue (TASK_ROUTES included).
+   */
+  onApplicationBootstrap(): void {
+    if (!this.config.runsWorkers) return;
+    const consumed = new Set(this.config.workerQueues(this.queues.names));
+    for (const { definition, queue } of this.tasks.all()) {
+      if (!consumed.has(queue)) continue;
+      const task = definition.name;
+      for (const outcome of ATTEMPT_OUTCOMES) this.attempts.inc({ task, queue, outcome }, 0);
+      for (const state of FINAL_STATES) this.finished.inc({ task, queue, state }, 0);
+      this.retries.inc({ task, queue }, 0);
+    }
   }
 }

@@ -93,3 +93,42 @@ export class SearchResultDto {
   @ApiProperty({ type: [SearchHitDto] })
   hits: SearchHitDto[];
 }
+
+export class FilePageDto {
+  @ApiProperty({ type: [FileViewDto] })
+  items: FileViewDto[];
+
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'Pass as before for the next page; null on the last',
+  })
+  nextBefore: Date | null;
+}
+
+export class ExportViewDto {
+  @ApiProperty({ format: 'uuid', description: 'Also the id of the export task' })
+  id: string;
+
+  @ApiProperty({ example: 'reports-2026-q4.zip' })
+  name: string;
+
+  @ApiProperty()
+  entries: number;
+
+  @ApiProperty()
+  size: number;
+
+  @ApiProperty()
+  sha256: string;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  createdAt: Date;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  expiresAt: Date;
+
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } })
+  links: Record<string, string>;
+}

@@ -84,3 +84,42 @@ export class TaskViewDto {
   })
   links: Record<string, string>;
 }
+
+export class TaskPageDto {
+  @ApiProperty({ type: [TaskViewDto] })
+  items: TaskViewDto[];
+
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as cursor for the next page; null on the last' })
+  nextCursor: string | null;
+}
+
+export class TaskBatchDto {
+  @ApiProperty()
+  count: number;
+
+  @ApiProperty({ type: [TaskViewDto] })
+  tasks: TaskViewDto[];
+}
+
+export class RegisteredTaskDto {
+  @ApiProperty({ example: 'tasks.file.export_file' })
+  name: string;
+
+  @ApiProperty()
+  description: string;
+
+  @ApiProperty({ example: 'export' })
+  queue: string;
+
+  @ApiProperty({ example: 'declared', description: '"declared", or the TASK_ROUTES pattern that routed it' })
+  queueSource: string;
+
+  @ApiProperty()
+  maxAttempts: number;
+
+  @ApiProperty()
+  backoffMs: number;
+
+  @ApiProperty()
+  timeoutMs: number;
+}
