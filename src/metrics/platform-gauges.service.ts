@@ -52,16 +52,20 @@ export class PlatformGauges implements OnModuleInit {
 
   onModuleInit(): void {
     const registers = [this.metrics.registry];
-    const gauges = this;
+    // prom-client calls `collect` with the gauge as `this`: these reach the service instead.
+    const snapshot = () => this.snapshot();
+    const readQueues = (s: Snapshot) => this.readQueues(s);
+    const isUp = (store: Store, s: Snapshot | null) => this.isUp(store, s);
+    const runsApi = this.config.runsApi;
+    const queueNames = this.queues.names;
     new Gauge({
       name: 'store_up',
       help: '1 while the store (database, transport) answers, 0 while this process sees it down',
       labelNames: ['store'],
       registers,
       async collect() {
-        const snapshot = gauges.config.runsApi ? await gauges.snapshot() : null;
-        for (const store of ['database', 'transport'] as Store[])
-          this.set({ store }, gauges.isUp(store, snapshot) ? 1 : 0);
+        const current = runsApi ? await snapshot() : null;
+        for (const store of ['database', 'transport'] as Store[]) this.set({ store }, isUp(store, current) ? 1 : 0);
       },
     });
     if (!this.config.runsApi) return;
@@ -76,7 +80,7 @@ export class PlatformGauges implements OnModuleInit {
       labelNames: ['source'],
       registers,
       async collect() {
-        const { queues, outbox, workers } = await gauges.snapshot();
+        const { queues, outbox, workers } = await snapshot();
         for (const [name, read] of queues) this.set({ source: `queue:${name}` }, read?.ok ? 0 : 1);
         this.set({ source: 'outbox' }, outbox?.ok ? 0 : 1);
         this.set({ source: 'workers' }, workers?.ok ? 0 : 1);
@@ -89,7 +93,7 @@ export class PlatformGauges implements OnModuleInit {
       registers,
       async collect() {
         this.reset();
-        for (const q of gauges.readQueues(await gauges.snapshot()))
+        for (const q of readQueues(await snapshot()))
           for (const [state, count] of Object.entries(q.counts)) this.set({ queue: q.name, state }, count);
       },
     });
@@ -100,7 +104,7 @@ export class PlatformGauges implements OnModuleInit {
       registers,
       async collect() {
         this.reset();
-        for (const q of gauges.readQueues(await gauges.snapshot())) this.set({ queue: q.name }, q.oldestWaitingSeconds);
+        for (const q of readQueues(await snapshot())) this.set({ queue: q.name }, q.oldestWaitingSeconds);
       },
     });
     new Gauge({
@@ -110,7 +114,7 @@ export class PlatformGauges implements OnModuleInit {
       registers,
       async collect() {
         this.reset();
-        for (const q of gauges.readQueues(await gauges.snapshot())) this.set({ queue: q.name }, q.paused ? 1 : 0);
+        for (const q of readQueues(await snapshot())) this.set({ queue: q.name }, q.paused ? 1 : 0);
       },
     });
     new Gauge({
@@ -120,10 +124,10 @@ export class PlatformGauges implements OnModuleInit {
       registers,
       async collect() {
         this.reset();
-        const { workers } = await gauges.snapshot();
+        const { workers } = await snapshot();
         if (!workers?.ok) return;
         // Every known queue, so a queue nobody consumes shows 0 rather than nothing.
-        for (const queue of gauges.queues.names) this.set({ queue }, workers.value.get(queue) ?? 0);
+        for (const queue of queueNames) this.set({ queue }, workers.value.get(queue) ?? 0);
       },
     });
     new Gauge({
@@ -132,7 +136,7 @@ export class PlatformGauges implements OnModuleInit {
       registers,
       async collect() {
         this.reset();
-        const { outbox } = await gauges.snapshot();
+        const { outbox } = await snapshot();
         if (outbox?.ok) this.set(outbox.value.pending);
       },
     });
@@ -142,7 +146,7 @@ export class PlatformGauges implements OnModuleInit {
       registers,
       async collect() {
         this.reset();
-        const { outbox } = await gauges.snapshot();
+        const { outbox } = await snapshot();
         if (outbox?.ok) this.set(outbox.value.oldestSeconds);
       },
     });
