@@ -36,6 +36,15 @@ describe('TaskRecordWriter on PostgreSQL', () => {
     expect(await stateOf(id)).toBe(TaskState.SUCCESS);
   });
 
+  it('keeps the first outcome of a job that ran twice (its lock or completion lost in a Redis failover)', async () => {
+    const id = await recordIn(TaskState.STARTED);
+    await sut.write(id, { state: TaskState.SUCCESS, result: { run: 1 }, finishedAt: new Date() }, true);
+    await sut.write(id, { state: TaskState.FAILURE, error: { type: 'Error', message: 'second run' } }, true);
+    await sut.write(id, { state: TaskState.SUCCESS, result: { run: 2 }, finishedAt: new Date() }, true);
+    const [row] = await db.current.dataSource.query(`SELECT state, result FROM task_runs WHERE id = $1`, [id]);
+    expect(row).toEqual({ state: TaskState.SUCCESS, result: { run: 1 } });
+  });
+
   it('keeps a FAILURE final against open writes, and a REVOKED record against any but REVOKED', async () => {
     const failed = await recordIn(TaskState.FAILURE);
     await sut.write(failed, { state: TaskState.RETRY }, true);

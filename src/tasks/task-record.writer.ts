@@ -190,8 +190,10 @@ export class TaskRecordWriter implements OnApplicationShutdown {
 // A REVOKED record stays REVOKED: a late write from the worker that held it must not revive it.
 // A SUCCESS or FAILURE record takes no open state (STARTED, RETRY) and no progress: such a write
 // is stale, e.g. the RETRY one worker queued while the database was down, committed after another
-// worker's run of the same job had already finished it. (POST /tasks/:id/retry resets the record
-// to PENDING itself, before the new run writes anything.)
+// worker's run of the same job had already finished it. Nor does it take a second outcome: a job
+// that runs again after its lock or its completion was lost (a Redis failover) keeps the outcome
+// of its first run, recorded once. (POST /tasks/:id/retry resets the record to PENDING itself,
+// before the new run writes anything.)
 // enqueued_at keeps its first value: a job that runs was queued, whoever marks it first.
 // The ids that reached a final state are notified on commit (in groups, as NOTIFY payloads are
 // capped at 8000 bytes) so callers waiting on GET /tasks/:id?wait= wake at once.
@@ -212,7 +214,7 @@ const UPDATE_SQL = `
       updated_at  = now()
     FROM jsonb_array_elements($1::jsonb) AS d
     WHERE t.id = (d->>'id')::uuid AND (t.state <> 'REVOKED' OR d->>'state' = 'REVOKED')
-      AND (t.state NOT IN ('SUCCESS', 'FAILURE') OR d->>'state' IN ('SUCCESS', 'FAILURE', 'REVOKED'))
+      AND (t.state NOT IN ('SUCCESS', 'FAILURE') OR d->>'state' = 'REVOKED')
     RETURNING t.id, t.state
   ), finished AS (
     SELECT id::text AS id, (row_number() OVER ()) / 150 AS grp FROM updated WHERE state IN ('SUCCESS', 'FAILURE', 'REVOKED')
