@@ -8,7 +8,10 @@
  *   - p99 of each GET /tasks filter;
  *   - EXPLAIN (ANALYZE) of the outbox's, the reconciler's and retention's queries;
  *   - GET /stats over 1 h, 24 h, 7 d (and, for reference, the record scan it replaced);
- *   - one retention pass over RETENTION_ROWS records past RESULT_EXPIRES_SECONDS.
+ *   - one retention pass over RETENTION_ROWS records past RESULT_EXPIRES_SECONDS;
+ *   - on the first size (unless VOLUME_TRIGGER_COST=0), what the rollups cost: the writer's
+ *     batches and the pipeline's rates without them, with the shipped statement-level triggers
+ *     and with a row-level trigger instead.
  * The bench database is dropped at the end.
  *
  * Usage: npm run bench:volume
@@ -25,9 +28,12 @@ import { ApiKeyService } from '../src/auth/api-key.service';
 import { startService } from '../src/bootstrap';
 import { AppConfig } from '../src/config/app-config';
 import { FINISHED_CHANNEL } from '../src/tasks/task-completions.service';
+import { StoreHealth } from '../src/tasks/store-health';
 import { TaskQueues } from '../src/tasks/task-queues.service';
 import { TaskReconciler } from '../src/tasks/task-reconciler.service';
+import { TaskRecordWriter } from '../src/tasks/task-record.writer';
 import { TaskRegistry } from '../src/tasks/task-registry.service';
+import { TaskState } from '../src/tasks/task-state';
 import { ROOT, serviceEnv, spawnWorker } from './pipeline-run';
 import { createBenchDatabase, fmt, machineLoad, percentile, REDIS_URL, sleep, uniquePrefix } from './support';
 
@@ -154,6 +160,110 @@ async function seed(client: Client, from: number, to: number, tasks: { name: str
   }
   for (const index of indexes) await client.query(index.def);
   await client.query(`RESET maintenance_work_mem; RESET synchronous_commit`);
+}
+
+// The alternative to the shipped statement-level triggers: a row-level trigger doing the same
+// upserts once per finished row (and per span and table), only for rows whose counted columns change.
+const ROW_TRIGGER_SQL = [
+  `CREATE FUNCTION bench_rollup_add(t timestamptz, nm text, q text, st text, rt int, att int, n int) RETURNS void
+   LANGUAGE sql AS $$
+     INSERT INTO task_run_rollups AS r VALUES (1, date_trunc('minute', t), nm, q, st, n, n * greatest(att - 1, 0)),
+                                              (60, date_trunc('hour', t), nm, q, st, n, n * greatest(att - 1, 0))
+     ON CONFLICT (span_minutes, bucket, name, queue, state)
+     DO UPDATE SET count = r.count + excluded.count, retries = r.retries + excluded.retries;
+     INSERT INTO task_run_runtime_rollups AS r
+     SELECT s, date_trunc(CASE s WHEN 1 THEN 'minute' ELSE 'hour' END, t), nm, q, task_runtime_bucket(rt), n
+       FROM (VALUES (1::smallint), (60::smallint)) v(s) WHERE rt IS NOT NULL
+     ON CONFLICT (span_minutes, bucket, name, queue, runtime_bucket) DO UPDATE SET count = r.count + excluded.count
+   $$`,
+  `CREATE FUNCTION bench_rollups_row() RETURNS trigger LANGUAGE plpgsql AS $$
+   BEGIN
+     IF OLD.finished_at IS NOT NULL THEN
+       PERFORM bench_rollup_add(OLD.finished_at, OLD.name, OLD.queue, OLD.state, OLD.runtime_ms, OLD.attempts, -1);
+     END IF;
+     IF NEW.finished_at IS NOT NULL THEN
+       PERFORM bench_rollup_add(NEW.finished_at, NEW.name, NEW.queue, NEW.state, NEW.runtime_ms, NEW.attempts, 1);
+     END IF;
+     RETURN NULL;
+   END $$`,
+  `CREATE TRIGGER bench_rollups_row AFTER UPDATE ON task_runs FOR EACH ROW
+   WHEN (OLD.finished_at IS DISTINCT FROM NEW.finished_at OR OLD.state IS DISTINCT FROM NEW.state
+         OR OLD.runtime_ms IS DISTINCT FROM NEW.runtime_ms OR OLD.attempts IS DISTINCT FROM NEW.attempts)
+   EXECUTE FUNCTION bench_rollups_row()`,
+];
+
+/**
+ * The record writer's finishing batches (the real TaskRecordWriter, 1,000 records a batch) with
+ * no rollups, with the shipped statement-level triggers, and with a row-level trigger instead.
+ */
+async function writerBatchCost(client: Client, databaseUrl: string, line: (s: string) => void) {
+  const statementTriggers = ['task_run_rollups_inserted', 'task_run_rollups_updated'];
+  const setStatement = async (on: boolean) => {
+    for (const t of statementTriggers)
+      await client.query(`ALTER TABLE task_runs ${on ? 'ENABLE' : 'DISABLE'} TRIGGER ${t}`);
+  };
+  const variants: [string, () => Promise<void>, () => Promise<void>][] = [
+    ['no rollups', () => setStatement(false), () => setStatement(true)],
+    ['statement-level triggers (shipped)', async () => undefined, async () => undefined],
+    [
+      'row-level trigger instead',
+      async () => {
+        await setStatement(false);
+        for (const sql of ROW_TRIGGER_SQL) await client.query(sql);
+      },
+      async () => {
+        await client.query('DROP TRIGGER bench_rollups_row ON task_runs');
+        await client.query(
+          'DROP FUNCTION bench_rollups_row(), bench_rollup_add(timestamptz, text, text, text, int, int, int)',
+        );
+        await setStatement(true);
+      },
+    ],
+  ];
+  const names = ['tasks.api.call', 'tasks.email.send_email', 'tasks.file.process_file', 'tasks.credits.consume'];
+  for (const [label, setUp, tearDown] of variants) {
+    await setUp();
+    const ids: string[] = (
+      await client.query(
+        `INSERT INTO task_runs (id, name, queue, state, attempts, max_attempts, run_at, created_at, updated_at, enqueued_at)
+         SELECT gen_random_uuid(), ($1::text[])[1 + g % 4], 'default', 'STARTED', 1, 3, now(), now(), now(), now()
+           FROM generate_series(1, 20000) g RETURNING id`,
+        [names],
+      )
+    ).rows.map((r) => r.id);
+    await client.query('ANALYZE task_runs');
+    const writer = new TaskRecordWriter(AppConfig.fromEnv({ DATABASE_URL: databaseUrl }), new StoreHealth());
+    const times: number[] = [];
+    const start = performance.now();
+    for (let i = 0; i < ids.length; i += 1000) {
+      const t0 = performance.now();
+      await Promise.all(
+        ids
+          .slice(i, i + 1000)
+          .map((id, j) =>
+            writer.write(
+              id,
+              {
+                state: TaskState.SUCCESS,
+                attempts: 1 + (j % 7 === 0 ? 1 : 0),
+                runtimeMs: 1 + ((j * 37) % 5000),
+                finishedAt: new Date(),
+                result: { ok: true },
+              },
+              true,
+            ),
+          ),
+      );
+      times.push(performance.now() - t0);
+    }
+    const rate = ids.length / ((performance.now() - start) / 1000);
+    await writer.onApplicationShutdown();
+    await tearDown();
+    times.sort((a, b) => a - b);
+    line(
+      `  writer, 1,000 finishes a batch, ${label.padEnd(36)} p50 ${fmt(percentile(times, 50), 1).padStart(6)} ms/batch  ${fmt(rate).padStart(7)} rows/s`,
+    );
+  }
 }
 
 interface Ids {
@@ -289,6 +399,7 @@ async function main() {
       const { submitted, submitRate, finishRate } = await rates();
       line(`submit ${fmt(submitRate)} tasks/s (POST /tasks × ${CONCURRENCY}), finish ${fmt(finishRate)} tasks/s`);
       if (size === SIZES[0] && process.env.VOLUME_TRIGGER_COST !== '0') {
+        await writerBatchCost(client, database.url, line);
         const triggers = ['task_run_rollups_inserted', 'task_run_rollups_updated'];
         for (const t of triggers) await client.query(`ALTER TABLE task_runs DISABLE TRIGGER ${t}`);
         const off = await rates();
