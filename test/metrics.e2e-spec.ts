@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { declaredTasks } from '../src/tasks/task-definition';
 import { RestartableServer, startRestartableRedis, waitUntil } from './support/processes';
+import { exposedMetrics, metricsIn, shippedExpressions } from './support/promql-metrics';
 import { startTestService, TestService } from './support/test-service';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
@@ -64,6 +65,24 @@ describe('Metrics as Prometheus scrapes them', () => {
     expect(text).toMatch(/^store_up\{store="transport"\} 1$/m);
     expect(text).toMatch(/^store_up\{store="database"\} 1$/m);
     expect(text).toMatch(/^metrics_scrape_error\{source="queue:default"\} 0$/m);
+  });
+
+  it('every PromQL expression shipped (alerts, Grafana dashboard, KEDA triggers) reads metrics /metrics exports', async () => {
+    const exposed = exposedMetrics((await scrape(app.baseUrl)).text);
+    // `up` is Prometheus's own, per target.
+    exposed.add('up');
+    const expressions = shippedExpressions();
+    expect(expressions.length).toBeGreaterThan(20);
+    const unknown = expressions.flatMap(({ where, expr }) =>
+      metricsIn(expr)
+        .filter((name) => !exposed.has(name))
+        .map((name) => `${where}: ${name}`),
+    );
+    expect(unknown).toEqual([]);
+    // The parser finds the metrics at all (a parser that finds none would pass the check above).
+    expect(metricsIn('sum by (task) (rate(task_attempts_total{outcome="FAILURE"}[15m])) / 2')).toEqual([
+      'task_attempts_total',
+    ]);
   });
 
   it('answers while Redis is down, flagging the queue gauges it could not read', async () => {
