@@ -166,6 +166,16 @@ export class BalancedCluster {
     const child = spawnService({ ...this.env, ROLE: member.role, PORT: String(member.port) });
     this.started.push(child);
     await child.waitFor(member.role === 'api' ? API_READY : WORKER_READY, 90_000);
+    // What a rollout waits for before it moves on: the readiness probe, on the process's own port.
+    await waitUntil(async () => (await probe(`http://127.0.0.1:${member.port}/health/ready`)) === 200, 30_000);
     return child;
+  }
+}
+
+async function probe(url: string): Promise<number> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(5_000) })).status;
+  } catch {
+    return 0;
   }
 }
