@@ -65,26 +65,30 @@ describe('Traces: one submit, one trace across the api and the worker', () => {
     const inTrace = () => collector.spans.filter((s) => s.traceId === traceId);
     const consumer = () =>
       inTrace().find((s) => s.kind === SpanKind.CONSUMER && s.attributes['bullmq.job.id'] === taskId);
-    await waitUntil(async () => consumer() !== undefined, 15_000);
+    const producer = () =>
+      inTrace().find((s) => s.kind === SpanKind.PRODUCER && s.attributes['bullmq.job.id'] === taskId);
+    const server = () => inTrace().find((s) => s.kind === SpanKind.SERVER);
+    // Each process exports on its own schedule: wait for the spans of both.
+    await waitUntil(async () => Boolean(consumer() && producer() && server()), 15_000).catch((error: Error) => {
+      const seen = inTrace().map((s) => `${SpanKind[s.kind]} ${s.name} (pid ${String(s.resource['process.pid'])})`);
+      throw new Error(`${error.message}; the trace holds: ${seen.join(', ') || 'nothing'}`);
+    });
 
     const pidOf = (span: ReceivedSpan) => span.resource['process.pid'];
-    const server = inTrace().find((s) => s.kind === SpanKind.SERVER);
-    expect(server).toMatchObject({
+    expect(server()).toMatchObject({
       parentSpanId: callerSpanId,
       attributes: expect.objectContaining({ 'http.request.method': 'POST' }),
     });
-    expect(pidOf(server!)).toBe(api.child.pid);
+    expect(pidOf(server()!)).toBe(api.child.pid);
     // The record's insert, in the request.
     expect(
       inTrace().some(
         (s) => s.attributes['db.system.name'] === 'postgresql' || s.attributes['db.system'] === 'postgresql',
       ),
     ).toBe(true);
-    const producer = inTrace().find((s) => s.kind === SpanKind.PRODUCER && s.attributes['bullmq.job.id'] === taskId);
-    expect(producer).toBeDefined();
-    expect(pidOf(producer!)).toBe(api.child.pid);
+    expect(pidOf(producer()!)).toBe(api.child.pid);
     // The worker continues from the job's add, in its own process.
-    expect(consumer()).toMatchObject({ parentSpanId: producer!.spanId });
+    expect(consumer()).toMatchObject({ parentSpanId: producer()!.spanId });
     expect(pidOf(consumer()!)).toBe(worker.child.pid);
     // Every span about this job is in the caller's trace.
     const aboutJob = collector.spans.filter((s) => s.attributes['bullmq.job.id'] === taskId);

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpStatus, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { createHash } from 'node:crypto';
 import { AdminOnly, CurrentPrincipal } from '../auth/auth.decorators';
@@ -27,6 +27,7 @@ import {
   ListTransactionsQuery,
   RefundDto,
 } from './dto/credit-requests.dto';
+import { CreditAccountDto, CreditAccountListDto, CreditTransactionPageDto } from './dto/credit-views.dto';
 
 type RequestWithId = { id?: string };
 
@@ -46,6 +47,7 @@ export class CreditsController {
 
   @Post('accounts')
   @ApiOperation({ summary: 'Create an account, optionally with an opening grant (201)' })
+  @ApiCreatedResponse({ type: CreditAccountDto })
   async create(@Body() body: CreateAccountDto, @CurrentPrincipal() principal: Principal) {
     if (body.openingGrant) assertOneExpiry(body.openingGrant, 'openingGrant.');
     return toAccountView(await this.accounts.create(principal.keyId, body));
@@ -53,18 +55,21 @@ export class CreditsController {
 
   @Get('accounts')
   @ApiOperation({ summary: 'Your accounts, newest first (all accounts for an admin)' })
+  @ApiOkResponse({ type: CreditAccountListDto })
   async list(@Query() query: ListAccountsQuery, @CurrentPrincipal() principal: Principal) {
     return { items: (await this.accounts.list(this.access.scopeOf(principal), query)).map(toAccountView) };
   }
 
   @Get('accounts/:id')
   @ApiOperation({ summary: "An account's balance" })
+  @ApiOkResponse({ type: CreditAccountDto })
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
     return toAccountView(await this.accounts.findVisible(id, this.access.scopeOf(principal)));
   }
 
   @Get('accounts/:id/transactions')
   @ApiOperation({ summary: "An account's ledger, newest first, keyset-paginated" })
+  @ApiOkResponse({ type: CreditTransactionPageDto })
   async transactions(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Query() query: ListTransactionsQuery,
@@ -77,6 +82,7 @@ export class CreditsController {
 
   @Post('accounts/:id/grant')
   @ApiOperation({ summary: 'Submit tasks.credits.grant (202 with the task)' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
   async grant(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Body() body: GrantDto,
@@ -92,6 +98,7 @@ export class CreditsController {
 
   @Post('accounts/:id/consume')
   @ApiOperation({ summary: 'Submit tasks.credits.consume (202 with the task)' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
   async consume(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Body() body: ConsumeDto,
@@ -106,6 +113,7 @@ export class CreditsController {
 
   @Post('accounts/:id/refund')
   @ApiOperation({ summary: 'Submit tasks.credits.refund of an earlier consume (202 with the task)' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
   async refund(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Body() body: RefundDto,
@@ -120,6 +128,7 @@ export class CreditsController {
 
   @Post('transfers')
   @ApiOperation({ summary: 'Submit tasks.credits.transfer between two of your accounts (202 with the task)' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
   async transfer(
     @Body() body: TransferArgs,
     @CurrentPrincipal() principal: Principal,

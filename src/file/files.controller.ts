@@ -29,7 +29,7 @@ import { TaskSubmissionService } from '../tasks/task-submission.service';
 import { toTaskView } from '../tasks/task-view';
 import { attachmentDisposition } from './download/attachment-disposition';
 import { ListFilesQuery, SearchFilesQuery, UploadQuery } from './dto/file-queries';
-import { FileViewDto, SearchResultDto, UploadBodyDto, UploadResultDto } from './dto/file-views.dto';
+import { FilePageDto, FileViewDto, SearchResultDto, UploadBodyDto, UploadResultDto } from './dto/file-views.dto';
 import { StoredFile } from './entities/stored-file.entity';
 import { ProcessFileTask } from './file.tasks';
 import { FilesService } from './files.service';
@@ -78,6 +78,7 @@ export class FilesController {
 
   @Get()
   @ApiOperation({ summary: "The caller's files, newest first" })
+  @ApiOkResponse({ type: FilePageDto })
   async list(@Query() query: ListFilesQuery, @CurrentPrincipal() principal: Principal) {
     const items = await this.files.list(
       principal.keyId,
@@ -133,6 +134,10 @@ export class FilesController {
 
   @Get(':id/analysis')
   @ApiOperation({ summary: 'The result of the latest tasks.file.analyze_file of this file' })
+  @ApiOkResponse({
+    description: 'The analysis: type, encoding, counts, language, keywords, structure',
+    schema: { type: 'object', additionalProperties: true },
+  })
   async analysis(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
     const analysis = await this.files.analysis(await this.files.findVisible(id, principal.keyId));
     return { fileId: analysis.fileId, taskId: analysis.taskId, analysedAt: analysis.analysedAt, ...analysis.result };

@@ -22,7 +22,7 @@ import {
   ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
-import { TaskViewDto } from './dto/task-view.dto';
+import { RegisteredTaskDto, TaskBatchDto, TaskPageDto, TaskViewDto } from './dto/task-view.dto';
 import { Response } from 'express';
 import { distinctUntilChanged, from, interval, map, Observable, startWith, switchMap, takeWhile } from 'rxjs';
 import { CurrentPrincipal } from '../auth/auth.decorators';
@@ -86,6 +86,7 @@ export class TasksController {
   @Post('batch')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({ summary: 'Submit up to 1,000 tasks in one request (one transaction, one addBulk)' })
+  @ApiAcceptedResponse({ type: TaskBatchDto })
   async submitBatch(
     @Body() body: SubmitBatchDto,
     @CurrentPrincipal() principal: Principal,
@@ -107,6 +108,7 @@ export class TasksController {
 
   @Get('registered')
   @ApiOperation({ summary: "Every registered task with its queue, retry policy and timeout (Celery's tasks.keys())" })
+  @ApiOkResponse({ type: [RegisteredTaskDto] })
   registered() {
     return this.registry.all().map(({ definition, queue, queueSource }) => ({
       name: definition.name,
@@ -122,6 +124,7 @@ export class TasksController {
 
   @Get()
   @ApiOperation({ summary: 'List tasks, newest first, filtered by name, state and creation time' })
+  @ApiOkResponse({ type: TaskPageDto })
   async list(@Query() query: ListTasksQuery, @CurrentPrincipal() principal: Principal) {
     const { items, nextCursor } = await this.query.list(query, principal);
     return { items: items.map(toTaskView), nextCursor };

@@ -15,7 +15,16 @@ import {
   StreamableFile,
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ExportViewDto } from '../dto/file-views.dto';
 import { Request, Response } from 'express';
 import parseRange from 'range-parser';
 import { Repository } from 'typeorm';
@@ -64,12 +73,24 @@ export class ExportsController {
 
   @Get('exports/:id')
   @ApiOperation({ summary: 'The record of a finished export (its id is the export task id)' })
+  @ApiOkResponse({ type: ExportViewDto })
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
     return toExportView(await this.findOwned(id, principal));
   }
 
   @Get('exports/:id/content')
   @ApiOperation({ summary: 'Download the archive; supports Range (206/416) so a large download can resume' })
+  @ApiProduces('application/zip')
+  @ApiOkResponse({
+    description: 'The whole archive',
+    content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } },
+  })
+  @ApiResponse({
+    status: 206,
+    description: 'The requested Range of the archive',
+    content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } },
+  })
+  @ApiResponse({ status: 416, description: 'The Range lies outside the archive' })
   async content(
     @Param('id', new ParseUUIDPipe()) id: string,
     @CurrentPrincipal() principal: Principal,
