@@ -1,28 +1,35 @@
 # syntax=docker/dockerfile:1.7
 # Multi-stage build of the task service: one image for every role (api, worker, all) and the CLI.
+# Node 22 pinned to the patch release CI tests on (package.json engines: >=22.12); its npm 11
+# honours package.json allowScripts, so only the install scripts listed there run.
+ARG NODE_IMAGE=node:22.23.5-bookworm-slim
 
-# --- dependencies, with the lockfile's exact versions (npm 11 honours package.json allowScripts)
-FROM node:20-bookworm-slim AS deps
+# --- compile TypeScript to dist/ (swc through nest build), with every dependency
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-RUN npm install -g npm@11 --no-audit --no-fund
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
-
-# --- compile TypeScript to dist/ (swc through nest build), then drop dev dependencies
-FROM deps AS build
 COPY tsconfig.json tsconfig.check.json nest-cli.json .swcrc ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+RUN npm run build
+
+# --- the production dependencies alone, installed from the lockfile (not pruned from the dev
+# install: a pruned tree keeps what the dev tree resolved, a fresh one proves package.json right).
+# test/deploy-production-install.e2e-spec.ts boots dist/ on exactly this install.
+FROM ${NODE_IMAGE} AS prod-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
 
 # --- runtime: no compiler, no sources, an unprivileged user, a writable data volume
-FROM node:20-bookworm-slim AS runtime
+FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     PORT=3000 \
     DATA_DIR=/data
 WORKDIR /app
 RUN mkdir -p /data && chown node:node /data
-COPY --from=build --chown=node:node /app/package.json ./package.json
-COPY --from=build --chown=node:node /app/node_modules ./node_modules
+COPY --chown=node:node package.json ./package.json
+COPY --from=prod-deps --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 USER node
 VOLUME ["/data"]
