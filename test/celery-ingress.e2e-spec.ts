@@ -75,13 +75,19 @@ describe('Celery ingress: the real Celery client against the service', () => {
     expect(exported.args).toEqual({ fileIds: [fileId], name: 'celery-export' });
   });
 
-  it('honours a countdown: the record waits until then', async () => {
-    const [outcome] = await plan([
+  it('honours a countdown, and revokes a call whose expires passes before it starts', async () => {
+    const [outcome, expired] = await plan([
       { via: 'apply_async', task: 'tasks.system.sleep', args: [10], options: { countdown: 2 } },
+      { via: 'apply_async', task: 'tasks.system.sleep', args: [10], options: { countdown: 3, expires: 1 } },
     ]);
     expect(outcome.state).toBe('SUCCESS');
+    expect(expired.state).toBe('REVOKED');
+    expect(expired.exception).toMatchObject({ type: 'TaskRevokedError', args: ['expired'] });
+    expect((await svc.admin.get(`/tasks/${expired.id}`)).body).toMatchObject({ state: 'REVOKED', startedAt: null });
     const record = (await svc.admin.get(`/tasks/${outcome.id}`)).body;
-    expect(Date.parse(record.startedAt) - Date.parse(record.createdAt)).toBeGreaterThanOrEqual(1900);
+    // The record waits for the eta the caller computed (2 s after its call, a little less after the ingress took it).
+    expect(Date.parse(record.runAt) - Date.parse(record.createdAt)).toBeGreaterThan(1000);
+    expect(Date.parse(record.startedAt)).toBeGreaterThanOrEqual(Date.parse(record.runAt));
   });
 
   it('reports failures as Celery does: the exception, NotRegistered, TypeError, a timeout, refused canvas', async () => {

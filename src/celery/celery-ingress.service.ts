@@ -1,33 +1,31 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { HttpException, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
-import { TaskRecordWriter, TaskRunPatch } from '../tasks/task-record.writer';
+import { TaskRecordWriter } from '../tasks/task-record.writer';
 import { TaskRegistry } from '../tasks/task-registry.service';
 import { SubmitRequest, TaskSubmissionService } from '../tasks/task-submission.service';
 import { TaskState } from '../tasks/task-state';
 import { CeleryConnections } from './celery-connections';
 import { CeleryMessageError, CeleryTaskMessage, decodeCeleryMessage } from './celery-message';
-import { celeryException, CeleryState, exceptionOf, resultMeta } from './celery-result';
+import { celeryException } from './celery-result';
 import { CeleryRefusal, toSubmitRequest } from './celery-task-mapper';
+import { CeleryResultMirror } from './celery-result-mirror.service';
 import { CeleryRevoker } from './celery-revoker';
 import { CeleryTracker } from './celery-tracker';
 import { Delivery } from './kombu-redis-consumer';
 
-const MIRRORED = new Set<string>([
-  TaskState.STARTED,
-  TaskState.RETRY,
-  TaskState.SUCCESS,
-  TaskState.FAILURE,
-  TaskState.REVOKED,
-]);
+interface Accepted {
+  delivery: Delivery;
+  message: CeleryTaskMessage;
+  request: SubmitRequest;
+}
 
 /**
  * The Celery ingress's consumer: takes Celery messages from the old broker's queues, submits
  * each as a task whose record id is the Celery task id, and acks the messages once their records
  * are committed (a message delivered twice is one record, run once). A call that cannot run
  * (unregistered name, arguments that do not fit, canvas) ends FAILURE in the result backend, as
- * a Celery worker would report it. States of Celery tasks are mirrored to the result backend as
- * the record writer commits them, by the process that ran the task.
+ * a Celery worker would report it.
  */
 @Injectable()
 export class CeleryIngress implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -36,7 +34,6 @@ export class CeleryIngress implements OnApplicationBootstrap, OnApplicationShutd
   private loop: Promise<void> = Promise.resolve();
   private restoreTimer?: NodeJS.Timeout;
   private owner: string | null = null;
-  private unsubscribe?: () => void;
 
   constructor(
     private readonly connections: CeleryConnections,
@@ -46,10 +43,10 @@ export class CeleryIngress implements OnApplicationBootstrap, OnApplicationShutd
     private readonly writer: TaskRecordWriter,
     private readonly dataSource: DataSource,
     private readonly control: CeleryRevoker,
+    private readonly results: CeleryResultMirror,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.unsubscribe = this.writer.onCommitted((changes) => void this.mirror(changes));
     const consumer = this.connections.consumer;
     const visibilityS = this.connections.settings.CELERY_VISIBILITY_TIMEOUT;
     // As kombu's workers do, look for what a dead consumer held at start and then now and again.
@@ -74,7 +71,6 @@ export class CeleryIngress implements OnApplicationBootstrap, OnApplicationShutd
     this.running = false;
     clearInterval(this.restoreTimer);
     await this.loop;
-    this.unsubscribe?.();
     await this.connections.consumer.restoreHeld().catch(() => undefined);
     // States committed during the drain still reach the result backend before it closes.
     await this.writer.flush().catch(() => undefined);
@@ -104,20 +100,19 @@ export class CeleryIngress implements OnApplicationBootstrap, OnApplicationShutd
   /** Submits a batch: one insert and one enqueue per queue for every call that can run. */
   private async handle(deliveries: Delivery[]): Promise<void> {
     const consumer = this.connections.consumer;
-    const requests: SubmitRequest[] = [];
-    const accepted: { delivery: Delivery; message: CeleryTaskMessage }[] = [];
+    let accepted: Accepted[] = [];
     const done: Delivery[] = [];
     for (const delivery of deliveries) {
       let message: CeleryTaskMessage | null = null;
       try {
         message = decodeCeleryMessage(delivery.raw);
         if (this.tracker.isRevoked(message.id)) {
-          this.storeState(message.id, 'REVOKED', celeryException('TaskRevokedError', 'revoked'));
+          void this.results.store(message.id, 'REVOKED', celeryException('TaskRevokedError', 'revoked'));
         } else if (message.expires && message.expires.getTime() <= Date.now()) {
-          this.storeState(message.id, 'REVOKED', celeryException('TaskRevokedError', 'expired'));
+          void this.results.store(message.id, 'REVOKED', celeryException('TaskRevokedError', 'expired'));
         } else {
-          requests.push(toSubmitRequest(message, this.registry.get(message.task), this.owner!));
-          accepted.push({ delivery, message });
+          const request = toSubmitRequest(message, this.registry.get(message.task), this.owner!);
+          accepted.push({ delivery, message, request });
           continue;
         }
       } catch (error) {
@@ -125,21 +120,53 @@ export class CeleryIngress implements OnApplicationBootstrap, OnApplicationShutd
       }
       done.push(delivery);
     }
-    if (requests.length > 0) {
-      // Tracked first: the writer may commit a state of these tasks before submitMany returns.
-      for (const { message } of accepted) this.tracker.accepted(message);
-      try {
-        await this.submission.submitMany(requests);
-      } catch (error) {
-        // The records could not be committed: the messages go back to their queues for a later try.
-        for (const { message } of accepted) this.tracker.forget(message.id);
-        await consumer.restore(accepted.map((a) => a.delivery.tag));
-        await consumer.ack(done.map((d) => d.tag));
-        throw error;
-      }
-      for (const { message } of accepted) if (message.expires) this.expireLater(message.id, message.expires);
+    accepted = await this.withoutKnownRedeliveries(accepted);
+    try {
+      await this.submit(accepted);
+    } catch (error) {
+      // The records could not be committed: the messages go back to their queues for a later try.
+      await consumer.restore(accepted.map((a) => a.delivery.tag));
+      await consumer.ack(done.map((d) => d.tag));
+      throw error;
     }
     await consumer.ack(deliveries.map((d) => d.tag));
+  }
+
+  /**
+   * A redelivered message (its consumer died before the ack) may already have its record: that
+   * task exists and runs or ran once, so the message is only acked.
+   */
+  private async withoutKnownRedeliveries(accepted: Accepted[]): Promise<Accepted[]> {
+    const redelivered = accepted.filter((a) => a.message.redelivered).map((a) => a.request.id!);
+    if (redelivered.length === 0) return accepted;
+    const rows: { id: string }[] = await this.dataSource.query(`SELECT id FROM task_runs WHERE id = ANY($1::uuid[])`, [
+      redelivered,
+    ]);
+    const known = new Set(rows.map((r) => r.id));
+    return accepted.filter((a) => !known.has(a.request.id!));
+  }
+
+  private async submit(accepted: Accepted[]): Promise<void> {
+    if (accepted.length === 0) return;
+    // Tracked first: the writer may commit a state of these tasks before submitMany returns.
+    for (const { message } of accepted) this.tracker.accepted(message);
+    try {
+      await this.submission.submitMany(accepted.map((a) => a.request));
+    } catch (error) {
+      if (!(error instanceof HttpException) || error.getStatus() >= 500) {
+        for (const { message } of accepted) this.tracker.forget(message.id);
+        throw error;
+      }
+      // One call the mapper passed was still refused: submit one by one to fail only that one.
+      for (const { message, request } of accepted) {
+        await this.submission.submit(request).catch((refused) => {
+          if (!(refused instanceof HttpException) || refused.getStatus() >= 500) throw refused;
+          this.tracker.forget(message.id);
+          this.refuse(new CeleryRefusal('ValueError', refused.message), message);
+        });
+      }
+    }
+    for (const { message } of accepted) if (message.expires) this.expireLater(message.id, message.expires);
   }
 
   /** `expires`: a task that has not started by then is revoked, as a Celery worker would. */
@@ -167,41 +194,7 @@ export class CeleryIngress implements OnApplicationBootstrap, OnApplicationShutd
           : 'Exception';
     const reason = (error as Error).message;
     this.logger.warn({ msg: 'Celery message refused', taskId: id, task, reason });
-    if (id) this.storeState(id, 'FAILURE', celeryException(type, reason));
-  }
-
-  private storeState(id: string, state: CeleryState, result: unknown, traceback: string | null = null): void {
-    void this.connections.backend.store(id, resultMeta(id, state, result, traceback));
-  }
-
-  /** Mirrors committed state changes of Celery tasks to the result backend. */
-  private async mirror(changes: [string, TaskRunPatch][]): Promise<void> {
-    const relevant = changes.filter(([, patch]) => patch.state && MIRRORED.has(patch.state));
-    if (relevant.length === 0) return;
-    const unknown = relevant.filter(([id]) => !this.tracker.has(id)).map(([id]) => id);
-    // A task this process did not take from the broker may still be a Celery one (another
-    // process's ingress submitted it): the record's request id says so.
-    const celery = new Set<string>();
-    if (unknown.length > 0) {
-      try {
-        const rows: { id: string }[] = await this.dataSource.query(
-          `SELECT id FROM task_runs WHERE id = ANY($1::uuid[]) AND request_id LIKE 'celery%'`,
-          [unknown],
-        );
-        rows.forEach((r) => celery.add(r.id));
-      } catch (error) {
-        this.logger.warn(`Could not look up Celery tasks: ${error.message}`);
-      }
-    }
-    for (const [id, patch] of relevant) {
-      if (!this.tracker.has(id) && !celery.has(id)) continue;
-      const state = patch.state as CeleryState;
-      this.tracker.stateChanged(id, state);
-      if (state === 'SUCCESS') this.storeState(id, state, patch.result ?? null);
-      else if (state === 'STARTED')
-        this.storeState(id, state, { pid: process.pid, hostname: this.connections.nodeName });
-      else this.storeState(id, state, exceptionOf(patch.error), patch.error?.stack ?? null);
-    }
+    if (id) void this.results.store(id, 'FAILURE', celeryException(type, reason));
   }
 
   /** The API key Celery tasks belong to: CELERY_OWNER_KEY_ID, or the oldest active admin key. */

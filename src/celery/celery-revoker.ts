@@ -3,8 +3,8 @@ import { DataSource } from 'typeorm';
 import { TaskRun } from '../tasks/entities/task-run.entity';
 import { TaskControlService } from '../tasks/task-control.service';
 import { isFinal, TaskState } from '../tasks/task-state';
-import { CeleryConnections } from './celery-connections';
-import { celeryException, resultMeta } from './celery-result';
+import { celeryException } from './celery-result';
+import { CeleryResultMirror } from './celery-result-mirror.service';
 import { CeleryTracker } from './celery-tracker';
 
 /**
@@ -17,7 +17,7 @@ export class CeleryRevoker {
   private readonly logger = new Logger(CeleryRevoker.name);
 
   constructor(
-    private readonly connections: CeleryConnections,
+    private readonly results: CeleryResultMirror,
     private readonly tracker: CeleryTracker,
     private readonly control: TaskControlService,
     private readonly dataSource: DataSource,
@@ -39,10 +39,7 @@ export class CeleryRevoker {
       throw error;
     }
     this.tracker.stateChanged(run.id, TaskState.REVOKED);
-    await this.connections.backend.store(
-      run.id,
-      resultMeta(run.id, 'REVOKED', celeryException('TaskRevokedError', reason)),
-    );
+    await this.results.store(run.id, 'REVOKED', celeryException('TaskRevokedError', reason));
     this.logger.log({ msg: 'Celery task revoked', taskId: run.id, task: run.name, reason, terminate });
     return true;
   }

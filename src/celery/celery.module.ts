@@ -5,6 +5,7 @@ import { CeleryConnections } from './celery-connections';
 import { CeleryIngress } from './celery-ingress.service';
 import { CeleryInspector } from './celery-inspector';
 import { CeleryPidbox } from './celery-pidbox.service';
+import { CeleryResultMirror } from './celery-result-mirror.service';
 import { CeleryRevoker } from './celery-revoker';
 import { CeleryTracker } from './celery-tracker';
 
@@ -20,7 +21,15 @@ export class CeleryModule {
     return {
       module: CeleryModule,
       providers: enabled
-        ? [CeleryConnections, CeleryTracker, CeleryRevoker, CeleryInspector, CeleryIngress, CeleryPidbox]
+        ? [
+            CeleryConnections,
+            CeleryTracker,
+            CeleryResultMirror,
+            CeleryRevoker,
+            CeleryInspector,
+            CeleryIngress,
+            CeleryPidbox,
+          ]
         : [],
     };
   }
