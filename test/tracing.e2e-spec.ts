@@ -101,5 +101,8 @@ describe('Traces: one submit, one trace across the api and the worker', () => {
       .map((line) => JSON.parse(line) as { msg: string; trace_id?: string });
     expect(taskLines.map((l) => l.msg)).toEqual(expect.arrayContaining(['Task started', 'Task succeeded']));
     for (const line of taskLines) expect(line.trace_id).toBe(traceId);
+
+    // Idle workers poll every few seconds: their polls start no trace of their own.
+    expect(collector.spans.filter((s) => /^(getNextJob|moveStalledJobsToWait)/.test(s.name))).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { NodeSDK } from '@opentelemetry/sdk-node';
+import { QuietSampler } from './quiet-sampler';
 import { onStopTracing } from './tracing-switch';
 
 /** Probes and scrapes arrive every few seconds: a trace of each would bury the requests that matter. */
@@ -14,15 +15,16 @@ let sdk: NodeSDK | undefined;
 /**
  * Starts the OpenTelemetry SDK: spans of incoming and outgoing HTTP (http, undici for fetch),
  * PostgreSQL and Redis calls, exported as OTLP over HTTP/protobuf to the configured endpoint
- * (the standard `OTEL_*` variables apply: service name, headers, sampler, batch delays). Only
- * traces: metrics stay on /metrics for Prometheus, logs on stdout. Must run before the
- * instrumented modules are loaded, which `src/tracing/register` ensures.
+ * (the standard `OTEL_*` variables apply: service name, headers, batch delays; the sampler is
+ * {@link QuietSampler}). Only traces: metrics stay on /metrics for Prometheus, logs on stdout.
+ * Must run before the instrumented modules are loaded, which `src/tracing/register` ensures.
  */
 export function startTracing(): void {
   if (sdk) return;
   sdk = new NodeSDK({
     serviceName: process.env.OTEL_SERVICE_NAME ? undefined : 'task-service',
     traceExporter: new OTLPTraceExporter(),
+    sampler: new QuietSampler(),
     metricReaders: [],
     logRecordProcessors: [],
     instrumentations: [
