@@ -9,6 +9,8 @@
  *   - EXPLAIN (ANALYZE) of the outbox's, the reconciler's and retention's queries;
  *   - GET /stats over 1 h, 24 h, 7 d (and, for reference, the record scan it replaced);
  *   - one retention pass over RETENTION_ROWS records past RESULT_EXPIRES_SECONDS;
+ *   - at the end (unless VOLUME_SATURATED=0), GET /stats on rollups as large as they get at
+ *     any rate;
  *   - on the first size (unless VOLUME_TRIGGER_COST=0), what the rollups cost: the writer's
  *     batches and the pipeline's rates without them, with the shipped statement-level triggers
  *     and with a row-level trigger instead.
@@ -238,21 +240,19 @@ async function writerBatchCost(client: Client, databaseUrl: string, line: (s: st
     for (let i = 0; i < ids.length; i += 1000) {
       const t0 = performance.now();
       await Promise.all(
-        ids
-          .slice(i, i + 1000)
-          .map((id, j) =>
-            writer.write(
-              id,
-              {
-                state: TaskState.SUCCESS,
-                attempts: 1 + (j % 7 === 0 ? 1 : 0),
-                runtimeMs: 1 + ((j * 37) % 5000),
-                finishedAt: new Date(),
-                result: { ok: true },
-              },
-              true,
-            ),
+        ids.slice(i, i + 1000).map((id, j) =>
+          writer.write(
+            id,
+            {
+              state: TaskState.SUCCESS,
+              attempts: 1 + (j % 7 === 0 ? 1 : 0),
+              runtimeMs: 1 + ((j * 37) % 5000),
+              finishedAt: new Date(),
+              result: { ok: true },
+            },
+            true,
           ),
+        ),
       );
       times.push(performance.now() - t0);
     }
@@ -262,6 +262,45 @@ async function writerBatchCost(client: Client, databaseUrl: string, line: (s: st
     times.sort((a, b) => a - b);
     line(
       `  writer, 1,000 finishes a batch, ${label.padEnd(36)} p50 ${fmt(percentile(times, 50), 1).padStart(6)} ms/batch  ${fmt(rate).padStart(7)} rows/s`,
+    );
+  }
+}
+
+/**
+ * GET /stats reads only the rollups, and their size stops growing with the rate once every key
+ * exists: every task name in every state, and 15 runtime buckets of each, in every minute (the
+ * 2 days kept) and every hour (8 days). That worst case, written straight into the rollups
+ * (seeding records that dense would take hours here), bounds GET /stats at any volume.
+ */
+async function saturatedStats(client: Client, api: Api, tasks: { name: string; queue: string }[]) {
+  await client.query('TRUNCATE task_run_rollups, task_run_runtime_rollups');
+  const spans = `(SELECT 1 AS m, generate_series(date_trunc('minute', now()) - interval '2 days', now(), interval '1 minute') AS b
+                  UNION ALL
+                  SELECT 60, generate_series(date_trunc('hour', now()) - interval '8 days', now(), interval '1 hour'))`;
+  const t = `unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(name, queue, k)`;
+  await client.query(
+    `INSERT INTO task_run_rollups SELECT s.m, s.b, t.name, t.queue, st, s.m * 30, s.m * 3
+       FROM ${spans} s, ${t}, unnest(ARRAY['SUCCESS', 'FAILURE', 'REVOKED']) st`,
+    [tasks.map((x) => x.name), tasks.map((x) => x.queue)],
+  );
+  await client.query(
+    `INSERT INTO task_run_runtime_rollups SELECT s.m, s.b, t.name, t.queue, 16 + (t.k % 14) * 4 + rb, s.m * 6
+       FROM ${spans} s, ${t}, generate_series(-7, 7) rb`,
+    [tasks.map((x) => x.name), tasks.map((x) => x.queue)],
+  );
+  await client.query('VACUUM ANALYZE task_run_rollups, task_run_runtime_rollups');
+  const [{ rows }] = (
+    await client.query(
+      `SELECT (SELECT count(*) FROM task_run_rollups) + (SELECT count(*) FROM task_run_runtime_rollups) AS rows`,
+    )
+  ).rows;
+  console.log(
+    `## saturated rollups: ${fmt(Number(rows))} rows (${tasks.length} tasks × 3 states + 15 runtime buckets, every minute of 2 days and hour of 8)`,
+  );
+  for (const minutes of [60, 1440, 10080]) {
+    const times = await timed(STATS_SAMPLES, () => api.get(`/stats?windowMinutes=${minutes}`));
+    console.log(
+      `  GET /stats?windowMinutes=${String(minutes).padEnd(6)} p50 ${fmt(percentile(times, 50), 1).padStart(7)} ms  max ${fmt(times[times.length - 1], 1).padStart(7)} ms`,
     );
   }
 }
@@ -491,6 +530,7 @@ async function main() {
       );
       console.log('');
     }
+    if (process.env.VOLUME_SATURATED !== '0') await saturatedStats(client, api, tasks);
     console.log(`end: ${machineLoad()}`);
   } finally {
     if (worker) {
