@@ -10,7 +10,8 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCallViewDto } from './dto/api-call-view.dto';
 import { Response } from 'express';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
@@ -60,6 +61,7 @@ export class ApiCallsController {
   @ApiOperation({
     summary: "The request and response of a tasks.api.* task (its owner's or an admin's); 404 before the first attempt",
   })
+  @ApiOkResponse({ type: ApiCallViewDto })
   async get(@Param('taskId', new ParseUUIDPipe()) taskId: string, @CurrentPrincipal() principal: Principal) {
     const call = await this.records.findVisible(taskId, principal);
     if (!call) throw new NotFoundException(`No API call record for task ${taskId}`);
