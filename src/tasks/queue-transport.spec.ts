@@ -26,10 +26,12 @@ describe('queue transport', () => {
         password: 'data-secret',
         sentinelPassword: 'sentinel-secret',
         enableTLSForSentinelMode: false,
-        failoverDetector: true,
         maxRetriesPerRequest: null,
       },
     });
+    // Reconnects keep coming while the sentinels elect a new master, not BullMQ's 20 s apart.
+    const retry = redisTopology(sut)!.options.retryStrategy!;
+    expect([1, 4, 100].map((times) => retry(times))).toEqual([250, 1000, 2000]);
     expect(describeTransport(sut)).toBe('Redis Sentinel "mymaster" via 3 sentinels');
     expect(configureTransport(sut)).toMatchObject({ name: 'mymaster' });
   });

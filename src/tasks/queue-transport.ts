@@ -68,9 +68,12 @@ export function redisTopology(config: AppConfig): RedisTopology | null {
         tls: tls ? {} : undefined,
         sentinelTLS: tls ? {} : undefined,
         enableTLSForSentinelMode: tls,
-        // Subscribes to the sentinels' +switch-master: connections leave an old master that is
-        // still reachable (demoted, partitioned) at once, instead of writing to a replica.
-        failoverDetector: true,
+        // No `failoverDetector`: its +switch-master handler can close a connection that is already
+        // reconnecting, and ioredis then ends it for good ("Connection is closed." for ever after,
+        // seen in the fault suite). A dead master closes its connections anyway, and a demoted one
+        // drops its clients when Sentinel reconfigures it.
+        // BullMQ's default backs off to 20 s between attempts; a failover wants the new master at once.
+        retryStrategy: reconnectDelay,
         maxRetriesPerRequest: null,
       },
     };
@@ -162,18 +165,23 @@ function bullClientFactory(opts: object): ReturnType<typeof createIORedisClient>
   } = opts as RedisOptions & { [CLUSTER_NODES]?: RedisNode[]; url?: string };
   if (!nodes) return createIORedisClient(url ? new Redis(url, rest) : new Redis(rest));
   // BullMQ fills in a single node's host and port; a cluster's nodes come from the list.
-  const { host: _host, port: _port, retryStrategy, ...redisOptions } = rest;
-  return createIORedisClient(createCluster(nodes, redisOptions, retryStrategy));
+  const { host: _host, port: _port, retryStrategy: _retry, ...redisOptions } = rest;
+  return createIORedisClient(createCluster(nodes, redisOptions));
 }
 
-function createCluster(nodes: RedisNode[], redisOptions: RedisOptions, retryStrategy?: RedisOptions['retryStrategy']) {
+/** Reconnect attempts 250 ms apart at first, then every 2 s: a failover is over within seconds. */
+function reconnectDelay(times: number): number {
+  return Math.min(250 * times, 2000);
+}
+
+function createCluster(nodes: RedisNode[], redisOptions: RedisOptions) {
   const options: ClusterOptions = {
     redisOptions,
     // While a master's slots move to its replica, commands wait and retry rather than fail.
     retryDelayOnClusterDown: 200,
     retryDelayOnFailover: 200,
     retryDelayOnTryAgain: 200,
-    clusterRetryStrategy: retryStrategy ?? ((times) => Math.min(200 * times, 2000)),
+    clusterRetryStrategy: reconnectDelay,
     slotsRefreshTimeout: 2000,
   };
   const cluster = new Cluster(nodes as ClusterNode[], options);
