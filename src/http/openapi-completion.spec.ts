@@ -42,7 +42,7 @@ describe('completeOpenApiDocument', () => {
 
   it('documents a submission as 202 with the task, and 200 on an idempotent repeat', () => {
     const responses = sut.paths['/tasks'].post!.responses;
-    expect(Object.keys(responses).sort()).toEqual(['200', '202', '400', '401']);
+    expect(Object.keys(responses).sort()).toEqual(['200', '202', '400', '401', '422']);
     expect(responses['202']).toMatchObject({
       content: { 'application/json': { schema: { $ref: '#/components/schemas/TaskViewDto' } } },
     });

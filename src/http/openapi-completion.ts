@@ -14,7 +14,8 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
  * decorators repeated:
  * - routes without `@ApiBearerAuth` (the health probes) say `security: []`, i.e. public;
  * - each operation names its 4xx answers with the one error schema: 400 where it takes input,
- *   401 where it takes a key, 404 where its path names a resource;
+ *   401 where it takes a key, 404 where its path names a resource, 422 where it takes an
+ *   Idempotency-Key (reused with another payload);
  * - a task submission (a POST that takes `Idempotency-Key`, documented only as Nest's default 201)
  *   answers 202 with the task, or 200 with the earlier task on an idempotent repeat;
  * - query numbers declared without a TypeScript type annotation (`limit = 50`) get `integer`.
@@ -42,6 +43,8 @@ export function completeOpenApiDocument(
         responses['400'] ??= error('A field is missing or breaks a rule; `errors` names each field and rule');
       if (operation.security.length > 0) responses['401'] ??= error('No API key, or one this service does not know');
       if (path.includes('{')) responses['404'] ??= error('No such resource, or not one this key may see');
+      if (parameters.some(isIdempotencyKey))
+        responses['422'] ??= error('This Idempotency-Key was used before with another payload');
     }
   }
   return document;
@@ -58,8 +61,12 @@ function typeNumbers(parameter: ParameterObject): void {
   if (bounds.length > 0 && bounds.every((v) => Number.isInteger(v))) schema.type = 'integer';
 }
 
+function isIdempotencyKey(parameter: ParameterObject): boolean {
+  return parameter.in === 'header' && parameter.name.toLowerCase() === 'idempotency-key';
+}
+
 function isSubmission(operation: OperationObject, parameters: ParameterObject[]): boolean {
-  const takesKey = parameters.some((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key');
+  const takesKey = parameters.some(isIdempotencyKey);
   const codes = Object.keys(operation.responses);
   return (
     takesKey && codes.length === 1 && codes[0] === '201' && !(operation.responses['201'] as ResponseObject).content
