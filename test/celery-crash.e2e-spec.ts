@@ -6,7 +6,7 @@ import { startTestService, testEnvironment, TestService } from './support/test-s
 
 jest.setTimeout(120_000);
 
-const MESSAGES = 3000;
+const MESSAGES = 2000;
 const READY = 'Celery ingress consuming';
 
 /**
