@@ -274,8 +274,15 @@ describe('Credits rules: input, ownership, refunds, transfers, expiry', () => {
         expiringBalance: 120,
       });
 
-      const expire = async (asOf: string) =>
-        (await admin.waitForTask((await admin.post('/credits/expire', { asOf, accountId: acc.id })).body.id)).result;
+      // Days ahead are reached the way the scheduler reaches them (owner null): a caller may not
+      // pass an asOf in the future (see the next test).
+      const { TaskSubmissionService } = await import('../src/tasks/task-submission.service');
+      const expire = async (asOf: string) => {
+        const { run } = await svc.service.app
+          .get(TaskSubmissionService)
+          .submit({ name: 'tasks.credits.expire', args: { asOf, accountId: acc.id }, owner: null });
+        return (await admin.waitForTask(run.id)).result;
+      };
       // One millisecond before local midnight at the end of DAY1 in Shanghai: nothing is due.
       expect(await expire(`${DAY1}T15:59:59.999Z`)).toMatchObject({ grants: 0, points: 0 });
       expect(await balanceOf(client, acc.id)).toBe(150);
@@ -296,6 +303,23 @@ describe('Credits rules: input, ownership, refunds, transfers, expiry', () => {
       // The next day's run takes the second grant.
       expect(await expire(`${DAY2}T16:00:00.000Z`)).toMatchObject({ grants: 1, points: 50 });
       expect((await client.get(`/credits/accounts/${acc.id}`)).body).toMatchObject({ balance: 30, expiringBalance: 0 });
+    });
+
+    it("refuses a caller's asOf in the future: 400 naming asOf, or a failed task through POST /tasks", async () => {
+      const acc = await createAccount(client, { openingGrant: { amount: 10 } });
+      await client.waitForTask(
+        (await client.post(`/credits/accounts/${acc.id}/grant`, { amount: 77, expiresOn: DAY1 })).body.id,
+      );
+      const refused = await admin.post('/credits/expire', { asOf: `${DAY2}T00:00:00.000Z`, accountId: acc.id });
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors).toEqual([expect.objectContaining({ field: 'asOf', rule: 'notInFuture' })]);
+      const viaTasks = await admin.submit('tasks.credits.expire', { asOf: `${DAY2}T00:00:00.000Z`, accountId: acc.id });
+      expect(await admin.waitForTask(viaTasks.id)).toMatchObject({
+        state: 'FAILURE',
+        error: { type: 'AsOfInFuture', message: expect.stringContaining('args.asOf') },
+      });
+      // The points valid until DAY1 are all still there.
+      expect(await balanceOf(client, acc.id)).toBe(87);
     });
 
     it('does not let a consume spend points past their date, even before the daily run', async () => {

@@ -55,15 +55,9 @@ describe('400s name each field once, and every 400 has the field-error body', ()
 
   it('POST /credits/expire refuses an asOf in the future with a 400 naming asOf', async () => {
     const tomorrow = new Date(Date.now() + 86_400_000).toISOString();
-    for (const response of [
-      await api.post('/credits/expire', { asOf: tomorrow }),
-      await api.post('/tasks', { name: 'tasks.credits.expire', args: { asOf: tomorrow } }),
-    ]) {
-      expect(response.status).toBe(400);
-      expect(response.body.errors).toEqual([
-        expect.objectContaining({ field: expect.stringMatching(/^(args\.)?asOf$/), rule: 'notInFuture' }),
-      ]);
-    }
+    const response = await api.post('/credits/expire', { asOf: tomorrow });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([expect.objectContaining({ field: 'asOf', rule: 'notInFuture' })]);
     expect((await api.post('/credits/expire', { asOf: new Date().toISOString() })).status).toBe(202);
   });
 

@@ -89,9 +89,15 @@ describe('CreditExpiryService (PostgreSQL)', () => {
     const [admin] = await db.current.dataSource.query(
       `INSERT INTO api_keys (name, role, key_hash, key_prefix) VALUES ('admin', 'admin', repeat('a', 64), 'ts_a') RETURNING id`,
     );
-    await expect(sut.expire({ asOf: AS_OF }, specTaskContext({ owner: admin.id }))).resolves.toMatchObject({
-      points: 5,
+    // An admin's run may not look into the future (the scheduler's, owner null, above, may).
+    await expect(sut.expire({ asOf: AS_OF }, specTaskContext({ owner: admin.id }))).rejects.toMatchObject({
+      name: 'AsOfInFuture',
     });
+    await expect(account(id)).resolves.toEqual({ balance: 5, expiring: 5 });
+    const lapsed = await accountWith([{ amount: 5, expiresAt: '2020-05-01T00:00:00Z' }]);
+    await expect(
+      sut.expire({ asOf: '2021-01-01T00:00:00.000Z', accountId: lapsed }, specTaskContext({ owner: admin.id })),
+    ).resolves.toMatchObject({ points: 5 });
   });
 
   it('skips an account it cannot expire, expires the others, and then fails the run naming that account', async () => {

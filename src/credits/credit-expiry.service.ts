@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { TaskContext } from '../tasks/task-definition';
 import { CreditAccess } from './credit-access.service';
-import { forbidden } from './credit-errors';
+import { futureAsOf } from './credit-as-of';
+import { CreditRuleError, forbidden } from './credit-errors';
 import { CreditLedger } from './credit-ledger.service';
 import { toPoints } from './credit-limits';
 import { ExpireArgs } from './credits.tasks';
@@ -33,6 +34,9 @@ export class CreditExpiryService {
     // Expiry is an operator's job: the scheduler (owner null) or an admin key.
     if ((await this.access.scopeOfTask(ctx.owner)) !== null)
       throw forbidden('Only the scheduler or an admin key may run tasks.credits.expire');
+    // A caller's run (POST /tasks, the Celery ingress) is held to the rule POST /credits/expire checks with a 400.
+    const future = ctx.owner === null ? undefined : futureAsOf(args.asOf, 'args.asOf');
+    if (future) throw new CreditRuleError('AsOfInFuture', future.message);
     const asOf = args.asOf ? new Date(args.asOf) : new Date();
     const result: ExpireResult = { asOf: asOf.toISOString(), accounts: 0, grants: 0, points: 0 };
     // One account that cannot be expired must not hold up the others: it is skipped and reported.

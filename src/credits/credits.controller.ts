@@ -9,6 +9,7 @@ import { CallerIdempotencyKey, IdempotencyKey } from '../common/idempotency-key'
 import { TaskSubmissionService } from '../tasks/task-submission.service';
 import { toTaskView } from '../tasks/task-view';
 import { CreditAccess } from './credit-access.service';
+import { futureAsOf } from './credit-as-of';
 import { CreditAccountsService, toAccountView, toTransactionView } from './credit-accounts.service';
 import {
   ConsumeTask,
@@ -160,6 +161,8 @@ export class CreditsController {
     @Req() req: RequestWithId,
     @Res({ passthrough: true }) res: Response,
   ) {
+    const future = futureAsOf(body.asOf);
+    if (future) throw fieldErrorsException([future]);
     const { run, created } = await this.submission.submit({
       name: ExpireTask.name,
       args: { ...body },

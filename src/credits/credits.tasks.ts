@@ -15,7 +15,6 @@ import {
 } from 'class-validator';
 import { defineTask } from '../tasks/task-definition';
 import { isCalendarDate } from '../common/calendar-date';
-import { NotInFutureRule } from './credit-as-of';
 import { MAX_AMOUNT, MAX_KEY_LENGTH, MAX_REASON_LENGTH, MAX_REFERENCE_LENGTH } from './credit-limits';
 import { QueueName } from '../tasks/queue-names';
 
@@ -137,7 +136,6 @@ export class ExpireArgs {
   @ApiPropertyOptional({ description: 'Expire grants whose expiry is at or before this instant (default: now)' })
   @IsOptional()
   @IsDateString({ strict: true }, { message: 'asOf must be an ISO 8601 date-time' })
-  @Validate(NotInFutureRule)
   asOf?: string;
 
   @ApiPropertyOptional({ description: 'Only this account (default: every account)' })
