@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { AppModule } from '../app.module';
 import { AppConfig } from '../config/app-config';
 import { configureTransport } from '../tasks/queue-transport';
@@ -22,8 +23,10 @@ async function main(file?: string): Promise<void> {
     logger: false,
   });
   const json = JSON.stringify(buildOpenApiDocument(app), null, 2);
-  if (file) writeFileSync(file, `${json}\n`);
-  else process.stdout.write(`${json}\n`);
+  if (file) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${json}\n`);
+  } else process.stdout.write(`${json}\n`);
 }
 
 main(process.argv[2]).then(
