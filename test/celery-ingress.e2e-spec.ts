@@ -76,10 +76,14 @@ describe('Celery ingress: the real Celery client against the service', () => {
   });
 
   it('honours a countdown, and revokes a call whose expires passes before it starts', async () => {
-    const [outcome, expired] = await plan([
+    const [outcome, expired, prioritised] = await plan([
       { via: 'apply_async', task: 'tasks.system.sleep', args: [10], options: { countdown: 2 } },
       { via: 'apply_async', task: 'tasks.system.sleep', args: [10], options: { countdown: 3, expires: 1 } },
+      // kombu puts it on the priority sub-list `celery\x06\x166`.
+      { via: 'apply_async', task: 'tasks.system.noop', args: [1], options: { priority: 5 } },
     ]);
+    expect(prioritised.state).toBe('SUCCESS');
+    expect((await svc.admin.get(`/tasks/${prioritised.id}`)).body.priority).toBe(5);
     expect(outcome.state).toBe('SUCCESS');
     expect(expired.state).toBe('REVOKED');
     expect(expired.exception).toMatchObject({ type: 'TaskRevokedError', args: ['expired'] });
@@ -143,6 +147,19 @@ describe('Celery ingress: the real Celery client against the service', () => {
     expect(node).toMatchObject({ pid: process.pid, broker: { transport: 'redis', port: broker.port } });
     expect(node.total['tasks.system.noop']).toBeGreaterThanOrEqual(1);
     await svc.admin.post(`/tasks/${running.id}/cancel`);
+  });
+
+  it('lists a countdown call in inspect scheduled, and the old control revoke drops it', async () => {
+    const [id] = await client<string[]>(
+      broker.url,
+      'send',
+      JSON.stringify([{ via: 'apply_async', task: 'tasks.system.sleep', args: [10], options: { countdown: 60 } }]),
+    );
+    await svc.admin.waitForTask(id, [TaskState.PENDING]);
+    expect(await celeryCli(broker.url, 'inspect', 'scheduled')).toContain(id);
+    await celeryCli(broker.url, 'control', 'revoke', id);
+    await waitUntil(async () => broker.cli('GET', `celery-task-meta-${id}`).includes('REVOKED'), 20_000);
+    expect((await svc.admin.get(`/tasks/${id}`)).body.state).toBe('REVOKED');
   });
 
   it('reads protocol 1 messages and keeps tasks submitted over REST out of the result backend', async () => {

@@ -3,6 +3,7 @@
     python3 client.py plan '<json list of calls>'   -> one JSON line: the outcome of each call
     python3 client.py revoke                        -> a running sleep task revoked with terminate=True
     python3 client.py volume N THREADS              -> N .delay() calls from THREADS threads, then every result
+    python3 client.py send '<json list of calls>'   -> the calls sent, not waited for: their ids
     python3 client.py produce N                     -> N .delay() calls, not waited for: their ids
 
 A call is {"via": "delay"|"send_task", "task": name, "args": [...], "kwargs": {...},
@@ -129,6 +130,8 @@ if __name__ == "__main__":
         print(json.dumps(plan(json.loads(sys.argv[2]))))
     elif command == "revoke":
         print(json.dumps(revoke()))
+    elif command == "send":
+        print(json.dumps([send(call).id for call in json.loads(sys.argv[2])]))
     elif command == "produce":
         print(json.dumps(produce(int(sys.argv[2]))))
     elif command == "volume":
