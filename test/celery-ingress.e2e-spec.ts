@@ -79,7 +79,7 @@ describe('Celery ingress: the real Celery client against the service', () => {
     const [outcome, expired, prioritised] = await plan([
       { via: 'apply_async', task: 'tasks.system.sleep', args: [10], options: { countdown: 2 } },
       { via: 'apply_async', task: 'tasks.system.sleep', args: [10], options: { countdown: 3, expires: 1 } },
-      // kombu puts it on the priority sub-list `celery\x06\x166`.
+      // kombu puts it on the priority sub-list `celery\x06\x163` (priority 5 rounds down to step 3).
       { via: 'apply_async', task: 'tasks.system.noop', args: [1], options: { priority: 5 } },
     ]);
     expect(prioritised.state).toBe('SUCCESS');
