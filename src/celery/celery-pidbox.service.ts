@@ -101,9 +101,11 @@ export class CeleryPidbox implements OnApplicationBootstrap {
         return this.inspector.activeQueues();
       case 'clock':
         return { clock: this.clock };
-      case 'hello':
+      case 'hello': {
         // A Celery worker starting on the same broker (a rollback): share the revoked ids, as nodes do.
-        return { revoked: Object.fromEntries(this.inspector.revoked().map((id) => [id, 1])), clock: this.clock };
+        const now = Date.now() / 1000;
+        return { revoked: Object.fromEntries(this.inspector.revoked().map((id) => [id, now])), clock: this.clock };
+      }
       default:
         return { error: `No such command: ${command.method} (the task service answers ping, revoke and inspect)` };
     }
