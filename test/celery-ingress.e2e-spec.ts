@@ -23,7 +23,7 @@ describe('Celery ingress: the real Celery client against the service', () => {
   let accountId: string;
 
   beforeAll(async () => {
-    broker = await startCeleryBroker();
+    broker = await startCeleryBroker(true);
     sink = await SmtpSink.start();
     svc = await startTestService({
       CELERY_BROKER_URL: broker.url,
