@@ -51,7 +51,9 @@ function effectiveEnv(container: any): Record<string, string> {
   }
   for (const entry of container.env ?? []) {
     const ref = entry.valueFrom?.secretKeyRef;
-    env[entry.name] = ref ? secrets.get(ref.name)?.[ref.key] : String(entry.value);
+    if (ref && !secrets.get(ref.name)?.[ref.key])
+      throw new Error(`${container.name}: ${entry.name} refers to a missing Secret key`);
+    env[entry.name] = ref ? secrets.get(ref.name)![ref.key] : String(entry.value);
   }
   return env;
 }
