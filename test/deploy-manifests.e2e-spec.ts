@@ -41,7 +41,8 @@ const secrets = new Map(yamlDocs('secret.example.yaml').map((d) => [d.metadata.n
 const byKind = (objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind);
 const configMaps = new Map(byKind(rendered, 'ConfigMap').map((d) => [d.metadata.name, d.data ?? {}]));
 const deployments = byKind(rendered, 'Deployment');
-const monitoring = yamlDocs('monitoring/podmonitor.yaml').concat(yamlDocs('monitoring/keda.yaml'));
+const monitoringKustomization = load(readFileSync(join(K8S, 'monitoring/kustomization.yaml'), 'utf8')) as any;
+const monitoring = (monitoringKustomization.resources as string[]).flatMap((file) => yamlDocs(`monitoring/${file}`));
 
 /** The environment a container really gets: envFrom sources, then its own env entries. */
 function effectiveEnv(container: any): Record<string, string> {
@@ -278,6 +279,12 @@ describe('Deployment files match the app', () => {
     expect(secrets.get('task-service-secrets')!.METRICS_TOKEN).toBeDefined();
     for (const d of deployments)
       expect(d.spec.template.spec.containers[0].ports.map((p: any) => p.name)).toContain(endpoint.port);
+  });
+
+  it('ships the alert rules to the Prometheus Operator exactly as alerts.yml (which promtool tests)', () => {
+    const [rule] = byKind(monitoring, 'PrometheusRule');
+    const alerts = load(readFileSync(join(ROOT, 'deploy/prometheus/alerts.yml'), 'utf8')) as any;
+    expect(rule.spec.groups).toEqual(alerts.groups);
   });
 
   it('routes the Service to the api pods by port name', () => {
