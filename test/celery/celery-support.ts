@@ -61,7 +61,13 @@ export function python(args: string[], brokerUrl: string, timeoutMs = 120_000): 
   return new Promise((resolveRun, reject) => {
     const child = spawn(PYTHON, args, {
       cwd: HERE,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, PYTHONPATH: HERE, CELERY_BROKER_URL: brokerUrl },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        PYTHONPATH: HERE,
+        PYTHONDONTWRITEBYTECODE: '1',
+        CELERY_BROKER_URL: brokerUrl,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
