@@ -54,7 +54,7 @@ export class CeleryIngress implements OnApplicationBootstrap, BeforeApplicationS
     private readonly results: CeleryResultMirror,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     const consumer = this.connections.consumer;
     const visibilityS = this.connections.settings.CELERY_VISIBILITY_TIMEOUT;
     // As kombu's workers do, look for what a dead consumer held at start and then now and again.
@@ -64,7 +64,8 @@ export class CeleryIngress implements OnApplicationBootstrap, BeforeApplicationS
         .restoreVisible()
         .then((n) => n > 0 && this.logger.warn(`Restored ${n} Celery message(s) a dead consumer had taken`))
         .catch((error) => this.logger.warn(`Could not restore unacked Celery messages: ${error.message}`));
-    await restore();
+    // Not awaited: a broker that is down must not hold up the boot (its commands wait for it).
+    void restore();
     this.restoreTimer = setInterval(restore, every);
     this.running = true;
     this.loop = this.consume();

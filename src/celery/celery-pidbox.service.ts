@@ -33,12 +33,16 @@ export class CeleryPidbox implements OnApplicationBootstrap {
     private readonly revoker: CeleryRevoker,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     const subscriber = this.connections.subscriber;
     subscriber.on('pmessage', (_pattern, _channel, message) => void this.receive(message));
     // kombu publishes a broadcast on /{db}.celery.pidbox (a routing key, if any, after a slash).
+    // Not awaited, so a broker that is down does not hold up the boot; ioredis subscribes again
+    // after each reconnect.
     const topic = `/${this.connections.db}.${PIDBOX}`;
-    await subscriber.psubscribe(topic, `${topic}/*`);
+    subscriber
+      .psubscribe(topic, `${topic}/*`)
+      .catch((error) => this.logger.warn(`Could not subscribe to the Celery pidbox: ${error.message}`));
   }
 
   private async receive(raw: string): Promise<void> {
