@@ -11,7 +11,7 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Response } from 'express';
 import { MoreThan, Repository } from 'typeorm';
@@ -21,6 +21,7 @@ import { CallerIdempotencyKey, IdempotencyKey } from '../common/idempotency-key'
 import { TaskQueryService } from '../tasks/task-query.service';
 import { TaskSubmissionService } from '../tasks/task-submission.service';
 import { toTaskView } from '../tasks/task-view';
+import { EmailMessageDto, RecipientPageDto } from './dto/email-views.dto';
 import { RecipientsQuery } from './dto/recipients.query';
 import { EmailService } from './email.service';
 import { SendEmailArgs, SendEmailTask, SendNotificationArgs, SendNotificationTask } from './email.tasks';
@@ -94,6 +95,7 @@ export class EmailController {
 
   @Get('emails/:id')
   @ApiOperation({ summary: 'The delivery record of one e-mail: status, SMTP message id and reply, attempts, error' })
+  @ApiOkResponse({ type: EmailMessageDto })
   async getEmail(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal) {
     const row = await this.messages.findOneBy({ id });
     if (!row || (!isAdmin(principal) && row.owner !== principal.keyId))
@@ -103,6 +105,7 @@ export class EmailController {
 
   @Get('notifications/:taskId/recipients')
   @ApiOperation({ summary: 'Per-recipient status of a notification, by address, paginated with nextCursor' })
+  @ApiOkResponse({ type: RecipientPageDto })
   async recipients(
     @Param('taskId', new ParseUUIDPipe()) taskId: string,
     @Query() query: RecipientsQuery,

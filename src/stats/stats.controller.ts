@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpStatus, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { AdminOnly, CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
@@ -9,6 +9,7 @@ import { TaskSubmissionService } from '../tasks/task-submission.service';
 import { toTaskView } from '../tasks/task-view';
 import { addDays, localDate } from '../common/calendar-date';
 import { DailyReportService } from './daily-report.service';
+import { DailyReportDto, StatsSnapshotDto } from './dto/stats-views.dto';
 import { StatsCollector } from './stats-collector.service';
 import { DailyReportsQuery, SnapshotsQuery } from './stats.queries';
 import { DailyReportArgs, DailyReportTask } from './stats.tasks';
@@ -29,6 +30,7 @@ export class StatsController {
 
   @Get('daily')
   @ApiOperation({ summary: 'Daily reports from `from` to `to` (inclusive), newest first' })
+  @ApiOkResponse({ type: [DailyReportDto] })
   listDaily(@Query() query: DailyReportsQuery) {
     const to = query.to ?? localDate(new Date(), this.reports.timeZone);
     const from = query.from ?? addDays(to, -30);
@@ -67,6 +69,7 @@ export class StatsController {
 
   @Get('snapshots')
   @ApiOperation({ summary: 'Interval snapshots (task counts by name/state, queue depths), newest first' })
+  @ApiOkResponse({ type: [StatsSnapshotDto] })
   snapshots(@Query() query: SnapshotsQuery) {
     return this.collector.list(
       query.from ? new Date(query.from) : undefined,
