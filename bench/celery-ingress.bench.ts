@@ -86,6 +86,7 @@ function python(args: string[], brokerUrl: string, stderr: 'inherit' | 'ignore' 
       PYTHONPATH: APP_DIR,
       CELERY_BROKER_URL: brokerUrl,
       C_FORCE_ROOT: '1',
+      PYTHONDONTWRITEBYTECODE: '1',
     },
     stdio: ['ignore', 'pipe', stderr],
   });

@@ -111,6 +111,16 @@ const PLANS: [string, string, (client: Client) => Promise<unknown[]>][] = [
     async () => [new Date(Date.now() - RETENTION_SECONDS * 1000)],
   ],
   [
+    'GET /tasks?name=tasks.api.* (a frequent prefix)',
+    `SELECT * FROM task_runs t WHERE t.name LIKE $1 ORDER BY t.created_at DESC, t.id DESC LIMIT 51`,
+    async () => ['tasks.api.%'],
+  ],
+  [
+    'GET /tasks?name=tasks.stats.* (a rare prefix)',
+    `SELECT * FROM task_runs t WHERE t.name LIKE $1 ORDER BY t.created_at DESC, t.id DESC LIMIT 51`,
+    async () => ['tasks.stats.%'],
+  ],
+  [
     'lookup by id (GET /tasks/:id)',
     `SELECT * FROM task_runs WHERE id = $1`,
     async (client) => [

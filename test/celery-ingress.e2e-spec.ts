@@ -23,7 +23,7 @@ describe('Celery ingress: the real Celery client against the service', () => {
   let accountId: string;
 
   beforeAll(async () => {
-    broker = await startCeleryBroker();
+    broker = await startCeleryBroker(true);
     sink = await SmtpSink.start();
     svc = await startTestService({
       CELERY_BROKER_URL: broker.url,
@@ -31,6 +31,8 @@ describe('Celery ingress: the real Celery client against the service', () => {
       STORAGE_DIR: await mkdtemp(join(tmpdir(), 'celery-e2e-storage-')),
       API_CALLS_ALLOWED_HOSTS: '127.0.0.1',
     });
+    // The pidbox subscription is made at boot without holding it up.
+    await waitUntil(async () => Number(broker.cli('PUBSUB', 'NUMPAT')) >= 1, 10_000);
     // Celery calls are owned by the first admin key, so the admin's file and account are theirs.
     const upload = await uploadFixture(svc.admin, 'counts.txt');
     fileId = upload.file.id;

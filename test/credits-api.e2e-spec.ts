@@ -129,12 +129,15 @@ describe('Credits API (PostgreSQL + Redis)', () => {
       if (Date.now() > deadline) throw new Error('The redelivered job did not complete');
       await new Promise((r) => setTimeout(r, 100));
     }
-    const redelivered = (await client.get(`/tasks/${task.id}`)).body;
-    expect(redelivered.result).toMatchObject({
+    // The second run found the ledger entry of the first and applied nothing...
+    expect((await queue.getJob(task.id))!.returnvalue).toMatchObject({
       transactionId: done.result.transactionId,
       balance: 16,
       duplicate: true,
     });
+    // ...and the record keeps the first run's outcome: a finished task is never rewritten.
+    const redelivered = (await client.get(`/tasks/${task.id}`)).body;
+    expect(redelivered).toMatchObject({ state: 'SUCCESS', result: done.result });
     expect(await balanceOf(client, account.id)).toBe(16);
     const [{ count }] = await db.query(`SELECT count(*)::int AS count FROM credit_transactions WHERE task_id = $1`, [
       task.id,

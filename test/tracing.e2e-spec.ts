@@ -101,6 +101,23 @@ describe('Traces: one submit, one trace across the api and the worker', () => {
       .map((line) => JSON.parse(line) as { msg: string; trace_id?: string });
     expect(taskLines.map((l) => l.msg)).toEqual(expect.arrayContaining(['Task started', 'Task succeeded']));
     for (const line of taskLines) expect(line.trace_id).toBe(traceId);
+  });
+
+  it('shows the SMTP delivery of an e-mail task in its trace', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const submitted = await client.post(
+      '/emails',
+      { to: ['ann@example.com'], subject: 'Traced', text: 'Hello' },
+      { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+    );
+    expect(submitted.status).toBe(202);
+    await expect(client.waitForTask(submitted.body.id)).resolves.toMatchObject({ state: 'SUCCESS' });
+    const smtp = () => collector.spans.find((s) => s.traceId === traceId && s.name === 'smtp send');
+    await waitUntil(async () => smtp() !== undefined, 15_000);
+    expect(smtp()).toMatchObject({
+      kind: SpanKind.CLIENT,
+      resource: expect.objectContaining({ 'process.pid': worker.child.pid }),
+    });
 
     // Idle workers poll every few seconds: their polls start no trace of their own.
     expect(collector.spans.filter((s) => /^(getNextJob|moveStalledJobsToWait)/.test(s.name))).toEqual([]);

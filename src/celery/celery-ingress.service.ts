@@ -1,4 +1,11 @@
-import { HttpException, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  HttpException,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { TaskRecordWriter } from '../tasks/task-record.writer';
@@ -28,12 +35,13 @@ interface Accepted {
  * a Celery worker would report it.
  */
 @Injectable()
-export class CeleryIngress implements OnApplicationBootstrap, OnApplicationShutdown {
+export class CeleryIngress implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(CeleryIngress.name);
   private running = false;
   private loop: Promise<void> = Promise.resolve();
   private restoreTimer?: NodeJS.Timeout;
   private owner: string | null = null;
+  private ownerWarned = false;
 
   constructor(
     private readonly connections: CeleryConnections,
@@ -46,7 +54,7 @@ export class CeleryIngress implements OnApplicationBootstrap, OnApplicationShutd
     private readonly results: CeleryResultMirror,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     const consumer = this.connections.consumer;
     const visibilityS = this.connections.settings.CELERY_VISIBILITY_TIMEOUT;
     // As kombu's workers do, look for what a dead consumer held at start and then now and again.
@@ -56,7 +64,8 @@ export class CeleryIngress implements OnApplicationBootstrap, OnApplicationShutd
         .restoreVisible()
         .then((n) => n > 0 && this.logger.warn(`Restored ${n} Celery message(s) a dead consumer had taken`))
         .catch((error) => this.logger.warn(`Could not restore unacked Celery messages: ${error.message}`));
-    await restore();
+    // Not awaited: a broker that is down must not hold up the boot (its commands wait for it).
+    void restore();
     this.restoreTimer = setInterval(restore, every);
     this.running = true;
     this.loop = this.consume();
@@ -67,11 +76,15 @@ export class CeleryIngress implements OnApplicationBootstrap, OnApplicationShutd
     });
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Stops taking messages as soon as the process starts to drain; what it holds goes back. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.running = false;
     clearInterval(this.restoreTimer);
     await this.loop;
     await this.connections.consumer.restoreHeld().catch(() => undefined);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
     // States committed during the drain still reach the result backend before it closes.
     await this.writer.flush().catch(() => undefined);
     await this.connections.backend.drain();
@@ -207,6 +220,8 @@ export class CeleryIngress implements OnApplicationBootstrap, OnApplicationShutd
           `SELECT id FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL ORDER BY created_at LIMIT 1`,
         );
     if (rows.length === 0) {
+      if (this.ownerWarned) return false;
+      this.ownerWarned = true;
       this.logger.warn(
         configured
           ? `CELERY_OWNER_KEY_ID ${configured} is not an active API key; Celery messages wait`

@@ -33,12 +33,16 @@ export class CeleryPidbox implements OnApplicationBootstrap {
     private readonly revoker: CeleryRevoker,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  onApplicationBootstrap(): void {
     const subscriber = this.connections.subscriber;
     subscriber.on('pmessage', (_pattern, _channel, message) => void this.receive(message));
     // kombu publishes a broadcast on /{db}.celery.pidbox (a routing key, if any, after a slash).
+    // Not awaited, so a broker that is down does not hold up the boot; ioredis subscribes again
+    // after each reconnect.
     const topic = `/${this.connections.db}.${PIDBOX}`;
-    await subscriber.psubscribe(topic, `${topic}/*`);
+    subscriber
+      .psubscribe(topic, `${topic}/*`)
+      .catch((error) => this.logger.warn(`Could not subscribe to the Celery pidbox: ${error.message}`));
   }
 
   private async receive(raw: string): Promise<void> {
@@ -101,9 +105,11 @@ export class CeleryPidbox implements OnApplicationBootstrap {
         return this.inspector.activeQueues();
       case 'clock':
         return { clock: this.clock };
-      case 'hello':
+      case 'hello': {
         // A Celery worker starting on the same broker (a rollback): share the revoked ids, as nodes do.
-        return { revoked: Object.fromEntries(this.inspector.revoked().map((id) => [id, 1])), clock: this.clock };
+        const now = Date.now() / 1000;
+        return { revoked: Object.fromEntries(this.inspector.revoked().map((id) => [id, now])), clock: this.clock };
+      }
       default:
         return { error: `No such command: ${command.method} (the task service answers ping, revoke and inspect)` };
     }

@@ -151,7 +151,8 @@ const LEDGER_RETRY = { attempts: 5, backoffMs: 200 };
 /** Adds points to an account, optionally expiring at a date. */
 export const GrantTask = defineTask({
   name: 'tasks.credits.grant',
-  celery: 'grant(account_id, amount, expires_at=None, expires_on=None, idempotency_key=None, reference=None, reason=None)',
+  celery:
+    'grant(account_id, amount, expires_at=None, expires_on=None, idempotency_key=None, reference=None, reason=None)',
   queue: QueueName.CREDITS,
   description: 'Grants points to an account',
   payload: GrantArgs,

@@ -1,6 +1,7 @@
 import { ISendMailOptions, MailerService } from '@nestjs-modules/mailer';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { inClientSpan } from '../tracing/client-span';
 import { EmailEnvironment } from './email.environment';
 import { EncodedPart } from './encoded-part';
 
@@ -41,12 +42,12 @@ export class EmailSender {
       html?: string | EncodedPart;
     },
   ): Promise<SentInfo> {
-    // The mailer's typings know only strings for html; nodemailer itself takes { raw } parts.
-    const info = await this.mailer.sendMail({
-      ...message,
-      from: this.from,
-      messageId: this.messageIdFor(recordId),
-    } as ISendMailOptions);
+    const messageId = this.messageIdFor(recordId);
+    // A span of its own: no instrumentation sees nodemailer's SMTP conversation.
+    const info = await inClientSpan('smtp send', { 'smtp.message_id': messageId }, () =>
+      // The mailer's typings know only strings for html; nodemailer itself takes { raw } parts.
+      this.mailer.sendMail({ ...message, from: this.from, messageId } as ISendMailOptions),
+    );
     return {
       messageId: String(info.messageId ?? this.messageIdFor(recordId)),
       response: String(info.response ?? ''),

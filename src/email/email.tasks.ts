@@ -209,7 +209,8 @@ export class DeliverArgs {
 /** Sends one message and keeps its `email_messages` record (SMTP 5xx fails at once, 4xx and network errors retry). */
 export const SendEmailTask = defineTask({
   name: 'tasks.email.send_email',
-  celery: 'send_email(to, subject, text=None, html=None, template=None, context=None, cc=None, bcc=None, locale=None, attachments=None, headers=None)',
+  celery:
+    'send_email(to, subject, text=None, html=None, template=None, context=None, cc=None, bcc=None, locale=None, attachments=None, headers=None)',
   queue: QueueName.EMAIL,
   description: 'Sends one e-mail (text, HTML or a template) and records its delivery',
   payload: SendEmailArgs,

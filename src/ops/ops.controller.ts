@@ -1,8 +1,9 @@
 import { Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminOnly } from '../auth/auth.decorators';
 import { AppConfig } from '../config/app-config';
 import { ApiRoleGuard } from './api-role.guard';
+import { PurgeResultDto, QueueListDto, QueueOverviewDto, StatsReportDto, WorkerListDto } from './dto/ops-views.dto';
 import { QueueOverviewService } from '../tasks/queue-overview.service';
 import { OpsEnvironment } from './ops.environment';
 import { StatsQuery } from './stats.query';
@@ -25,12 +26,14 @@ export class OpsController {
 
   @Get('queues')
   @ApiOperation({ summary: 'Every queue: job counts by state, paused flag, age of the oldest waiting job' })
+  @ApiOkResponse({ type: QueueListDto })
   async list() {
     return { queues: await this.queues.overviewAll() };
   }
 
   @Get('queues/:name')
   @ApiOperation({ summary: 'One queue: job counts by state, paused flag, age of the oldest waiting job' })
+  @ApiOkResponse({ type: QueueOverviewDto })
   one(@Param('name') name: string) {
     return this.queues.overview(name);
   }
@@ -38,6 +41,7 @@ export class OpsController {
   @Post('queues/:name/pause')
   @HttpCode(200)
   @ApiOperation({ summary: 'Stop workers everywhere from starting jobs of this queue (active ones finish)' })
+  @ApiOkResponse({ type: QueueOverviewDto })
   pause(@Param('name') name: string) {
     return this.queues.pause(name);
   }
@@ -45,6 +49,7 @@ export class OpsController {
   @Post('queues/:name/resume')
   @HttpCode(200)
   @ApiOperation({ summary: 'Let workers start jobs of this queue again' })
+  @ApiOkResponse({ type: QueueOverviewDto })
   resume(@Param('name') name: string) {
     return this.queues.resume(name);
   }
@@ -52,12 +57,14 @@ export class OpsController {
   @Post('queues/:name/purge')
   @HttpCode(200)
   @ApiOperation({ summary: "Remove waiting and delayed jobs; their tasks become REVOKED (Celery's control purge)" })
+  @ApiOkResponse({ type: PurgeResultDto })
   purge(@Param('name') name: string) {
     return this.queues.purge(name);
   }
 
   @Get('workers')
   @ApiOperation({ summary: "Live workers with their queues, concurrency and running tasks (Celery's inspect active)" })
+  @ApiOkResponse({ type: WorkerListDto })
   async listWorkers() {
     return { workers: await this.workers.live() };
   }
@@ -67,6 +74,7 @@ export class OpsController {
     summary:
       "Per queue and per task: processed, failed, retried, runtime p50/p95 over a window (Celery's inspect stats)",
   })
+  @ApiOkResponse({ type: StatsReportDto })
   report(@Query() query: StatsQuery) {
     return this.stats.report(query.windowMinutes ?? this.config.section(OpsEnvironment).STATS_WINDOW_MINUTES);
   }

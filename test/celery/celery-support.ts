@@ -25,24 +25,31 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-/** A private redis-server as the old broker: on 6380, the old guide's port, where free. */
-export async function startCeleryBroker(): Promise<CeleryBroker> {
-  const port = (await portIsFree(6380)) ? 6380 : await freePort();
+/**
+ * A private redis-server as the old broker. `oldGuidePort`: on 6380, the old guide's port, where
+ * free (one spec asks for it; the others take a free port, so specs running side by side never
+ * share a broker).
+ */
+export async function startCeleryBroker(oldGuidePort = false): Promise<CeleryBroker> {
+  const port = oldGuidePort && (await portIsFree(6380)) ? 6380 : await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'celery-broker-'));
   const child: ChildProcess = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
     { stdio: 'ignore' },
   );
+  const exited = new Promise((r) => child.once('exit', r));
   const cli = (...args: string[]) => spawnSync('redis-cli', ['-p', String(port), ...args]).stdout?.toString() ?? '';
-  await waitUntil(async () => cli('ping').includes('PONG'), 10_000, 50);
+  await waitUntil(async () => child.exitCode !== null || cli('ping').includes('PONG'), 10_000, 50);
+  // Another process took the port in between: this server exited, and the PONG was not ours.
+  await new Promise((r) => setTimeout(r, 100));
+  if (child.exitCode !== null) return startCeleryBroker(false);
   return {
     url: `redis://127.0.0.1:${port}/0`,
     port,
     cli,
     stop: async () => {
       if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGKILL');
       await exited;
     },
@@ -54,7 +61,13 @@ export function python(args: string[], brokerUrl: string, timeoutMs = 120_000): 
   return new Promise((resolveRun, reject) => {
     const child = spawn(PYTHON, args, {
       cwd: HERE,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, PYTHONPATH: HERE, CELERY_BROKER_URL: brokerUrl },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        PYTHONPATH: HERE,
+        PYTHONDONTWRITEBYTECODE: '1',
+        CELERY_BROKER_URL: brokerUrl,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -77,9 +90,13 @@ export async function client<T = any>(brokerUrl: string, ...args: string[]): Pro
   return JSON.parse(out.trim().split('\n').at(-1)!);
 }
 
-/** The old guide's operator command: `celery -A app.tasks.celery <args>`. */
+/**
+ * The old guide's operator command: `celery -A app.tasks.celery <args>`. Replies are awaited 3 s
+ * instead of Celery's 1 s, so a busy CI box does not make the command print "No nodes replied".
+ */
 export function celeryCli(brokerUrl: string, ...args: string[]): Promise<string> {
-  return python(['-m', 'celery', '-A', 'app.tasks.celery', ...args], brokerUrl);
+  const timeout = args[0] === 'inspect' || args[0] === 'control' ? ['--timeout', '3'] : [];
+  return python(['-m', 'celery', '-A', 'app.tasks.celery', ...args, ...timeout], brokerUrl);
 }
 
 export { waitUntil };

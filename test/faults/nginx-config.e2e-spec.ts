@@ -51,8 +51,9 @@ describe('The reference nginx config (deploy/nginx)', () => {
   });
 
   async function balance(...upstreams: Upstream[]): Promise<Nginx> {
+    cleanup.push(...upstreams.map((u) => () => u.close()));
     const nginx = await Nginx.start(upstreams.map((u) => u.port));
-    cleanup.push(() => nginx.stop(), ...upstreams.map((u) => () => u.close()));
+    cleanup.push(() => nginx.stop());
     return nginx;
   }
 

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -35,6 +35,8 @@ export class Nginx {
   ) {}
 
   static async start(upstreamPorts: number[]): Promise<Nginx> {
+    if (!existsSync(NGINX_BIN))
+      throw new Error(`No nginx at ${NGINX_BIN}: install Debian's nginx-light (.ci/run does) or set NGINX_BIN`);
     const dir = mkdtempSync(join(tmpdir(), 'nginx-'));
     // As root, nginx's workers run as `nobody`: they need to reach the temp directories in here.
     chmodSync(dir, 0o755);
