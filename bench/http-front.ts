@@ -20,6 +20,9 @@ export interface HttpFigures {
   read?: number;
   live?: number;
   rssMb?: number;
+  /** V8's heap (total, used) at the end of the load, from the api's /metrics. */
+  heapTotalMb?: number;
+  heapUsedMb?: number;
 }
 
 export interface HttpFront {
@@ -118,7 +121,20 @@ async function ours(seconds: number, connections: number): Promise<HttpFigures> 
     });
     const { id } = (await first.json()) as { id: string };
     const figures = await load(base, id, seconds, connections);
-    return { ...figures, rssMb: rssMb(child.pid!) };
+    const rss = rssMb(child.pid!);
+    const metrics = await (
+      await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })
+    ).text();
+    const mb = (name: string) => {
+      const value = new RegExp(`^${name} ([\\d.e+]+)`, 'm').exec(metrics)?.[1];
+      return value === undefined ? undefined : Number(value) / 1024 / 1024;
+    };
+    return {
+      ...figures,
+      rssMb: rss,
+      heapTotalMb: mb('nodejs_heap_size_total_bytes'),
+      heapUsedMb: mb('nodejs_heap_size_used_bytes'),
+    };
   } finally {
     await stop(child);
     await database.drop();
@@ -147,6 +163,8 @@ export function printHttpFront({ ours, express, fastify }: HttpFront): void {
     ['GET /tasks/:id', 'read', 'req/s'],
     ['GET /health/live', 'live', 'req/s'],
     ['RSS at the end of the load', 'rssMb', 'MB'],
+    ['  V8 heap total / used', 'heapTotalMb', 'MB'],
+    ['', 'heapUsedMb', 'MB'],
   ];
   for (const [label, key, unit] of rows)
     console.log(

@@ -174,6 +174,7 @@ function summary(table: PeerTable, http: HttpFront | undefined): Record<string, 
     fastifySubmitPerSec: http?.fastify.submit,
     expressSubmitPerSec: http?.express.submit,
     apiRssUnderLoadMb: http?.ours.rssMb,
+    apiHeapTotalUnderLoadMb: http?.ours.heapTotalMb,
     drainVsRaw: div(ours?.drain, raw?.drain),
     e2eVsCelery: div(
       ours?.e2e,
