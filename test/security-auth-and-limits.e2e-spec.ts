@@ -51,7 +51,7 @@ describe('Security: garbled Basic credentials and limit=1000000', () => {
   });
 
   // Every list route in /docs-json (any GET with a `limit` parameter) refuses a page size past
-  // its maximum with a 400 naming `limit`, rather than clamping it (see the README).
+  // its maximum with a 400 naming `limit`, rather than clamping it (see docs/api.md).
   it('refuses limit=1000000 on every list route with a 400 naming limit', async () => {
     const doc = (await api.get('/docs-json')).body;
     const lists = operationsOf(doc).filter(

@@ -14,7 +14,12 @@ import {
   ValidatorConstraintInterface,
 } from 'class-validator';
 import { toInt, toTrimmed } from './environment-transforms';
-import { OneRedisScheme, OneRedisTopology, REDIS_NODE_LIST } from './redis-topology.rules';
+import {
+  OneRedisScheme,
+  OneRedisTopology,
+  REDIS_NODE_LIST,
+  SentinelMasterNeedsSentinels,
+} from './redis-topology.rules';
 
 export const ROLES = ['api', 'worker', 'all'] as const;
 export type Role = (typeof ROLES)[number];
@@ -80,6 +85,7 @@ export class Environment {
   @Matches(/^[\w.-]+$/, {
     message: 'REDIS_SENTINEL_MASTER must name the master set of REDIS_SENTINELS (letters, digits, _, . and -)',
   })
+  @Validate(SentinelMasterNeedsSentinels)
   REDIS_SENTINEL_MASTER?: string;
 
   /** The sentinels' own password (`requirepass` of the sentinels), when they have one. */

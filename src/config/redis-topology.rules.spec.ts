@@ -49,6 +49,16 @@ describe('Redis topology configuration', () => {
     ]);
   });
 
+  it('refuses the master name without sentinels, naming both', () => {
+    const problem = [
+      '  - REDIS_SENTINEL_MASTER: REDIS_SENTINEL_MASTER is set without REDIS_SENTINELS; set REDIS_SENTINELS to the sentinels that watch it, or unset REDIS_SENTINEL_MASTER',
+    ];
+    expect(problemsOf({ REDIS_SENTINEL_MASTER: 'mymaster' })).toEqual(problem);
+    expect(problemsOf({ REDIS_URL: 'redis://r:6379/0', REDIS_SENTINEL_MASTER: 'mymaster' })).toEqual(problem);
+    expect(problemsOf({ REDIS_SENTINELS: '', REDIS_SENTINEL_MASTER: 'mymaster' })).toEqual(problem);
+    expect(problemsOf({ REDIS_SENTINEL_MASTER: '' })).toEqual([]);
+  });
+
   it('reads TLS from rediss:// entries, as REDIS_URL does', () => {
     expect(parseRedisNodes('rediss://a:7000, rediss://b.internal:7001')).toEqual({
       nodes: [

@@ -61,3 +61,23 @@ export class OneRedisScheme implements ValidatorConstraintInterface {
     return `${args.property} must use rediss:// on every node or on none`;
   }
 }
+
+/**
+ * `REDIS_SENTINEL_MASTER` means nothing without the sentinels to ask for it: set alone (a
+ * half-copied Secret), the service would fall back to another transport and the operator's
+ * Sentinel setting would be silently ignored, so the boot stops and names both variables.
+ */
+@ValidatorConstraint({ name: 'sentinelMasterNeedsSentinels' })
+export class SentinelMasterNeedsSentinels implements ValidatorConstraintInterface {
+  validate(value: unknown, args: ValidationArguments): boolean {
+    const sentinels = (args.object as Record<string, unknown>).REDIS_SENTINELS;
+    return value === undefined || value === '' || (sentinels !== undefined && sentinels !== '');
+  }
+
+  defaultMessage(args: ValidationArguments): string {
+    // Asked without a value (the configuration page describes the rule): the rule itself.
+    if ((args.object as Record<string, unknown>)[args.property] === undefined)
+      return `${args.property} must be set only together with REDIS_SENTINELS`;
+    return 'REDIS_SENTINEL_MASTER is set without REDIS_SENTINELS; set REDIS_SENTINELS to the sentinels that watch it, or unset REDIS_SENTINEL_MASTER';
+  }
+}

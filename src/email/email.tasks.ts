@@ -138,7 +138,7 @@ export class SendEmailArgs {
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: true,
-    description: "The template's fields (README, E-mail section)",
+    description: "The template's fields (docs/email.md, Templates)",
   })
   @ValidateIf((o: SendEmailArgs) => o.template !== undefined)
   @IsObject()
