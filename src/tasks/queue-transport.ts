@@ -177,6 +177,13 @@ function reconnectDelay(times: number): number {
 function createCluster(nodes: RedisNode[], redisOptions: RedisOptions) {
   const options: ClusterOptions = {
     redisOptions,
+    // No ready check (`CLUSTER INFO` before 'ready'): when it fails, ioredis reconnects on its own
+    // but never settles the `connect()` that ran it. BullMQ awaits exactly that `connect()` to
+    // recover a worker's blocking connection, so a check that ran while the cluster was down
+    // (cluster_state:fail between a master's death and its replica's promotion) parked the
+    // worker's fetch loop for good, its queue never consumed again. Without it, commands that
+    // reach a cluster still down get CLUSTERDOWN and are retried (retryDelayOnClusterDown).
+    enableReadyCheck: false,
     // While a master's slots move to its replica, commands wait and retry rather than fail.
     retryDelayOnClusterDown: 200,
     retryDelayOnFailover: 200,

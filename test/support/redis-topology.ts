@@ -50,8 +50,11 @@ export interface RedisTopologyUnderTest {
   env: Record<string, string | undefined>;
   /** The start-log phrase the service must print for it. */
   describedAs: string;
-  /** SIGKILLs the master under test; resolves once a replica has taken over its data. */
-  killMasterAndAwaitFailover(): Promise<void>;
+  /**
+   * SIGKILLs the master under test (on a cluster, the one serving `slot` when given, else the
+   * busiest); resolves once a replica has taken over its data.
+   */
+  killMasterAndAwaitFailover(slot?: number): Promise<void>;
   destroy(): Promise<void>;
 }
 
@@ -158,6 +161,10 @@ export async function startRedisCluster(): Promise<RedisTopologyUnderTest> {
             'yes',
             '--cluster-config-file',
             `nodes-${port}.conf`,
+            // The bus port defaults to port + 10000, past 65535 for an ephemeral port above
+            // 55535 (then the node never starts): give it a free port of its own.
+            '--cluster-port',
+            String(await freePort()),
             '--cluster-node-timeout',
             String(NODE_TIMEOUT_MS),
             // A replica takes over however long it was cut off from its master: no data is
@@ -199,13 +206,21 @@ export async function startRedisCluster(): Promise<RedisTopologyUnderTest> {
     return {
       env: { REDIS_URL: undefined, REDIS_CLUSTER_NODES: addresses.slice(0, 3).join(',') },
       describedAs: 'transport: Redis Cluster, 3 masters',
-      killMasterAndAwaitFailover: async () => {
-        // The busiest master: the one whose queues the load is using most.
+      killMasterAndAwaitFailover: async (slot?: number) => {
+        // The master of `slot`, or the busiest: the one whose queues the load is using most.
         const before = await masters();
         const sizes = await Promise.all(
           [...before.keys()].map(async (port) => [port, Number(await redisCli(port, 'dbsize'))]),
         );
-        const [victimPort] = sizes.sort((a, b) => b[1] - a[1])[0];
+        const serving = (ranges: string[]) =>
+          ranges.some((range) => {
+            const [low, high = low] = range.split('-').map(Number);
+            return slot !== undefined && slot >= low && slot <= high;
+          });
+        const [victimPort] =
+          slot === undefined
+            ? sizes.sort((a, b) => b[1] - a[1])[0]
+            : [[...before.entries()].find(([, ranges]) => serving(ranges))![0]];
         const victim = nodes.find((n) => n.port === victimPort)!;
         const slots = before.get(victimPort)!.join(' ');
         await kill(victim);
