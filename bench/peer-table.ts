@@ -24,7 +24,7 @@ type Metric = (f: PeerFigures) => number | undefined;
 const p = (q: number) => (f: PeerFigures) => (f.latencies?.length ? percentile(f.latencies, q) : undefined);
 
 /** Each Celery figure from its preferred variant, else from any variant that has it (a run can time out on a busy box). */
-function celeryFigure(
+export function celeryFigure(
   variants: Map<string, CeleryVariant> | undefined,
   preferred: string,
   pick: (v: CeleryVariant) => number | undefined,

@@ -5,7 +5,6 @@ import { CeleryModule } from './celery/celery.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CreditsModule } from './credits/credits.module';
-import { DashboardModule } from './dashboard/dashboard.module';
 import { DatabaseModule } from './database/database.module';
 import { EmailModule } from './email/email.module';
 import { FileModule } from './file/file.module';
@@ -32,7 +31,8 @@ export class AppModule {
         HealthModule,
         OpsModule,
         MetricsModule,
-        DashboardModule,
+        // Bull Board (its UI, views and static files) only where the API is served: loaded only there.
+        ...(config.runsApi ? [dashboardModule()] : []),
         FileModule,
         EmailModule,
         CreditsModule,
@@ -43,4 +43,8 @@ export class AppModule {
       ],
     };
   }
+}
+
+function dashboardModule(): DynamicModule['module'] {
+  return (require('./dashboard/dashboard.module') as typeof import('./dashboard/dashboard.module')).DashboardModule;
 }

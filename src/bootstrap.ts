@@ -1,6 +1,6 @@
 import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AddressInfo } from 'node:net';
 import { SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
@@ -8,10 +8,9 @@ import { fieldErrorsException, flattenValidationErrors, VALIDATION_OPTIONS } fro
 import { DatabaseErrorFilter } from './common/database-error.filter';
 import { hardenHttpInput } from './common/framework-errors.filter';
 import { failureText } from './common/startup-error';
-import { answerClientErrors } from './common/client-errors';
 import { AppConfig } from './config/app-config';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
-import { HttpDrain } from './health/http-drain.service';
+import { fastifyAdapter, installHttpFront } from './http/fastify-front';
 import { buildOpenApiDocument } from './http/openapi';
 import { logStartSummary } from './logging/start-summary';
 import { ServiceLogger } from './logging/service-logger';
@@ -38,13 +37,15 @@ export async function startService(config: AppConfig): Promise<RunningService> {
     config.databaseUrl = embedded.url;
   }
   const connection = configureTransport(config);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, connection), { logger });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, connection),
+    fastifyAdapter(),
+    { logger },
+  );
   // No enableShutdownHooks(): stopOnSignals closes the app (running the same shutdown hooks),
   // then the embedded database, then exits 0; Nest's own hook would re-raise the signal first.
-  // A full POST /tasks/batch (1,000 tasks) is larger than Express's 100 kB default.
-  app.useBodyParser('json', { limit: '5mb' });
-  // Tracks event streams so a SIGTERM ends them cleanly (see HttpDrain).
-  app.use(app.get(HttpDrain).middleware());
+  // Request ids, the drain's tracking of event streams (see HttpDrain), the HTTP timings.
+  installHttpFront(app);
   app.useGlobalPipes(
     new ValidationPipe({
       ...VALIDATION_OPTIONS,
@@ -54,7 +55,6 @@ export async function startService(config: AppConfig): Promise<RunningService> {
   );
   app.useGlobalFilters(new DatabaseErrorFilter(app.getHttpAdapter()));
   hardenHttpInput(app);
-  answerClientErrors(app.getHttpServer());
   const store = !embedded
     ? 'PostgreSQL at DATABASE_URL'
     : `embedded PostgreSQL (${config.env.DATA_DIR}/postgres${embedded.joined ? ', joined: another process on this DATA_DIR started it' : ''})`;

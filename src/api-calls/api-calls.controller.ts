@@ -12,7 +12,7 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiCallViewDto } from './dto/api-call-view.dto';
-import { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
 import { CallerIdempotencyKey, IdempotencyKey } from '../common/idempotency-key';
@@ -39,7 +39,7 @@ export class ApiCallsController {
     @CurrentPrincipal() principal: Principal,
     @IdempotencyKey() key: CallerIdempotencyKey | undefined,
     @Req() request: { id?: string },
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     return this.submit(ApiCallTask.name, body, principal, key, request.id, response);
   }
@@ -52,7 +52,7 @@ export class ApiCallsController {
     @CurrentPrincipal() principal: Principal,
     @IdempotencyKey() key: CallerIdempotencyKey | undefined,
     @Req() request: { id?: string },
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     return this.submit(WebhookTask.name, body, principal, key, request.id, response);
   }
@@ -74,7 +74,7 @@ export class ApiCallsController {
     principal: Principal,
     key: CallerIdempotencyKey | undefined,
     requestId: string | undefined,
-    response: Response,
+    response: FastifyReply,
   ) {
     const { run, created } = await this.submission.submit({
       name,
@@ -84,7 +84,7 @@ export class ApiCallsController {
       callerKey: key,
       requestId,
     });
-    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).location(`/tasks/${run.id}`);
+    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).header('Location', `/tasks/${run.id}`);
     return toTaskView(run);
   }
 }

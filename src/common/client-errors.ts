@@ -1,4 +1,3 @@
-import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { FieldError } from './field-errors';
 
@@ -11,27 +10,26 @@ const STATUS_BY_CODE: Record<string, [number, string]> = {
 
 /**
  * Requests Node's HTTP parser refuses before any framework sees them (a raw UTF-8 byte in the
- * query string, a bad header) get a 400 with the service's field-error body instead of Node's
- * empty one: `errors: [{ field, rule, message }]` like every other 400.
+ * query string, a bad header) get a 400 with the service's field-error body instead of an
+ * empty one: `errors: [{ field, rule, message }]` like every other 400. Fastify's
+ * `clientErrorHandler` (the server's only `clientError` listener).
  */
-export function answerClientErrors(server: Server): void {
-  server.on('clientError', (error: NodeJS.ErrnoException & { reason?: string }, socket: Duplex) => {
-    if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
-    const known = error.code ? STATUS_BY_CODE[error.code] : undefined;
-    if (known) {
-      socket.end(`HTTP/1.1 ${known[0]} ${known[1]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      return;
-    }
-    const body = JSON.stringify({
-      statusCode: 400,
-      error: 'Bad Request',
-      message: [fieldErrorOf(error).message],
-      errors: [fieldErrorOf(error)],
-    });
-    socket.end(
-      `HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-    );
+export function answerClientError(error: NodeJS.ErrnoException & { reason?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  const known = error.code ? STATUS_BY_CODE[error.code] : undefined;
+  if (known) {
+    socket.end(`HTTP/1.1 ${known[0]} ${known[1]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    return;
+  }
+  const body = JSON.stringify({
+    statusCode: 400,
+    error: 'Bad Request',
+    message: [fieldErrorOf(error).message],
+    errors: [fieldErrorOf(error)],
   });
+  socket.end(
+    `HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 function fieldErrorOf(error: NodeJS.ErrnoException & { reason?: string }): FieldError {

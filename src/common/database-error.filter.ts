@@ -27,26 +27,28 @@ export class DatabaseErrorFilter extends BaseExceptionFilter {
     if (host.getType() !== 'http') return super.catch(error, host);
     const response = host.switchToHttp().getResponse();
     if (isDatabaseUnavailable(error)) {
-      if (response.headersSent) return void response.end?.();
-      response
-        .status(HttpStatus.SERVICE_UNAVAILABLE)
-        .setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS))
-        .json({
+      if (this.applicationRef?.isHeadersSent(response)) return void this.applicationRef.end(response);
+      this.applicationRef?.setHeader(response, 'Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+      this.applicationRef?.reply(
+        response,
+        {
           statusCode: 503,
           error: 'Service Unavailable',
           unavailable: 'database',
           message: 'The database is unreachable; nothing was recorded. Try again shortly.',
-        });
+        },
+        HttpStatus.SERVICE_UNAVAILABLE,
+      );
       return;
     }
     if (!(error instanceof QueryFailedError)) return super.catch(error, host);
     const code = (error as QueryFailedError & { code?: string }).code;
     const known = code ? CLIENT_ERRORS[code] : undefined;
     if (known) {
-      response.status(known.status).json({ statusCode: known.status, message: known.message });
+      this.applicationRef?.reply(response, { statusCode: known.status, message: known.message }, known.status);
       return;
     }
     this.logger.error(`Database error: ${error.message}`, error.stack);
-    response.status(500).json({ statusCode: 500, message: 'Internal server error' });
+    this.applicationRef?.reply(response, { statusCode: 500, message: 'Internal server error' }, 500);
   }
 }

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpStatus, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { createHash } from 'node:crypto';
 import { AdminOnly, CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
@@ -90,7 +90,7 @@ export class CreditsController {
     @CurrentPrincipal() principal: Principal,
     @IdempotencyKey() header: CallerIdempotencyKey | undefined,
     @Req() req: RequestWithId,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     assertOneExpiry(body, '');
     await this.accounts.findVisible(id, this.access.scopeOf(principal));
@@ -106,7 +106,7 @@ export class CreditsController {
     @CurrentPrincipal() principal: Principal,
     @IdempotencyKey() header: CallerIdempotencyKey | undefined,
     @Req() req: RequestWithId,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     await this.accounts.findVisible(id, this.access.scopeOf(principal));
     return this.submit(ConsumeTask.name, { ...body, accountId: id }, id, principal, header, req, res);
@@ -121,7 +121,7 @@ export class CreditsController {
     @CurrentPrincipal() principal: Principal,
     @IdempotencyKey() header: CallerIdempotencyKey | undefined,
     @Req() req: RequestWithId,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     await this.accounts.findVisible(id, this.access.scopeOf(principal));
     return this.submit(RefundTask.name, { ...body, accountId: id }, id, principal, header, req, res);
@@ -135,7 +135,7 @@ export class CreditsController {
     @CurrentPrincipal() principal: Principal,
     @IdempotencyKey() header: CallerIdempotencyKey | undefined,
     @Req() req: RequestWithId,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     if (body.fromAccountId === body.toAccountId) {
       throw fieldErrorsException([
@@ -159,7 +159,7 @@ export class CreditsController {
     @CurrentPrincipal() principal: Principal,
     @IdempotencyKey() header: CallerIdempotencyKey | undefined,
     @Req() req: RequestWithId,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const future = futureAsOf(body.asOf);
     if (future) throw fieldErrorsException([future]);
@@ -171,7 +171,7 @@ export class CreditsController {
       callerKey: header,
       requestId: req.id,
     });
-    res.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).location(`/tasks/${run.id}`);
+    res.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).header('Location', `/tasks/${run.id}`);
     return toTaskView(run);
   }
 
@@ -187,7 +187,7 @@ export class CreditsController {
     principal: Principal,
     header: CallerIdempotencyKey | undefined,
     req: RequestWithId,
-    res: Response,
+    res: FastifyReply,
   ) {
     // The ledger key is validated with the payload; the task key derived from it is fixed-length.
     const ledgerKey = args.idempotencyKey ? { field: 'idempotencyKey', key: args.idempotencyKey } : undefined;
@@ -203,7 +203,7 @@ export class CreditsController {
       idempotencyKey,
       callerKey,
     });
-    res.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).location(`/tasks/${run.id}`);
+    res.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).header('Location', `/tasks/${run.id}`);
     return toTaskView(run);
   }
 }

@@ -6,8 +6,7 @@ function response() {
   const res = { statusCode: 200, headers: {} as Record<string, string>, body: undefined as unknown };
   return Object.assign(res, {
     setHeader: (name: string, value: string) => void (res.headers[name.toLowerCase()] = value),
-    status: (code: number) => Object.assign(res, { statusCode: code }) && (res as any),
-    json: (body: unknown) => void (res.body = body),
+    end: (body: string) => void (res.body = JSON.parse(body)),
   });
 }
 

@@ -13,7 +13,7 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { MoreThan, Repository } from 'typeorm';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { isAdmin, Principal } from '../auth/principal';
@@ -51,7 +51,7 @@ export class EmailController {
     @CurrentPrincipal() principal: Principal,
     @IdempotencyKey() key: CallerIdempotencyKey | undefined,
     @Req() request: { id?: string },
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     await this.emails.attachedFiles(body, principal.keyId);
     const { run, created } = await this.submission.submit({
@@ -63,7 +63,7 @@ export class EmailController {
       requestId: request.id,
     });
     if (created) await this.emails.record(run.id, run.owner, run.args as SendEmailArgs);
-    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).location(`/emails/${run.id}`);
+    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).header('Location', `/emails/${run.id}`);
     const view = toTaskView(run);
     return { ...view, links: { ...view.links, email: `/emails/${run.id}` } };
   }
@@ -78,7 +78,7 @@ export class EmailController {
     @CurrentPrincipal() principal: Principal,
     @IdempotencyKey() key: CallerIdempotencyKey | undefined,
     @Req() request: { id?: string },
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const { run, created } = await this.submission.submit({
       name: SendNotificationTask.name,
@@ -88,7 +88,7 @@ export class EmailController {
       callerKey: key,
       requestId: request.id,
     });
-    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).location(`/tasks/${run.id}`);
+    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).header('Location', `/tasks/${run.id}`);
     const view = toTaskView(run);
     return { ...view, links: { ...view.links, recipients: `/notifications/${run.id}/recipients` } };
   }

@@ -22,7 +22,7 @@ import {
   ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
-import { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
 import { TaskSubmissionService } from '../tasks/task-submission.service';
@@ -55,12 +55,12 @@ export class FilesController {
   @ApiBody({ type: UploadBodyDto })
   @ApiCreatedResponse({ type: UploadResultDto })
   async upload(
-    @Req() request: Request & { id?: string },
+    @Req() request: FastifyRequest,
     @Query() query: UploadQuery,
     @CurrentPrincipal() principal: Principal,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
-    const { file, fields } = await this.files.upload(request, principal.keyId);
+    const { file, fields } = await this.files.upload(request.raw, principal.keyId);
     const process = query.process ?? fields.process !== 'false';
     let task = null;
     if (process) {
@@ -72,7 +72,7 @@ export class FilesController {
       });
       task = toTaskView(run);
     }
-    response.status(HttpStatus.CREATED).location(`/files/${file.id}`);
+    response.status(HttpStatus.CREATED).header('Location', `/files/${file.id}`);
     return { file: toFileView(file), task };
   }
 
@@ -120,11 +120,11 @@ export class FilesController {
   async content(
     @Param('id', new ParseUUIDPipe()) id: string,
     @CurrentPrincipal() principal: Principal,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const file = await this.files.findVisible(id, principal.keyId);
     const stream = await this.files.content(file);
-    response.setHeader('X-Content-Type-Options', 'nosniff');
+    response.header('X-Content-Type-Options', 'nosniff');
     return new StreamableFile(stream, {
       type: file.mimeType,
       length: file.size,

@@ -1,6 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, MemoryHealthIndicator } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { Public } from '../auth/auth.decorators';
 import { AppConfig } from '../config/app-config';
 import { HealthEnvironment } from './health.environment';
@@ -16,7 +16,6 @@ export class HealthController {
 
   constructor(
     private readonly health: HealthCheckService,
-    private readonly memory: MemoryHealthIndicator,
     private readonly service: ServiceHealthIndicators,
     config: AppConfig,
   ) {
@@ -30,7 +29,7 @@ export class HealthController {
   live() {
     return this.health.check([
       () => this.service.eventLoop(),
-      () => this.memory.checkHeap('memory_heap', this.settings.HEALTH_MAX_HEAP_MB * 1024 * 1024),
+      () => this.service.heap(this.settings.HEALTH_MAX_HEAP_MB * 1024 * 1024),
     ]);
   }
 

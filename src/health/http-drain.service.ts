@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
-import { NextFunction, Request, Response } from 'express';
-import { Server } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Server, ServerResponse } from 'node:http';
 import { AppConfig } from '../config/app-config';
 import { TaskCompletions } from '../tasks/task-completions.service';
 
@@ -16,8 +16,8 @@ import { TaskCompletions } from '../tasks/task-completions.service';
 @Injectable()
 export class HttpDrain implements BeforeApplicationShutdown {
   private readonly logger = new Logger(HttpDrain.name);
-  private readonly streams = new Set<Response>();
-  private readonly inFlight = new Set<Response>();
+  private readonly streams = new Set<ServerResponse>();
+  private readonly inFlight = new Set<ServerResponse>();
   private server?: Server;
 
   constructor(
@@ -26,15 +26,18 @@ export class HttpDrain implements BeforeApplicationShutdown {
     private readonly moduleRef: ModuleRef,
   ) {}
 
-  /** Express middleware that tracks event-stream responses so the drain can end them cleanly. */
-  middleware() {
-    return (req: Request, res: Response, next: NextFunction): void => {
-      if (String(req.headers.accept ?? '').includes('text/event-stream') || req.path.endsWith('/events')) {
+  /** A Fastify `onRequest` hook that tracks event-stream responses so the drain can end them cleanly. */
+  hook() {
+    return (request: FastifyRequest, reply: FastifyReply, next: () => void): void => {
+      const req = request.raw;
+      const res = reply.raw;
+      const path = (req.url ?? '').split('?', 1)[0];
+      if (String(req.headers.accept ?? '').includes('text/event-stream') || path.endsWith('/events')) {
         this.streams.add(res);
-        res.once('close', () => this.streams.delete(res));
       }
       this.inFlight.add(res);
       res.once('close', () => {
+        this.streams.delete(res);
         this.inFlight.delete(res);
         // A keep-alive connection that goes idle during the drain is closed at once, not after its timeout.
         if (this.server) setImmediate(() => this.server?.closeIdleConnections());

@@ -38,12 +38,8 @@ export function loggerParams(config: AppConfig): Params {
         config.env.LOG_FORMAT === 'pretty'
           ? { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } }
           : undefined,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && /^[\w-]{1,100}$/.test(given) ? given : randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
+      // Fastify gave the request its id already (see requestIdOf); pino-http logs the same one.
+      genReqId: (req) => requestIdOf(req),
       serializers: {
         req: (req: IncomingMessage & { id?: string }) => ({ id: req.id, method: req.method, url: req.url }),
         res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
@@ -57,4 +53,17 @@ export function loggerParams(config: AppConfig): Params {
       autoLogging: { ignore: (req) => QUIET_PATHS.some((p) => req.url?.startsWith(p)) },
     },
   };
+}
+
+/**
+ * The id of a request: the caller's `X-Request-Id` when it is a sane token, else a new UUID.
+ * Fastify's `genReqId`, so `request.id` in handlers and the id pino-http logs are one value
+ * (kept on the raw request too); the hook in bootstrap echoes it as `X-Request-Id`.
+ */
+export function requestIdOf(req: IncomingMessage & { id?: unknown }): string {
+  if (typeof req.id === 'string') return req.id;
+  const given = req.headers['x-request-id'];
+  const id = typeof given === 'string' && /^[\w-]{1,100}$/.test(given) ? given : randomUUID();
+  req.id = id;
+  return id;
 }

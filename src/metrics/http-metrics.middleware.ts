@@ -1,30 +1,31 @@
-import { Injectable, NestMiddleware } from '@nestjs/common';
-import { NextFunction, Request, Response } from 'express';
+import { Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TaskMetrics } from './task-metrics.service';
 
 /**
  * Times every request into `http_request_duration_seconds{method,route,status}`. The route is the
  * matched pattern (`/tasks/:id`), never the raw path, so ids do not become label values; a
- * request no route matched counts as `unmatched`.
+ * request no route matched counts as `unmatched`. A Fastify `onRequest` hook (see bootstrap).
  */
 @Injectable()
-export class HttpMetricsMiddleware implements NestMiddleware {
+export class HttpMetricsMiddleware {
   constructor(private readonly metrics: TaskMetrics) {}
 
-  use(request: Request, response: Response, next: NextFunction): void {
-    const end = this.metrics.httpDuration.startTimer();
-    // 'close' also covers a client that went away before the response finished.
-    response.once('close', () => {
-      end({ method: request.method, route: routeOf(request), status: String(response.statusCode) });
-    });
-    next();
+  hook() {
+    return (request: FastifyRequest, reply: FastifyReply, next: () => void): void => {
+      const end = this.metrics.httpDuration.startTimer();
+      // 'close' also covers a client that went away before the response finished.
+      reply.raw.once('close', () => {
+        end({ method: request.method, route: routeOf(request), status: String(reply.raw.statusCode) });
+      });
+      next();
+    };
   }
 }
 
-function routeOf(request: Request): string {
-  const pattern = request.route?.path;
-  // Nest mounts middleware and its not-found handler on a catch-all (`{/*splat}`): no real route.
-  if (typeof pattern !== 'string' || /^\{?\/?\*/.test(pattern)) return 'unmatched';
-  // Mounted sub-apps (Bull Board) report their pattern relative to the mount point.
-  return `${request.baseUrl ?? ''}${pattern}` || '/';
+function routeOf(request: FastifyRequest): string {
+  const pattern = request.routeOptions?.url;
+  // Fastify's not-found handler and catch-all wildcards (`/*`) are no real route.
+  if (typeof pattern !== 'string' || /^\/?\*/.test(pattern)) return 'unmatched';
+  return pattern || '/';
 }

@@ -1,6 +1,6 @@
 import { Controller, ForbiddenException, Get, Header, Headers, Res, UnauthorizedException } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 import { extractApiKey } from '../auth/api-key.guard';
 import { ApiKeyService } from '../auth/api-key.service';
@@ -39,9 +39,12 @@ export class MetricsController {
     description: 'The Prometheus text exposition format',
     content: { 'text/plain': { schema: { type: 'string' } } },
   })
-  async scrape(@Headers('authorization') authorization: string | undefined, @Res() response: Response): Promise<void> {
+  async scrape(
+    @Headers('authorization') authorization: string | undefined,
+    @Res() response: FastifyReply,
+  ): Promise<void> {
     await this.authorize(authorization);
-    response.setHeader('Content-Type', this.metrics.registry.contentType);
+    response.header('Content-Type', this.metrics.registry.contentType);
     response.send(await this.metrics.registry.metrics());
   }
 

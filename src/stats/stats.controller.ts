@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpStatus, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { AdminOnly, CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
 import { fieldErrorsException } from '../common/field-errors';
@@ -53,7 +53,7 @@ export class StatsController {
     @CurrentPrincipal() principal: Principal,
     @IdempotencyKey() key: CallerIdempotencyKey | undefined,
     @Req() request: { id?: string },
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const { run, created } = await this.submission.submit({
       name: DailyReportTask.name,
@@ -63,7 +63,7 @@ export class StatsController {
       callerKey: key,
       requestId: request.id,
     });
-    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).location(`/tasks/${run.id}`);
+    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).header('Location', `/tasks/${run.id}`);
     return toTaskView(run);
   }
 

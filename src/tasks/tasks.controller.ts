@@ -23,7 +23,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { RegisteredTaskDto, TaskBatchDto, TaskPageDto, TaskViewDto } from './dto/task-view.dto';
-import { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { distinctUntilChanged, from, interval, map, Observable, startWith, switchMap, takeWhile } from 'rxjs';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { CallerIdempotencyKey, callerIdempotencyKey, IdempotencyKey } from '../common/idempotency-key';
@@ -65,7 +65,7 @@ export class TasksController {
     @CurrentPrincipal() principal: Principal,
     @IdempotencyKey() header: CallerIdempotencyKey | undefined,
     @Req() request: { id?: string },
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const callerKey = header ?? callerIdempotencyKey(body.options?.idempotencyKey, 'options.idempotencyKey');
     const { run, created } = await this.submission.submit({
@@ -79,7 +79,7 @@ export class TasksController {
       callerKey,
       requestId: request.id,
     });
-    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).location(`/tasks/${run.id}`);
+    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).header('Location', `/tasks/${run.id}`);
     return toTaskView(run);
   }
 
@@ -165,7 +165,7 @@ export class TasksController {
   async cancel(
     @Param('id', new ParseUUIDPipe()) id: string,
     @CurrentPrincipal() principal: Principal,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const { run, pending } = await this.control.cancel(await this.query.findVisible(id, principal));
     response.status(pending ? HttpStatus.ACCEPTED : HttpStatus.OK);

@@ -25,7 +25,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { ExportViewDto } from '../dto/file-views.dto';
-import { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import parseRange from 'range-parser';
 import { Repository } from 'typeorm';
 import { CurrentPrincipal } from '../../auth/auth.decorators';
@@ -56,8 +56,8 @@ export class ExportsController {
     @Body() body: ExportFileArgs,
     @CurrentPrincipal() principal: Principal,
     @IdempotencyKey() key: CallerIdempotencyKey | undefined,
-    @Req() request: Request & { id?: string },
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const { run, created } = await this.submission.submit({
       name: ExportFileTask.name,
@@ -67,7 +67,7 @@ export class ExportsController {
       callerKey: key,
       requestId: request.id,
     });
-    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).location(`/tasks/${run.id}`);
+    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).header('Location', `/tasks/${run.id}`);
     return toTaskView(run);
   }
 
@@ -96,7 +96,7 @@ export class ExportsController {
     @CurrentPrincipal() principal: Principal,
     @Headers('range') rangeHeader: string | undefined,
     @Headers('if-range') ifRange: string | undefined,
-    @Res({ passthrough: true }) response: Response,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const record = await this.findOwned(id, principal);
     const size = await this.storage.size(record.storageKey).catch((error) => {
@@ -104,19 +104,19 @@ export class ExportsController {
       throw error;
     });
     const etag = `"${record.sha256}"`;
-    response.setHeader('Accept-Ranges', 'bytes');
-    response.setHeader('ETag', etag);
+    response.header('Accept-Ranges', 'bytes');
+    response.header('ETag', etag);
     const options = { type: 'application/zip', disposition: attachmentDisposition(record.name, `export-${record.id}`) };
     // Range is honoured for one range; If-Range with another validator means "send it all".
     const ranges = rangeHeader && (!ifRange || ifRange === etag) ? parseRange(size, rangeHeader) : undefined;
     if (ranges === -1) {
-      response.setHeader('Content-Range', `bytes */${size}`);
+      response.header('Content-Range', `bytes */${size}`);
       throw new HttpException(`Range ${rangeHeader} is outside the archive's ${size} bytes`, 416);
     }
     if (Array.isArray(ranges) && ranges.type === 'bytes' && ranges.length === 1) {
       const { start, end } = ranges[0];
       response.status(HttpStatus.PARTIAL_CONTENT);
-      response.setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
+      response.header('Content-Range', `bytes ${start}-${end}/${size}`);
       const stream = await this.storage.open(record.storageKey, { start, end });
       return new StreamableFile(stream, { ...options, length: end - start + 1 });
     }

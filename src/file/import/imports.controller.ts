@@ -1,6 +1,6 @@
 import { Body, ConflictException, Controller, HttpStatus, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
@@ -33,8 +33,8 @@ export class ImportsController {
     @Body() body: BulkUploadArgs,
     @CurrentPrincipal() principal: Principal,
     @IdempotencyKey() key: CallerIdempotencyKey | undefined,
-    @Req() request: Request & { id?: string },
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     if (!this.env.IMPORT_ROOT)
       throw new ConflictException(
@@ -67,7 +67,7 @@ export class ImportsController {
       callerKey: key,
       requestId: request.id,
     });
-    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).location(`/tasks/${run.id}`);
+    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).header('Location', `/tasks/${run.id}`);
     return toTaskView(run);
   }
 }
