@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { AppModule } from '../app.module';
 import { AppConfig } from '../config/app-config';
 import { configureTransport } from '../tasks/queue-transport';
+import { fastifyAdapter } from './fastify-front';
 import { buildOpenApiDocument } from './openapi';
 
 /**
@@ -18,7 +19,7 @@ async function main(file?: string): Promise<void> {
     DATABASE_URL: 'postgres://openapi@127.0.0.1/openapi',
     ADMIN_API_KEY: 'openapi-document-only-0123456789',
   });
-  const app = await NestFactory.create(AppModule.forRoot(config, configureTransport(config)), {
+  const app = await NestFactory.create(AppModule.forRoot(config, configureTransport(config)), fastifyAdapter(), {
     preview: true,
     logger: false,
   });
