@@ -16,7 +16,7 @@ import { ApiKeyService } from '../src/auth/api-key.service';
 import { RunningService, startService } from '../src/bootstrap';
 import { AppConfig } from '../src/config/app-config';
 import { CreditAccountsService } from '../src/credits/credit-accounts.service';
-import { TaskSubmissionService } from '../src/tasks/task-submission.service';
+import { TaskSubmissionService } from '../src/tasks/submit/task-submission.service';
 import { createBenchDatabase, fmt, REDIS_URL, uniquePrefix } from './support';
 
 const N = Number(process.argv[2] ?? 20_000);

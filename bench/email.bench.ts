@@ -19,7 +19,7 @@ import { startService } from '../src/bootstrap';
 import { AppConfig } from '../src/config/app-config';
 import { SendNotificationTask } from '../src/email/email.tasks';
 import { EmailTemplates } from '../src/email/email-templates';
-import { TaskSubmissionService } from '../src/tasks/task-submission.service';
+import { TaskSubmissionService } from '../src/tasks/submit/task-submission.service';
 import { SmtpSink } from '../test/support/smtp-sink';
 import { createBenchDatabase, fmt, REDIS_URL, uniquePrefix } from './support';
 

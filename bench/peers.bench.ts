@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
 import { KNOWN_QUEUES } from '../src/tasks/queue-names';
-import { redisOptionsFromUrl } from '../src/tasks/queue-transport';
+import { redisOptionsFromUrl } from '../src/tasks/queues/queue-transport';
 import { CeleryOutcome, runCelery } from './celery-peer';
 import { idleWorkerRssMb, ROOT, runPipeline } from './pipeline-run';
 import { writeFileSync } from 'node:fs';

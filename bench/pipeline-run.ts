@@ -12,8 +12,8 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { startService } from '../src/bootstrap';
 import { AppConfig } from '../src/config/app-config';
-import { FINISHED_CHANNEL } from '../src/tasks/task-completions.service';
-import { TaskQueues } from '../src/tasks/task-queues.service';
+import { FINISHED_CHANNEL } from '../src/tasks/records/task-completions.service';
+import { TaskQueues } from '../src/tasks/queues/task-queues.service';
 import { RunResult } from './raw-bullmq';
 import { rssMb, sleep, uniquePrefix } from './support';
 

@@ -10,7 +10,7 @@
  */
 import { createRedisBackend } from 'bullmq';
 import { execFileSync } from 'node:child_process';
-import { redisOptionsFromUrl } from '../src/tasks/queue-transport';
+import { redisOptionsFromUrl } from '../src/tasks/queues/queue-transport';
 import { idleWorkerRssMb, ROOT, runPipeline } from './pipeline-run';
 import { runRawBullmq } from './raw-bullmq';
 import { createBenchDatabase, fmt, percentile, REDIS_URL } from './support';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
-import { tasksMigrations } from '../src/tasks/migrations';
+import { tasksMigrations } from '../src/tasks/records/migrations';
 import { createBenchDatabase, fmt, machineLoad, percentile } from './support';
 
 const OLD = Number(process.env.OLD ?? 100_000);

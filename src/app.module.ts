@@ -13,7 +13,7 @@ import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OpsModule } from './ops/ops.module';
 import { StatsModule } from './stats/stats.module';
-import { QueueConnection } from './tasks/queue-transport';
+import { QueueConnection } from './tasks/queues/queue-transport';
 import { TasksModule } from './tasks/tasks.module';
 
 /** Wires config, database, the task platform and every domain module for one process. */

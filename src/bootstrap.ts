@@ -14,7 +14,7 @@ import { fastifyAdapter, installHttpFront } from './http/fastify-front';
 import { buildOpenApiDocument } from './http/openapi';
 import { logStartSummary } from './logging/start-summary';
 import { ServiceLogger } from './logging/service-logger';
-import { configureTransport } from './tasks/queue-transport';
+import { configureTransport } from './tasks/queues/queue-transport';
 
 export interface RunningService {
   app: INestApplication;

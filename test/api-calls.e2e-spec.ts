@@ -2,7 +2,7 @@ import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
-import { TaskReconciler } from '../src/tasks/task-reconciler.service';
+import { TaskReconciler } from '../src/tasks/records/task-reconciler.service';
 import { ApiClient } from './support/api-client';
 import { startTestService, TestService } from './support/test-service';
 

@@ -114,8 +114,8 @@ describe('Credits API (PostgreSQL + Redis)', () => {
     const done = await client.waitForTask(task.id);
     expect(done.result).toMatchObject({ balance: 16, duplicate: false });
     // Redeliver: drop the finished job and queue the same task id again, as a stalled-job recovery does.
-    const { TaskQueues } = await import('../src/tasks/task-queues.service');
-    const { TaskSubmissionService } = await import('../src/tasks/task-submission.service');
+    const { TaskQueues } = await import('../src/tasks/queues/task-queues.service');
+    const { TaskSubmissionService } = await import('../src/tasks/submit/task-submission.service');
     const queue = svc.service.app.get(TaskQueues).get('credits');
     // The record says SUCCESS a moment before BullMQ moves the job to completed.
     const settle = Date.now() + 10_000;

@@ -276,7 +276,7 @@ describe('Credits rules: input, ownership, refunds, transfers, expiry', () => {
 
       // Days ahead are reached the way the scheduler reaches them (owner null): a caller may not
       // pass an asOf in the future (see the next test).
-      const { TaskSubmissionService } = await import('../src/tasks/task-submission.service');
+      const { TaskSubmissionService } = await import('../src/tasks/submit/task-submission.service');
       const expire = async (asOf: string) => {
         const { run } = await svc.service.app
           .get(TaskSubmissionService)

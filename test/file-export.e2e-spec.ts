@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { StorageGarbageSweeper } from '../src/file/export/storage-garbage.sweeper';
-import { TaskReconciler } from '../src/tasks/task-reconciler.service';
+import { TaskReconciler } from '../src/tasks/records/task-reconciler.service';
 import { download, readZip, unzipTest, uploadBytes } from './file-export-helpers';
 import { ApiClient } from './support/api-client';
 import { waitUntil } from './support/processes';

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { redisOptionsFromUrl } from '../src/tasks/queue-transport';
+import { redisOptionsFromUrl } from '../src/tasks/queues/queue-transport';
 import { uploadFile } from './fixtures/file-api';
 import { startTestService, TestService } from './support/test-service';
 

@@ -1,6 +1,6 @@
 import { Cluster } from 'ioredis';
 import { AppConfig } from '../src/config/app-config';
-import { createRedisClient } from '../src/tasks/queue-transport';
+import { createRedisClient } from '../src/tasks/queues/queue-transport';
 import { waitUntil } from './support/processes';
 import { RedisTopologyUnderTest, redisCli, startRedisCluster } from './support/redis-topology';
 

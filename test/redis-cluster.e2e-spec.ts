@@ -1,4 +1,4 @@
-import { describeTransport } from '../src/tasks/queue-transport';
+import { describeTransport } from '../src/tasks/queues/queue-transport';
 import { redisCli, RedisTopologyUnderTest, startRedisCluster } from './support/redis-topology';
 import { startTestService, TestService } from './support/test-service';
 

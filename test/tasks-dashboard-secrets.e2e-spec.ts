@@ -1,4 +1,4 @@
-import { TaskQueues } from '../src/tasks/task-queues.service';
+import { TaskQueues } from '../src/tasks/queues/task-queues.service';
 import { ApiClient } from './support/api-client';
 import { startTestService, TestService } from './support/test-service';
 

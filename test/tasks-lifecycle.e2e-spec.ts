@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { TaskReconciler } from '../src/tasks/task-reconciler.service';
+import { TaskReconciler } from '../src/tasks/records/task-reconciler.service';
 import { TaskState } from '../src/tasks/task-state';
 import { ApiClient } from './support/api-client';
 import { startTestService, TestService } from './support/test-service';
@@ -80,7 +80,7 @@ describe('Task lifecycle over HTTP (Redis + PostgreSQL)', () => {
     const cancelled = await api.post(`/tasks/${submitted.id}/cancel`);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.state).toBe('REVOKED');
-    const queue = svc.service.app.get(require('../src/tasks/task-queues.service').TaskQueues).get('default');
+    const queue = svc.service.app.get(require('../src/tasks/queues/task-queues.service').TaskQueues).get('default');
     expect(await queue.getJob(submitted.id)).toBeUndefined();
     expect((await api.post(`/tasks/${submitted.id}/cancel`)).status).toBe(409);
   });

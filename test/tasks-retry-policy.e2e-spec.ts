@@ -1,4 +1,4 @@
-import { TaskQueues } from '../src/tasks/task-queues.service';
+import { TaskQueues } from '../src/tasks/queues/task-queues.service';
 import { TaskState } from '../src/tasks/task-state';
 import { startTestService, TestService } from './support/test-service';
 

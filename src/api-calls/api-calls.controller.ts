@@ -16,8 +16,8 @@ import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
 import { CallerIdempotencyKey, IdempotencyKey } from '../common/idempotency-key';
-import { TaskSubmissionService } from '../tasks/task-submission.service';
-import { toTaskView } from '../tasks/task-view';
+import { TaskSubmissionService } from '../tasks/submit/task-submission.service';
+import { toTaskView } from '../tasks/records/task-view';
 import { ApiCallRecords } from './api-call-records.service';
 import { ApiCallArgs, ApiCallTask, WebhookArgs, WebhookTask } from './api-calls.tasks';
 

@@ -8,9 +8,9 @@ import {
 } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
-import { TaskRecordWriter } from '../tasks/task-record.writer';
+import { TaskRecordWriter } from '../tasks/run/task-record.writer';
 import { TaskRegistry } from '../tasks/task-registry.service';
-import { SubmitRequest, TaskSubmissionService } from '../tasks/task-submission.service';
+import { SubmitRequest, TaskSubmissionService } from '../tasks/submit/task-submission.service';
 import { TaskState } from '../tasks/task-state';
 import { CeleryConnections } from './celery-connections';
 import { CeleryMessageError, CeleryTaskMessage, decodeCeleryMessage } from './celery-message';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { ActiveTasks } from '../tasks/active-tasks.service';
+import { ActiveTasks } from '../tasks/run/active-tasks.service';
 import { TaskRegistry } from '../tasks/task-registry.service';
 import { TaskState } from '../tasks/task-state';
 import { CeleryConnections } from './celery-connections';

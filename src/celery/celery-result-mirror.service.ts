@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { TaskRecordWriter, TaskRunPatch } from '../tasks/task-record.writer';
+import { TaskRecordWriter, TaskRunPatch } from '../tasks/run/task-record.writer';
 import { TaskState } from '../tasks/task-state';
 import { CeleryConnections } from './celery-connections';
 import { CeleryState, exceptionOf, resultMeta } from './celery-result';

@@ -1,4 +1,4 @@
-import { TaskError } from '../tasks/entities/task-run.entity';
+import { TaskError } from '../tasks/records/entities/task-run.entity';
 
 /** The states Celery callers see in the result backend. */
 export type CeleryState = 'STARTED' | 'RETRY' | 'SUCCESS' | 'FAILURE' | 'REVOKED';

@@ -1,7 +1,7 @@
 import { ConflictException, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { TaskRun } from '../tasks/entities/task-run.entity';
-import { TaskControlService } from '../tasks/task-control.service';
+import { TaskRun } from '../tasks/records/entities/task-run.entity';
+import { TaskControlService } from '../tasks/run/task-control.service';
 import { isFinal, TaskState } from '../tasks/task-state';
 import { celeryException } from './celery-result';
 import { CeleryResultMirror } from './celery-result-mirror.service';

@@ -1,5 +1,5 @@
 import { validatePayload } from '../common/field-errors';
-import { SubmitRequest } from '../tasks/task-submission.service';
+import { SubmitRequest } from '../tasks/submit/task-submission.service';
 import { RegisteredTask } from '../tasks/task-registry.service';
 import { CeleryTaskMessage } from './celery-message';
 import { bindCall, CeleryCallError, keywordOnly, parseSignature } from './celery-signature';

@@ -23,7 +23,7 @@ describe('nested DTOs', () => {
   it('loads the validated classes of every domain', () => {
     expect(files.map((f) => relative(join(__dirname, '..'), f))).toEqual(
       expect.arrayContaining([
-        'tasks/dto/submit-task.dto.ts',
+        'tasks/http/dto/submit-task.dto.ts',
         'credits/dto/credit-requests.dto.ts',
         'email/email.tasks.ts',
       ]),

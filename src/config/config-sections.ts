@@ -7,7 +7,7 @@ import { HealthEnvironment } from '../health/health.environment';
 import { MetricsEnvironment } from '../metrics/metrics.environment';
 import { OpsEnvironment } from '../ops/ops.environment';
 import { StatsEnvironment } from '../stats/stats.environment';
-import { TaskRetryEnvironment } from '../tasks/task-retry.environment';
+import { TaskRetryEnvironment } from '../tasks/run/task-retry.environment';
 
 /**
  * Every domain's environment class. {@link AppConfig.fromEnv} validates all of them with the

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { CronJob } from 'cron';
 import { AppConfig } from '../config/app-config';
-import { TaskSubmissionService } from '../tasks/task-submission.service';
+import { TaskSubmissionService } from '../tasks/submit/task-submission.service';
 import { localDate } from '../common/calendar-date';
 import { ExpireTask } from './credits.tasks';
 import { CreditsEnvironment } from './credits.environment';

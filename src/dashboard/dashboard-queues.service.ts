@@ -2,9 +2,9 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { BULL_BOARD_INSTANCE, BullBoardInstance } from '@bull-board/nestjs';
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { TaskJobData } from '../tasks/task-definition';
-import { TaskQueues } from '../tasks/task-queues.service';
+import { TaskQueues } from '../tasks/queues/task-queues.service';
 import { TaskRegistry } from '../tasks/task-registry.service';
-import { redactPaths } from '../tasks/task-view';
+import { redactPaths } from '../tasks/records/task-view';
 
 /**
  * Adds every queue of the deployment to the board, the routed extras included, which the

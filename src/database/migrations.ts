@@ -5,7 +5,7 @@ import { emailMigrations } from '../email/migrations';
 import { fileMigrations } from '../file/migrations';
 import { opsMigrations } from '../ops/migrations';
 import { statsMigrations } from '../stats/migrations';
-import { tasksMigrations } from '../tasks/migrations';
+import { tasksMigrations } from '../tasks/records/migrations';
 
 /**
  * Every schema migration, in order. Each domain owns its list; explicit imports (rather than

@@ -3,7 +3,7 @@ import { UnrecoverableError } from 'bullmq';
 import { useSpecDatabase } from '../../test/support/spec-database';
 import { specTaskContext } from '../../test/support/spec-task-context';
 import { AppConfig } from '../config/app-config';
-import { SubmitRequest, TaskSubmissionService } from '../tasks/task-submission.service';
+import { SubmitRequest, TaskSubmissionService } from '../tasks/submit/task-submission.service';
 import { DeliveryService } from './delivery.service';
 import { EmailSender, SentInfo } from './email-sender';
 import { EmailTemplates } from './email-templates';

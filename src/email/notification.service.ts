@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, In, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { TaskContext } from '../tasks/task-definition';
-import { TaskSubmissionService } from '../tasks/task-submission.service';
+import { TaskSubmissionService } from '../tasks/submit/task-submission.service';
 import { DeliveryService, DrainTally } from './delivery.service';
 import { EmailEnvironment } from './email.environment';
 import { DeliverTask, SendNotificationArgs } from './email.tasks';

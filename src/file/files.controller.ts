@@ -25,8 +25,8 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
-import { TaskSubmissionService } from '../tasks/task-submission.service';
-import { toTaskView } from '../tasks/task-view';
+import { TaskSubmissionService } from '../tasks/submit/task-submission.service';
+import { toTaskView } from '../tasks/records/task-view';
 import { attachmentDisposition } from './download/attachment-disposition';
 import { ListFilesQuery, SearchFilesQuery, UploadQuery } from './dto/file-queries';
 import { FilePageDto, FileViewDto, SearchResultDto, UploadBodyDto, UploadResultDto } from './dto/file-views.dto';

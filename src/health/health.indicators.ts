@@ -9,7 +9,7 @@ import { AppConfig } from '../config/app-config';
 import { FileEnvironment } from '../file/file.environment';
 import { QueueName } from '../tasks/queue-names';
 import { StoreHealth } from '../tasks/store-health';
-import { TaskQueues } from '../tasks/task-queues.service';
+import { TaskQueues } from '../tasks/queues/task-queues.service';
 import { EventLoopDelayMonitor } from './event-loop-delay';
 import { HealthEnvironment } from './health.environment';
 import { ShutdownState } from './shutdown-state.service';

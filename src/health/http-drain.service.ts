@@ -3,7 +3,7 @@ import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Server, ServerResponse } from 'node:http';
 import { AppConfig } from '../config/app-config';
-import { TaskCompletions } from '../tasks/task-completions.service';
+import { TaskCompletions } from '../tasks/records/task-completions.service';
 
 /**
  * Drains the HTTP server on shutdown, after readiness has turned 503 and the load balancer

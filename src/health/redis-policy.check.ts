@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import Redis, { Cluster } from 'ioredis';
 import { AppConfig } from '../config/app-config';
-import { createRedisClient } from '../tasks/queue-transport';
+import { createRedisClient } from '../tasks/queues/queue-transport';
 
 /**
  * BullMQ keeps jobs and locks in Redis keys: a Redis that evicts keys under memory pressure

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AppModule } from '../app.module';
 import { AppConfig } from '../config/app-config';
-import { configureTransport } from '../tasks/queue-transport';
+import { configureTransport } from '../tasks/queues/queue-transport';
 import { fastifyAdapter } from './fastify-front';
 import { buildOpenApiDocument } from './openapi';
 

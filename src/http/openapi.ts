@@ -1,7 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { completeOpenApiDocument } from './openapi-completion';
-import { TaskViewDto } from '../tasks/dto/task-view.dto';
+import { TaskViewDto } from '../tasks/http/dto/task-view.dto';
 import { ERROR_SCHEMA_NAME, ErrorResponseDto } from './error-response.dto';
 
 /**

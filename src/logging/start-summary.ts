@@ -1,6 +1,6 @@
 import { INestApplication, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { allQueues, describeTransport } from '../tasks/queue-transport';
+import { allQueues, describeTransport } from '../tasks/queues/queue-transport';
 import { TaskRegistry } from '../tasks/task-registry.service';
 
 /**

@@ -3,7 +3,7 @@ import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { OpsEnvironment } from '../ops/ops.environment';
-import { QueueOverview, QueueOverviewService } from '../tasks/queue-overview.service';
+import { QueueOverview, QueueOverviewService } from '../tasks/queues/queue-overview.service';
 import { Store, StoreHealth } from '../tasks/store-health';
 import { BoundedRead, ReadResult } from './bounded-read';
 import { MetricsEnvironment } from './metrics.environment';

@@ -2,7 +2,7 @@ import { Injectable, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { AppConfig } from '../config/app-config';
 import { TaskEvents } from '../tasks/task-events';
-import { TaskQueues } from '../tasks/task-queues.service';
+import { TaskQueues } from '../tasks/queues/task-queues.service';
 import { TaskRegistry } from '../tasks/task-registry.service';
 import { FINAL_STATES, TaskState } from '../tasks/task-state';
 

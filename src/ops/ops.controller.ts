@@ -4,7 +4,7 @@ import { AdminOnly } from '../auth/auth.decorators';
 import { AppConfig } from '../config/app-config';
 import { ApiRoleGuard } from './api-role.guard';
 import { PurgeResultDto, QueueListDto, QueueOverviewDto, StatsReportDto, WorkerListDto } from './dto/ops-views.dto';
-import { QueueOverviewService } from '../tasks/queue-overview.service';
+import { QueueOverviewService } from '../tasks/queues/queue-overview.service';
 import { OpsEnvironment } from './ops.environment';
 import { StatsQuery } from './stats.query';
 import { TaskStatsService } from './task-stats.service';

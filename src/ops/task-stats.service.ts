@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { FinishedTotals, TaskStatistics } from '../tasks/task-statistics.service';
+import { FinishedTotals, TaskStatistics } from '../tasks/records/task-statistics.service';
 
 export type TaskStatsRow = FinishedTotals & { task: string };
 

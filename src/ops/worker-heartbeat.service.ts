@@ -2,10 +2,10 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { hostname } from 'node:os';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { ActiveTasks } from '../tasks/active-tasks.service';
+import { ActiveTasks } from '../tasks/run/active-tasks.service';
 import { TaskEvents } from '../tasks/task-events';
 import { TaskState } from '../tasks/task-state';
-import { WorkerShutdown } from '../tasks/worker-shutdown.service';
+import { WorkerShutdown } from '../tasks/run/worker-shutdown.service';
 import { OpsEnvironment } from './ops.environment';
 
 /** How fast a change in the active set is published (a new task shows in /workers within this). */

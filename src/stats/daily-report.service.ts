@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Between, DataSource, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { TaskStatistics } from '../tasks/task-statistics.service';
+import { TaskStatistics } from '../tasks/records/task-statistics.service';
 import { addDays, localDate } from '../common/calendar-date';
 import { DailyReport } from './entities/daily-report.entity';
 

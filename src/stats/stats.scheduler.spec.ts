@@ -1,5 +1,5 @@
 import { AppConfig } from '../config/app-config';
-import { TaskSubmissionService } from '../tasks/task-submission.service';
+import { TaskSubmissionService } from '../tasks/submit/task-submission.service';
 import { StatsScheduler } from './stats.scheduler';
 
 describe('StatsScheduler', () => {

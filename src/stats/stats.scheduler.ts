@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { TaskSubmissionService } from '../tasks/task-submission.service';
+import { TaskSubmissionService } from '../tasks/submit/task-submission.service';
 import { collectSlot, dailyReportDue } from './stats-schedule';
 import { StatsEnvironment } from './stats.environment';
 import { CollectStatsTask, DailyReportTask } from './stats.tasks';

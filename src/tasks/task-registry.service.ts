@@ -2,7 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { AppConfig } from '../config/app-config';
 import { declaredTasks, TASK_HANDLER, TaskContext, TaskDefinition } from './task-definition';
-import { RouteSource, TaskRouter } from './task-routes';
+import { RouteSource, TaskRouter } from './queues/task-routes';
 
 export type TaskHandlerFn = (args: any, context: TaskContext<any>) => Promise<unknown>;
 

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { TaskErrorDto } from '../../tasks/dto/task-view.dto';
+import { TaskErrorDto } from '../../tasks/http/dto/task-view.dto';
 
 // The response schema of GET /api-calls/:taskId (the ApiCall record), for the OpenAPI document
 // and the clients generated from it.

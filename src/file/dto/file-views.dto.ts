@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { TaskViewDto } from '../../tasks/dto/task-view.dto';
+import { TaskViewDto } from '../../tasks/http/dto/task-view.dto';
 import { FILE_STATUSES, FileStatus } from '../entities/stored-file.entity';
 
 // Response schemas of the files routes (toFileView in files.controller.ts and the search result),

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { QueueOverview } from '../../tasks/queue-overview.service';
-import { FinishedTotals } from '../../tasks/task-statistics.service';
+import { QueueOverview } from '../../tasks/queues/queue-overview.service';
+import { FinishedTotals } from '../../tasks/records/task-statistics.service';
 import { StatsReport, TaskStatsRow } from '../task-stats.service';
 import { WorkerView } from '../worker-directory.service';
 

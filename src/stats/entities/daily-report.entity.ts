@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { SubmittedTotals } from '../../tasks/task-statistics.service';
+import { SubmittedTotals } from '../../tasks/records/task-statistics.service';
 
 /** One calendar day in `timezone`: totals of the tasks created that day, per task name. */
 @Entity('daily_reports')

@@ -1,0 +1,355 @@
+import { HttpException, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { JobsOptions } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import { DataSource, IsNull, Repository } from 'typeorm';
+import { isDatabaseUnavailable } from '../../common/database-unavailable';
+import { CallerIdempotencyKey, idempotencyKeyReused, sameJson } from '../../common/idempotency-key';
+import { FieldError, fieldErrorsException, validatePayload } from '../../common/field-errors';
+import { TaskRun } from '../records/entities/task-run.entity';
+import { GroupCommit } from './group-commit';
+import { StoreHealth } from '../store-health';
+import { TaskJobData } from '../task-definition';
+import { TaskQueues } from '../queues/task-queues.service';
+import { TaskRegistry } from '../task-registry.service';
+import { TASK_BACKOFF, TaskRetryPolicies } from '../run/task-retry-policy';
+import { TaskState } from '../task-state';
+
+/** A request to run a task, from HTTP or from another part of the service. */
+export interface SubmitRequest {
+  /** The record id to use (an ingress that must keep its caller's id); a new uuid otherwise. */
+  id?: string;
+  name: string;
+  args?: unknown;
+  /** The API key id that owns the task; null for tasks the service starts itself. */
+  owner: string | null;
+  delayMs?: number;
+  priority?: number;
+  /** Overrides the task's declared timeout for this run. */
+  timeoutMs?: number;
+  idempotencyKey?: string;
+  /**
+   * Set when the key is the caller's: reusing it with another payload (name, args, priority,
+   * timeout) is a 422 naming it. The service's own keys (schedulers) leave it unset.
+   */
+  callerKey?: CallerIdempotencyKey;
+  parentId?: string;
+  requestId?: string;
+}
+
+/** How long a submit waits for the transport (plus 2 ms a job) before leaving its records to the outbox. */
+export const ENQUEUE_TIMEOUT_MS = 1000;
+
+/**
+ * Single submits written at once, at most: the rest wait and go together in the next write
+ * (one INSERT, one add per queue), which is what lets one api process take thousands of
+ * `POST /tasks` a second. Below the database pool, so reads still find a connection.
+ */
+const SUBMIT_WRITES_IN_FLIGHT = 4;
+/** The most single submits one write carries (a batch request carries up to 1,000). */
+const SUBMIT_GROUP_MAX = 500;
+
+/**
+ * Validates and submits tasks as a transactional outbox: the records are committed first
+ * (`PENDING`), then their jobs are queued under the records' ids. While the transport is up the
+ * records are inserted already marked queued (`enqueued_at` set), so a submit costs one write;
+ * a transport that is down, or slower than {@link ENQUEUE_TIMEOUT_MS}, does not fail the submit:
+ * the mark is cleared (or, once the transport is known to be down, never set) and
+ * {@link TaskOutbox} queues the records, in submission order, once the transport answers. A
+ * crash between the insert and the add leaves a queued record without a job, which the
+ * reconciler re-queues. Only a database that cannot take the records fails the submit (503
+ * naming the database, from the global database error filter).
+ */
+@Injectable()
+export class TaskSubmissionService {
+  private readonly logger = new Logger(TaskSubmissionService.name);
+  /** Set while this process has records waiting in the outbox: new ones queue behind them. */
+  private backlog = false;
+  /** Concurrent single submits share one write; each learns whether its record was inserted. */
+  private readonly singles = new GroupCommit<TaskRun, boolean>(
+    async (runs) => {
+      const inserted = new Set(await this.commitAndEnqueue(runs));
+      return runs.map((run) => inserted.has(run));
+    },
+    SUBMIT_WRITES_IN_FLIGHT,
+    SUBMIT_GROUP_MAX,
+  );
+
+  constructor(
+    private readonly registry: TaskRegistry,
+    private readonly queues: TaskQueues,
+    private readonly dataSource: DataSource,
+    private readonly stores: StoreHealth,
+    private readonly policies: TaskRetryPolicies,
+    @InjectRepository(TaskRun) private readonly runs: Repository<TaskRun>,
+  ) {}
+
+  /**
+   * Submits one task. `created` is false when an idempotency key matched an existing task.
+   * Validation errors are this request's own; the write is shared with the single submits
+   * running at the same time (group commit), in one INSERT and one add per queue.
+   */
+  async submit(request: SubmitRequest): Promise<{ run: TaskRun; created: boolean }> {
+    const [run] = this.prepare([request], (_, field) => field);
+    const inserted = await this.singles.add(run);
+    // ON CONFLICT DO NOTHING: two requests racing with one idempotency key (in one group or not) create one task.
+    if (!inserted && request.idempotencyKey) {
+      const owner = run.owner === null ? IsNull() : run.owner;
+      const existing = await this.database(() =>
+        this.runs.findOneByOrFail({ owner, idempotencyKey: request.idempotencyKey }),
+      );
+      if (request.callerKey && !samePayload(existing, run)) throw idempotencyKeyReused(request.callerKey);
+      return { run: existing, created: false };
+    }
+    return { run, created: true };
+  }
+
+  /**
+   * Submits many tasks at once: every payload is validated first (one 400 lists every bad
+   * field as `tasks.<index>.…`), then one statement writes all the records and one `addBulk`
+   * per queue enqueues the jobs. Idempotency keys are not supported here.
+   */
+  async submitMany(requests: SubmitRequest[]): Promise<TaskRun[]> {
+    const runs = this.prepare(requests, (index, field) => `tasks.${index}.${field}`);
+    await this.commitAndEnqueue(runs);
+    return runs;
+  }
+
+  /**
+   * Queues the job of an existing record again (retry, reconciler). A transport that is down
+   * leaves the record to the outbox instead of failing.
+   */
+  async requeue(run: TaskRun): Promise<void> {
+    if (!this.registry.get(run.name)) throw new NotFoundException(`Task ${run.name} is no longer registered`);
+    if (await this.enqueue([run])) return;
+    await this.database(() => this.runs.update(run.id, { enqueuedAt: null }));
+    run.enqueuedAt = null;
+  }
+
+  /**
+   * Adds the jobs of `runs` (in their order, one `addBulk` per queue) within the enqueue
+   * timeout; false, and the transport marked down, when it did not answer. Used by submission
+   * and by the outbox.
+   */
+  async enqueue(runs: TaskRun[]): Promise<boolean> {
+    if (this.stores.isDown('transport')) return false;
+    const byQueue = new Map<string, TaskRun[]>();
+    for (const run of runs) byQueue.set(run.queue, [...(byQueue.get(run.queue) ?? []), run]);
+    const adding = Promise.all(
+      [...byQueue].map(([queue, items]) =>
+        items.length === 1
+          ? // A single add is one Redis round trip cheaper than a one-job addBulk (no MULTI).
+            this.queues.get(queue).add(items[0].name, jobData(items[0]), this.jobOptions(items[0]))
+          : this.queues
+              .get(queue)
+              .addBulk(items.map((r) => ({ name: r.name, data: jobData(r), opts: this.jobOptions(r) }))),
+      ),
+    );
+    try {
+      // A big batch gets a little longer: a slow addBulk must not pass for a dead transport.
+      await withTimeout(adding, ENQUEUE_TIMEOUT_MS + runs.length * 2);
+      this.stores.markUp('transport');
+      return true;
+    } catch (error) {
+      // A late add still lands under the record's id; the outbox's add of the same id is then a no-op.
+      adding.catch(() => undefined);
+      this.stores.markDown('transport', error);
+      return false;
+    }
+  }
+
+  /** True while this process's submits leave their records to the outbox (see {@link TaskOutbox}). */
+  get hasBacklog(): boolean {
+    return this.backlog;
+  }
+
+  /** Lets submits queue their jobs directly again once the outbox has caught up. */
+  outboxDrained(): void {
+    this.backlog = false;
+  }
+
+  private async commitAndEnqueue(runs: TaskRun[]): Promise<TaskRun[]> {
+    // Behind a backlog a new record waits its turn, so each queue keeps submission order.
+    const direct = !this.backlog && !this.stores.isDown('transport');
+    const now = new Date();
+    for (const run of runs) run.enqueuedAt = direct ? now : null;
+    const inserted = await this.database(() => insertRuns(this.dataSource, runs));
+    if (inserted.length === 0 || !direct) return this.keptInOutbox(inserted, false);
+    if (await this.enqueue(inserted)) return inserted;
+    return this.keptInOutbox(inserted, true);
+  }
+
+  /**
+   * Leaves `runs` to the outbox. `marked`: their records say queued, so the mark is cleared
+   * (a job that ran meanwhile keeps it: the worker marks a started record queued again). If the
+   * clear cannot be written, the records stay marked and the reconciler re-queues them.
+   */
+  private async keptInOutbox(runs: TaskRun[], marked: boolean): Promise<TaskRun[]> {
+    if (runs.length === 0) return runs;
+    this.backlog = true;
+    this.logger.warn({ msg: 'Transport unavailable: task(s) kept in the outbox', count: runs.length });
+    for (const run of runs) run.enqueuedAt = null;
+    if (marked) {
+      await this.database(() =>
+        this.dataSource.query(
+          `UPDATE task_runs SET enqueued_at = NULL WHERE id = ANY($1::uuid[]) AND state = 'PENDING'`,
+          [runs.map((r) => r.id)],
+        ),
+      ).catch((error) => this.logger.warn(`Could not clear the queued mark: ${error.message}`));
+    }
+    return runs;
+  }
+
+  /** Runs a database step, telling {@link StoreHealth} when the database turns out unreachable. */
+  private async database<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      const result = await step();
+      this.stores.markUp('database');
+      return result;
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) this.stores.markDown('database', error);
+      throw error;
+    }
+  }
+
+  /** Validates every request (one 400 lists every bad field) and builds its record. */
+  private prepare(requests: SubmitRequest[], field: (index: number, name: string) => string): TaskRun[] {
+    const errors: FieldError[] = [];
+    const runs: TaskRun[] = [];
+    const now = new Date();
+    requests.forEach((request, index) => {
+      try {
+        runs.push(this.prepareOne(request, (name) => field(index, name), now));
+      } catch (error) {
+        errors.push(...fieldErrorsOf(error, field(index, '').replace(/\.$/, '')));
+      }
+    });
+    if (errors.length === 1 && requests.length === 1 && errors[0].rule === 'registered') {
+      throw this.notRegistered(requests[0].name, field(0, 'name'));
+    }
+    if (errors.length > 0) throw fieldErrorsException(errors);
+    return runs;
+  }
+
+  private prepareOne(request: SubmitRequest, field: (name: string) => string, now: Date): TaskRun {
+    const task = this.registry.get(request.name);
+    if (!task) throw this.notRegistered(request.name, field('name'));
+    const { value, errors } = validatePayload(
+      task.definition.payload,
+      request.args,
+      field('args'),
+      !task.definition.acceptsAnyArgs,
+    );
+    if (errors.length > 0) throw fieldErrorsException(errors);
+    return Object.assign(new TaskRun(), {
+      id: request.id ?? randomUUID(),
+      name: request.name,
+      queue: task.queue,
+      owner: request.owner,
+      // The validated payload: the worker sees exactly what was accepted.
+      args: { ...value } as Record<string, unknown>,
+      state: TaskState.PENDING,
+      progress: null,
+      result: null,
+      error: null,
+      attempts: 0,
+      maxAttempts: this.policies.policyFor(request.name).attempts,
+      priority: request.priority ?? 0,
+      timeoutMs: request.timeoutMs ?? null,
+      runAt: new Date(now.getTime() + (request.delayMs ?? 0)),
+      createdAt: now,
+      updatedAt: now,
+      enqueuedAt: null,
+      startedAt: null,
+      finishedAt: null,
+      runtimeMs: null,
+      workerId: null,
+      parentId: request.parentId ?? null,
+      idempotencyKey: request.idempotencyKey ?? null,
+      requestId: request.requestId ?? null,
+    });
+  }
+
+  private notRegistered(name: string, field: string): NotFoundException {
+    const close = this.registry.closeNames(name);
+    const hint = close.length > 0 ? ` Did you mean ${close.join(', ')}?` : ' GET /tasks/registered lists every task.';
+    return new NotFoundException({
+      statusCode: 404,
+      error: 'Not Found',
+      message: `No task is registered as ${name}.${hint}`,
+      field,
+      suggestions: close,
+    });
+  }
+
+  private jobOptions(run: TaskRun): JobsOptions {
+    const policy = this.policies.policyFor(run.name);
+    const delayMs = run.runAt.getTime() - Date.now();
+    return {
+      jobId: run.id,
+      attempts: policy.attempts,
+      // The runner plans each retry's delay (exponential with jitter, or a RetryAfterError's) and records it.
+      backoff: { type: TASK_BACKOFF, delay: policy.backoffMs },
+      delay: delayMs > 0 ? delayMs : undefined,
+      priority: run.priority > 0 ? run.priority : undefined,
+    };
+  }
+}
+
+/**
+ * Inserts records in one statement with a single JSON parameter (TypeORM's multi-row insert
+ * builder spends more CPU binding parameters than the database spends writing). Rows that hit
+ * a unique key (an idempotency key already used) are skipped; returns the records written.
+ */
+async function insertRuns(db: DataSource, runs: TaskRun[]): Promise<TaskRun[]> {
+  const rows: { id: string }[] = await db.query(INSERT_SQL, [JSON.stringify(runs)]);
+  if (rows.length === runs.length) return runs;
+  const written = new Set(rows.map((r) => r.id));
+  return runs.filter((r) => written.has(r.id));
+}
+
+// The records of one batch share a millisecond; a microsecond per position keeps their order in
+// created_at, which the outbox queues by.
+const INSERT_SQL = `
+  INSERT INTO task_runs (id, name, queue, owner, args, state, attempts, max_attempts, priority, timeout_ms,
+                         run_at, created_at, updated_at, enqueued_at, parent_id, idempotency_key, request_id)
+  SELECT id, name, queue, owner, args, state, attempts, "maxAttempts", priority, "timeoutMs",
+         "runAt", "createdAt" + (ord - 1) * interval '1 microsecond', "updatedAt", "enqueuedAt", "parentId",
+         "idempotencyKey", "requestId"
+  FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id uuid, name varchar, queue varchar, owner uuid, args jsonb,
+       state varchar, attempts int, "maxAttempts" int, priority int, "timeoutMs" int, "runAt" timestamptz,
+       "createdAt" timestamptz, "updatedAt" timestamptz, "enqueuedAt" timestamptz, "parentId" uuid,
+       "idempotencyKey" varchar, "requestId" varchar)) WITH ORDINALITY AS r(id, name, queue, owner, args, state,
+       attempts, "maxAttempts", priority, "timeoutMs", "runAt", "createdAt", "updatedAt", "enqueuedAt", "parentId",
+       "idempotencyKey", "requestId", ord)
+  ON CONFLICT DO NOTHING
+  RETURNING id`;
+
+/** Whether a repeated request under one idempotency key asks for what the first one did. */
+function samePayload(existing: TaskRun, submitted: TaskRun): boolean {
+  return (
+    existing.name === submitted.name &&
+    existing.priority === submitted.priority &&
+    existing.timeoutMs === submitted.timeoutMs &&
+    sameJson(existing.args, submitted.args)
+  );
+}
+
+function jobData(run: TaskRun): TaskJobData {
+  return { args: run.args, owner: run.owner, timeoutMs: run.timeoutMs ?? undefined };
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`The queue transport did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+function fieldErrorsOf(error: unknown, prefix: string): FieldError[] {
+  if (!(error instanceof HttpException)) throw error;
+  const body = error.getResponse() as { errors?: FieldError[]; message?: string; field?: string };
+  if (body.errors) return body.errors;
+  return [{ field: body.field ?? prefix, rule: 'registered', message: String(body.message) }];
+}
