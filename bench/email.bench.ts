@@ -129,7 +129,7 @@ async function main() {
       via = `in-process submit (POST of ${fmt(body.length / 1024)} KB gave 413)`;
       const { run } = await service.app
         .get(TaskSubmissionService)
-        .submit({ name: SendNotificationTask.name, args: JSON.parse(body), owner: null });
+        .submitByName({ name: SendNotificationTask.name, args: JSON.parse(body), owner: null });
       id = run.id;
     } else if (submitted.status === 202) {
       id = ((await submitted.json()) as { id: string }).id;

@@ -280,7 +280,7 @@ describe('Credits rules: input, ownership, refunds, transfers, expiry', () => {
       const expire = async (asOf: string) => {
         const { run } = await svc.service.app
           .get(TaskSubmissionService)
-          .submit({ name: 'tasks.credits.expire', args: { asOf, accountId: acc.id }, owner: null });
+          .submitByName({ name: 'tasks.credits.expire', args: { asOf, accountId: acc.id }, owner: null });
         return (await admin.waitForTask(run.id)).result;
       };
       // One millisecond before local midnight at the end of DAY1 in Shanghai: nothing is due.

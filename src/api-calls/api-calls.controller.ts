@@ -76,7 +76,7 @@ export class ApiCallsController {
     requestId: string | undefined,
     response: FastifyReply,
   ) {
-    const { run, created } = await this.submission.submit({
+    const { run, created } = await this.submission.submitByName({
       name,
       args: { ...args },
       owner: principal.keyId,

@@ -172,7 +172,7 @@ export class CeleryIngress implements OnApplicationBootstrap, BeforeApplicationS
       }
       // One call the mapper passed was still refused: submit one by one to fail only that one.
       for (const { message, request } of accepted) {
-        await this.submission.submit(request).catch((refused) => {
+        await this.submission.submitByName(request).catch((refused) => {
           if (!(refused instanceof HttpException) || refused.getStatus() >= 500) throw refused;
           this.tracker.forget(message.id);
           this.refuse(new CeleryRefusal('ValueError', refused.message), message);

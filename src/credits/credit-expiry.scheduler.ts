@@ -43,7 +43,7 @@ export class CreditExpiryScheduler implements OnApplicationBootstrap, OnApplicat
   async submitDaily(now = new Date()): Promise<void> {
     const day = localDate(now, this.config.env.TZ);
     try {
-      const { run, created } = await this.submission.submit({
+      const { run, created } = await this.submission.submitByName({
         name: ExpireTask.name,
         args: { asOf: now.toISOString() },
         owner: null,

@@ -163,7 +163,7 @@ export class CreditsController {
   ) {
     const future = futureAsOf(body.asOf);
     if (future) throw fieldErrorsException([future]);
-    const { run, created } = await this.submission.submit({
+    const { run, created } = await this.submission.submitByName({
       name: ExpireTask.name,
       args: { ...body },
       owner: principal.keyId,
@@ -195,7 +195,7 @@ export class CreditsController {
     const idempotencyKey =
       header?.key ??
       (ledgerKey && `credits:${createHash('sha256').update(`${name}\n${accountId}\n${ledgerKey.key}`).digest('hex')}`);
-    const { run, created } = await this.submission.submit({
+    const { run, created } = await this.submission.submitByName({
       name,
       args,
       owner: principal.keyId,

@@ -54,7 +54,7 @@ export class EmailController {
     @Res({ passthrough: true }) response: FastifyReply,
   ) {
     await this.emails.attachedFiles(body, principal.keyId);
-    const { run, created } = await this.submission.submit({
+    const { run, created } = await this.submission.submitByName({
       name: SendEmailTask.name,
       args: body,
       owner: principal.keyId,
@@ -80,7 +80,7 @@ export class EmailController {
     @Req() request: { id?: string },
     @Res({ passthrough: true }) response: FastifyReply,
   ) {
-    const { run, created } = await this.submission.submit({
+    const { run, created } = await this.submission.submitByName({
       name: SendNotificationTask.name,
       args: body,
       owner: principal.keyId,

@@ -64,7 +64,7 @@ export class FilesController {
     const process = query.process ?? fields.process !== 'false';
     let task = null;
     if (process) {
-      const { run } = await this.submission.submit({
+      const { run } = await this.submission.submitByName({
         name: ProcessFileTask.name,
         args: { fileId: file.id },
         owner: principal.keyId,

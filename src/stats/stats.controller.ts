@@ -55,7 +55,7 @@ export class StatsController {
     @Req() request: { id?: string },
     @Res({ passthrough: true }) response: FastifyReply,
   ) {
-    const { run, created } = await this.submission.submit({
+    const { run, created } = await this.submission.submitByName({
       name: DailyReportTask.name,
       args: { ...body },
       owner: principal.keyId,

@@ -9,7 +9,7 @@ describe('StatsScheduler', () => {
 
   beforeEach(() => {
     submit.mockReset().mockResolvedValue({ run: { id: 'r' }, created: true });
-    sut = new StatsScheduler(config, { submit } as unknown as TaskSubmissionService);
+    sut = new StatsScheduler(config, { submitByName: submit } as unknown as TaskSubmissionService);
   });
 
   it('submits nothing on the first tick, then one collect per slot boundary', async () => {

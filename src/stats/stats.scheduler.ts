@@ -70,7 +70,7 @@ export class StatsScheduler implements OnApplicationBootstrap, OnApplicationShut
   /** False when the submission failed: the next tick tries again. */
   private async submit(name: string, args: Record<string, unknown>, idempotencyKey: string): Promise<boolean> {
     try {
-      const { run, created } = await this.submission.submit({ name, args, owner: null, idempotencyKey });
+      const { run, created } = await this.submission.submitByName({ name, args, owner: null, idempotencyKey });
       if (created) this.logger.log({ msg: 'Scheduled task submitted', taskId: run.id, task: name, idempotencyKey });
       return true;
     } catch (error) {

@@ -59,7 +59,7 @@ export class ExportsController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) response: FastifyReply,
   ) {
-    const { run, created } = await this.submission.submit({
+    const { run, created } = await this.submission.submitByName({
       name: ExportFileTask.name,
       args: body,
       owner: principal.keyId,

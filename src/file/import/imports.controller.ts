@@ -59,7 +59,7 @@ export class ImportsController {
           { field: 'ownerKeyId', rule: 'exists', message: `ownerKeyId ${body.ownerKeyId} is not an API key` },
         ]);
     }
-    const { run, created } = await this.submission.submit({
+    const { run, created } = await this.submission.submitByName({
       name: BulkUploadTask.name,
       args: body,
       owner: principal.keyId,

@@ -68,7 +68,7 @@ export class TasksController {
     @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const callerKey = header ?? callerIdempotencyKey(body.options?.idempotencyKey, 'options.idempotencyKey');
-    const { run, created } = await this.submission.submit({
+    const { run, created } = await this.submission.submitByName({
       name: body.name,
       args: body.args,
       owner: principal.keyId,

@@ -9,7 +9,7 @@ import { FieldError, fieldErrorsException, validatePayload } from '../../common/
 import { TaskRun } from '../records/entities/task-run.entity';
 import { GroupCommit } from './group-commit';
 import { StoreHealth } from '../store-health';
-import { TaskJobData } from '../task-definition';
+import { TaskDefinition, TaskJobData } from '../task-definition';
 import { TaskQueues } from '../queues/task-queues.service';
 import { TaskRegistry } from '../task-registry.service';
 import { TASK_BACKOFF, TaskRetryPolicies } from '../run/task-retry-policy';
@@ -35,6 +35,21 @@ export interface SubmitRequest {
   callerKey?: CallerIdempotencyKey;
   parentId?: string;
   requestId?: string;
+}
+
+/** A submit's settings besides the task and its payload. */
+export type SubmitOptions = Omit<SubmitRequest, 'name' | 'args'>;
+
+/**
+ * A typed request: `args` must have `task`'s payload type, so a domain's payload mistake is a
+ * compile error. For {@link TaskSubmissionService.submitMany} and anywhere a request is passed on.
+ */
+export function taskRequest<Args extends object>(
+  task: TaskDefinition<Args>,
+  args: Args,
+  options: SubmitOptions,
+): SubmitRequest {
+  return { ...options, name: task.name, args };
 }
 
 /** How long a submit waits for the transport (plus 2 ms a job) before leaving its records to the outbox. */
@@ -84,12 +99,22 @@ export class TaskSubmissionService {
     @InjectRepository(TaskRun) private readonly runs: Repository<TaskRun>,
   ) {}
 
+  /** Submits one task of a declared definition; `args` is checked against its payload type. */
+  submit<Args extends object>(
+    task: TaskDefinition<Args>,
+    args: Args,
+    options: SubmitOptions,
+  ): Promise<{ run: TaskRun; created: boolean }> {
+    return this.submitByName(taskRequest(task, args, options));
+  }
+
   /**
-   * Submits one task. `created` is false when an idempotency key matched an existing task.
+   * Submits one task named by the caller (`POST /tasks`, the Celery ingress): the name is checked
+   * against the registry at run time. `created` is false when an idempotency key matched an existing task.
    * Validation errors are this request's own; the write is shared with the single submits
    * running at the same time (group commit), in one INSERT and one add per queue.
    */
-  async submit(request: SubmitRequest): Promise<{ run: TaskRun; created: boolean }> {
+  async submitByName(request: SubmitRequest): Promise<{ run: TaskRun; created: boolean }> {
     const [run] = this.prepare([request], (_, field) => field);
     const inserted = await this.singles.add(run);
     // ON CONFLICT DO NOTHING: two requests racing with one idempotency key (in one group or not) create one task.
