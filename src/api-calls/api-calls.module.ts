@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ApiCallRecords } from './api-call-records.service';
 import { ApiCallsController } from './api-calls.controller';
-import { ApiCallsProcessor } from './api-calls.processor';
+import { ApiCallsHandlers } from './api-calls.handlers';
 import { ApiCallsService } from './api-calls.service';
 import { ApiCall } from './entities/api-call.entity';
 import { HostLimiter } from './host-limits/host-limiter.service';
@@ -12,6 +12,6 @@ import { HostPermits } from './host-limits/host-permits.service';
 @Module({
   imports: [TypeOrmModule.forFeature([ApiCall])],
   controllers: [ApiCallsController],
-  providers: [ApiCallRecords, ApiCallsService, ApiCallsProcessor, HostPermits, HostLimiter],
+  providers: [ApiCallRecords, ApiCallsService, ApiCallsHandlers, HostPermits, HostLimiter],
 })
 export class ApiCallsModule {}

@@ -8,7 +8,7 @@ import { CreditExpiryService } from './credit-expiry.service';
 import { CreditLedger } from './credit-ledger.service';
 import { CreditTransferService } from './credit-transfer.service';
 import { CreditsController } from './credits.controller';
-import { CreditsProcessor } from './credits.processor';
+import { CreditsHandlers } from './credits.handlers';
 import { CreditsService } from './credits.service';
 import { CreditAccount } from './entities/credit-account.entity';
 import { CreditTransaction } from './entities/credit-transaction.entity';
@@ -26,7 +26,7 @@ import { CreditTransaction } from './entities/credit-transaction.entity';
     CreditExpiryService,
     CreditAccountsService,
     CreditExpiryScheduler,
-    CreditsProcessor,
+    CreditsHandlers,
   ],
 })
 export class CreditsModule {}

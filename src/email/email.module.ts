@@ -4,7 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { DeliveryService } from './delivery.service';
 import { EmailController } from './email.controller';
-import { EmailProcessor } from './email.processor';
+import { EmailHandlers } from './email.handlers';
 import { EmailService } from './email.service';
 import { EmailSender } from './email-sender';
 import { EmailTemplates } from './email-templates';
@@ -32,7 +32,7 @@ import { NotificationService } from './notification.service';
     EmailService,
     DeliveryService,
     NotificationService,
-    EmailProcessor,
+    EmailHandlers,
   ],
 })
 export class EmailModule {}

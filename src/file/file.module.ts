@@ -17,7 +17,7 @@ import { BulkImportService } from './import/bulk-import.service';
 import { ImportsController } from './import/imports.controller';
 import { StoredFile } from './entities/stored-file.entity';
 import { FILE_OPTIONS, FileEnvironment, FileOptions } from './file.environment';
-import { FileProcessor } from './file.processor';
+import { FileHandlers } from './file.handlers';
 import { FilesController } from './files.controller';
 import { FilesService } from './files.service';
 import { FileCpuPool } from './processing/file-cpu.pool';
@@ -106,7 +106,7 @@ import { LocalDiskStorage } from './storage/local-disk.storage';
     FileProcessingService,
     FileAnalysisService,
     FileSearchService,
-    FileProcessor,
+    FileHandlers,
     ZipExportService,
     StorageGarbageSweeper,
     BulkImportService,

@@ -7,13 +7,13 @@ import { StatsSnapshot } from './entities/stats-snapshot.entity';
 import { StatsAccess } from './stats-access.service';
 import { StatsCollector } from './stats-collector.service';
 import { StatsController } from './stats.controller';
-import { StatsProcessor } from './stats.processor';
+import { StatsHandlers } from './stats.handlers';
 import { StatsScheduler } from './stats.scheduler';
 
 /** `tasks.stats.collect` and `tasks.stats.daily_report` on `default`, their schedule and admin endpoints. */
 @Module({
   imports: [TypeOrmModule.forFeature([DailyReport, StatsSnapshot, ApiKey])],
   controllers: [StatsController],
-  providers: [DailyReportService, StatsCollector, StatsAccess, StatsProcessor, StatsScheduler],
+  providers: [DailyReportService, StatsCollector, StatsAccess, StatsHandlers, StatsScheduler],
 })
 export class StatsModule {}

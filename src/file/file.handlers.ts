@@ -16,7 +16,7 @@ import { TaskContext, TaskHandler } from '../tasks/task-definition';
 
 /** The File domain's task handlers; the work is in the services. */
 @Injectable()
-export class FileProcessor {
+export class FileHandlers {
   constructor(
     private readonly processing: FileProcessingService,
     private readonly analysis: FileAnalysisService,

@@ -6,7 +6,7 @@ import { StatsCollector } from './stats-collector.service';
 import { CollectStatsArgs, CollectStatsTask, DailyReportArgs, DailyReportTask } from './stats.tasks';
 
 @Injectable()
-export class StatsProcessor {
+export class StatsHandlers {
   constructor(
     private readonly access: StatsAccess,
     private readonly collector: StatsCollector,

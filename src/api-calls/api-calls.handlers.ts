@@ -5,7 +5,7 @@ import { ApiCallArgs, ApiCallTask, WebhookArgs, WebhookTask } from './api-calls.
 
 /** `tasks.api.*`: no resource in the arguments to own; the record carries `ctx.owner`. */
 @Injectable()
-export class ApiCallsProcessor {
+export class ApiCallsHandlers {
   constructor(private readonly apiCalls: ApiCallsService) {}
 
   @TaskHandler(ApiCallTask)

@@ -15,7 +15,7 @@ import { NotificationResult, NotificationService } from './notification.service'
 
 /** The e-mail tasks; the work is in the services. */
 @Injectable()
-export class EmailProcessor {
+export class EmailHandlers {
   constructor(
     private readonly emails: EmailService,
     private readonly notifications: NotificationService,

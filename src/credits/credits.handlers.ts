@@ -19,7 +19,7 @@ import {
 
 /** The `tasks.credits.*` handlers: thin, the ledger logic lives in the services. */
 @Injectable()
-export class CreditsProcessor {
+export class CreditsHandlers {
   constructor(
     private readonly credits: CreditsService,
     private readonly transfers: CreditTransferService,
