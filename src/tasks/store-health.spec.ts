@@ -2,7 +2,10 @@ import { Logger } from '@nestjs/common';
 import { StoreHealth } from './store-health';
 
 describe('StoreHealth', () => {
-  afterEach(() => jest.restoreAllMocks());
+  afterEach(() => {
+    jest.restoreAllMocks();
+    jest.useRealTimers();
+  });
 
   it('logs an outage once and the recovery once, however many failures come in between', () => {
     const error = jest.spyOn(Logger.prototype, 'error').mockImplementation();
@@ -17,7 +20,8 @@ describe('StoreHealth', () => {
     expect(sut.isDown('database')).toBe(false);
   });
 
-  it('probes a store that is down until it answers, then reports it back up', async () => {
+  it('probes a store that is down every second until it answers, then reports it back up', async () => {
+    jest.useFakeTimers();
     jest.spyOn(Logger.prototype, 'error').mockImplementation();
     jest.spyOn(Logger.prototype, 'log').mockImplementation();
     const sut = new StoreHealth();
@@ -29,13 +33,17 @@ describe('StoreHealth', () => {
     const changes: boolean[] = [];
     sut.onChange((_store, up) => changes.push(up));
     sut.markDown('transport', new Error('ECONNREFUSED'));
-    await new Promise((r) => setTimeout(r, 1_100));
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(probe).toHaveBeenCalledTimes(1);
     expect(sut.isDown('transport')).toBe(true);
     answers = true;
-    await new Promise((r) => setTimeout(r, 1_100));
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(probe).toHaveBeenCalledTimes(2);
     expect(sut.isDown('transport')).toBe(false);
     expect(changes).toEqual([false, true]);
-    expect(probe.mock.calls.length).toBeGreaterThanOrEqual(2);
+    // Up again: no more probing.
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(probe).toHaveBeenCalledTimes(2);
     sut.onApplicationShutdown();
   });
 });

@@ -1,6 +1,5 @@
 import { Job } from 'bullmq';
 import { IsInt } from 'class-validator';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ActiveTasks, TaskTimeoutError } from './active-tasks.service';
 import { TaskDefinition } from '../task-definition';
 import { TaskEvents } from '../task-events';
@@ -74,30 +73,55 @@ describe('TaskRunner', () => {
     expect(states()).toEqual(['STARTED', 'RETRY', 'STARTED', 'FAILURE']);
   });
 
-  it('abandons an abortable handler that ignores its signal at the timeout', async () => {
-    const { sut, job, writes } = setup({ timeoutMs: 30 }, () => sleep(2_000));
-    const started = Date.now();
-    await expect(sut.run(job({ n: 1 }), 'default')).rejects.toBeInstanceOf(TaskTimeoutError);
-    expect(Date.now() - started).toBeLessThan(1_000);
-    expect(writes[1][1]).toMatchObject({ state: 'RETRY', error: { type: 'TaskTimeoutError' } });
-  });
+  describe('at the timeout (fake timers: the clock moves only when the spec says)', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
 
-  it('waits for a non-abortable handler and records how it really ended', async () => {
-    const { sut, job, states } = setup({ timeoutMs: 30, abortable: false }, async (args, ctx) => {
-      await sleep(150); // a commit that must not be abandoned
-      expect(ctx.signal.aborted).toBe(true);
-      return { committed: args.n };
-    });
-    await expect(sut.run(job({ n: 7 }), 'default')).resolves.toEqual({ committed: 7 });
-    expect(states()).toEqual(['STARTED', 'SUCCESS']);
-  });
+    /** Runs the job and reports how it ended so far: 'running' until the run settles. */
+    const track = (run: Promise<unknown>) => {
+      const outcome: { settled: 'running' | 'resolved' | 'rejected'; value?: unknown } = { settled: 'running' };
+      run.then(
+        (value) => Object.assign(outcome, { settled: 'resolved', value }),
+        (value) => Object.assign(outcome, { settled: 'rejected', value }),
+      );
+      return outcome;
+    };
 
-  it('classifies what a non-abortable handler throws after its signal fired as the timeout', async () => {
-    const { sut, job, writes } = setup({ timeoutMs: 30, abortable: false }, async (_args, ctx) => {
-      await sleep(100);
-      ctx.signal.throwIfAborted();
+    it('abandons an abortable handler that ignores its signal', async () => {
+      // A handler that never settles: only the timeout can end this run.
+      const { sut, job, writes } = setup({ timeoutMs: 30 }, () => new Promise(() => undefined));
+      const outcome = track(sut.run(job({ n: 1 }), 'default'));
+      await jest.advanceTimersByTimeAsync(29);
+      expect(outcome.settled).toBe('running');
+      await jest.advanceTimersByTimeAsync(1);
+      expect(outcome).toEqual({ settled: 'rejected', value: expect.any(TaskTimeoutError) });
+      expect(writes[1][1]).toMatchObject({ state: 'RETRY', error: { type: 'TaskTimeoutError' } });
     });
-    await expect(sut.run(job({ n: 1 }), 'default')).rejects.toBeInstanceOf(TaskTimeoutError);
-    expect(writes[1][1]).toMatchObject({ error: { type: 'TaskTimeoutError' } });
+
+    it('waits for a non-abortable handler and records how it really ended', async () => {
+      // What the handler saw is returned, not asserted inside it: a failed expect there would
+      // be reported as the timeout, since the runner blames anything thrown after its signal fired.
+      const { sut, job, states } = setup({ timeoutMs: 30, abortable: false }, async (args, ctx) => {
+        await new Promise((r) => setTimeout(r, 150)); // a commit that must not be abandoned
+        return { committed: args.n, signalAbortedAtCommit: ctx.signal.aborted };
+      });
+      const outcome = track(sut.run(job({ n: 7 }), 'default'));
+      await jest.advanceTimersByTimeAsync(100);
+      expect(outcome.settled).toBe('running');
+      await jest.advanceTimersByTimeAsync(50);
+      expect(outcome).toEqual({ settled: 'resolved', value: { committed: 7, signalAbortedAtCommit: true } });
+      expect(states()).toEqual(['STARTED', 'SUCCESS']);
+    });
+
+    it('classifies what a non-abortable handler throws after its signal fired as the timeout', async () => {
+      const { sut, job, writes } = setup({ timeoutMs: 30, abortable: false }, async (_args, ctx) => {
+        await new Promise((r) => setTimeout(r, 100));
+        ctx.signal.throwIfAborted();
+      });
+      const outcome = track(sut.run(job({ n: 1 }), 'default'));
+      await jest.advanceTimersByTimeAsync(100);
+      expect(outcome).toEqual({ settled: 'rejected', value: expect.any(TaskTimeoutError) });
+      expect(writes[1][1]).toMatchObject({ error: { type: 'TaskTimeoutError' } });
+    });
   });
 });
