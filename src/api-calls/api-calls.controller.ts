@@ -1,23 +1,13 @@
-import {
-  Body,
-  Controller,
-  Get,
-  HttpStatus,
-  NotFoundException,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Req,
-  Res,
-} from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Post, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiCallViewDto } from './dto/api-call-view.dto';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
-import { CallerIdempotencyKey, IdempotencyKey } from '../common/idempotency-key';
+import { acceptedTask } from '../tasks/http/accepted-task';
+import { SubmitContext, TakesIdempotencyKey } from '../tasks/http/submit-context';
 import { TaskSubmissionService } from '../tasks/submit/task-submission.service';
-import { toTaskView } from '../tasks/records/task-view';
+import { TaskDefinition } from '../tasks/task-definition';
 import { ApiCallRecords } from './api-call-records.service';
 import { ApiCallArgs, ApiCallTask, WebhookArgs, WebhookTask } from './api-calls.tasks';
 
@@ -33,28 +23,24 @@ export class ApiCallsController {
 
   @Post('api-calls')
   @ApiOperation({ summary: 'Submit tasks.api.call: one outbound HTTP request with retries' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @TakesIdempotencyKey()
   call(
     @Body() body: ApiCallArgs,
-    @CurrentPrincipal() principal: Principal,
-    @IdempotencyKey() key: CallerIdempotencyKey | undefined,
-    @Req() request: { id?: string },
+    @SubmitContext() context: SubmitContext,
     @Res({ passthrough: true }) response: FastifyReply,
   ) {
-    return this.submit(ApiCallTask.name, body, principal, key, request.id, response);
+    return this.submit(ApiCallTask, { ...body }, context, response);
   }
 
   @Post('webhooks')
   @ApiOperation({ summary: 'Submit tasks.api.webhook: POST a signed JSON event' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @TakesIdempotencyKey()
   webhook(
     @Body() body: WebhookArgs,
-    @CurrentPrincipal() principal: Principal,
-    @IdempotencyKey() key: CallerIdempotencyKey | undefined,
-    @Req() request: { id?: string },
+    @SubmitContext() context: SubmitContext,
     @Res({ passthrough: true }) response: FastifyReply,
   ) {
-    return this.submit(WebhookTask.name, body, principal, key, request.id, response);
+    return this.submit(WebhookTask, { ...body }, context, response);
   }
 
   @Get('api-calls/:taskId')
@@ -68,23 +54,12 @@ export class ApiCallsController {
     return call;
   }
 
-  private async submit(
-    name: string,
-    args: object,
-    principal: Principal,
-    key: CallerIdempotencyKey | undefined,
-    requestId: string | undefined,
+  private async submit<Args extends object>(
+    task: TaskDefinition<Args>,
+    args: Args,
+    context: SubmitContext,
     response: FastifyReply,
   ) {
-    const { run, created } = await this.submission.submitByName({
-      name,
-      args: { ...args },
-      owner: principal.keyId,
-      idempotencyKey: key?.key,
-      callerKey: key,
-      requestId,
-    });
-    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).header('Location', `/tasks/${run.id}`);
-    return toTaskView(run);
+    return acceptedTask(response, await this.submission.submit(task, args, context.options()));
   }
 }

@@ -1,4 +1,4 @@
-import { createParamDecorator, ExecutionContext, UnprocessableEntityException } from '@nestjs/common';
+import { UnprocessableEntityException } from '@nestjs/common';
 import { isDeepStrictEqual } from 'node:util';
 import { fieldErrorsException } from './field-errors';
 
@@ -12,7 +12,11 @@ export interface CallerIdempotencyKey {
   key: string;
 }
 
-/** A caller's key, trimmed, or undefined when absent or blank; a 400 naming `field` when too long. */
+/**
+ * A caller's key, read the same way wherever it comes from (the header through
+ * `@SubmitContext()`, or a body field): trimmed, blank means none, longer than 200 characters
+ * is a 400 naming `field`.
+ */
 export function callerIdempotencyKey(
   value: string | undefined,
   field = 'Idempotency-Key',
@@ -25,17 +29,6 @@ export function callerIdempotencyKey(
     ]);
   return { field, key };
 }
-
-/**
- * The request's `Idempotency-Key` header, read the same way by every route that submits a
- * task: trimmed, blank means none, longer than 200 characters is a 400.
- */
-export const IdempotencyKey = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
-  const header = ctx.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined> }>().headers[
-    'idempotency-key'
-  ];
-  return callerIdempotencyKey(Array.isArray(header) ? header[0] : header);
-});
 
 /**
  * True when two payloads are the same JSON (key order aside). `submitted` is compared as it is

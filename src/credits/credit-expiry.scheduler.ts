@@ -43,12 +43,11 @@ export class CreditExpiryScheduler implements OnApplicationBootstrap, OnApplicat
   async submitDaily(now = new Date()): Promise<void> {
     const day = localDate(now, this.config.env.TZ);
     try {
-      const { run, created } = await this.submission.submitByName({
-        name: ExpireTask.name,
-        args: { asOf: now.toISOString() },
-        owner: null,
-        idempotencyKey: `credits-expire-${day}`,
-      });
+      const { run, created } = await this.submission.submit(
+        ExpireTask,
+        { asOf: now.toISOString() },
+        { owner: null, idempotencyKey: `credits-expire-${day}` },
+      );
       if (created) this.logger.log(`Submitted the credit expiry of ${day} as task ${run.id}`);
     } catch (error) {
       this.logger.error(`Could not submit the credit expiry of ${day}: ${error.message}`);

@@ -1,18 +1,20 @@
-import { Body, Controller, Get, HttpStatus, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { createHash } from 'node:crypto';
 import { AdminOnly, CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
 import { fieldErrorsException } from '../common/field-errors';
-import { CallerIdempotencyKey, IdempotencyKey } from '../common/idempotency-key';
+import { acceptedTask } from '../tasks/http/accepted-task';
+import { SubmitContext, TakesIdempotencyKey } from '../tasks/http/submit-context';
 import { TaskSubmissionService } from '../tasks/submit/task-submission.service';
-import { toTaskView } from '../tasks/records/task-view';
+import { TaskDefinition } from '../tasks/task-definition';
 import { CreditAccess } from './credit-access.service';
 import { futureAsOf } from './credit-as-of';
 import { CreditAccountsService, toAccountView, toTransactionView } from './credit-accounts.service';
 import {
   ConsumeTask,
+  CreditOperationArgs,
   ExpireArgs,
   ExpireTask,
   GrantTask,
@@ -29,8 +31,6 @@ import {
   RefundDto,
 } from './dto/credit-requests.dto';
 import { CreditAccountDto, CreditAccountListDto, CreditTransactionPageDto } from './dto/credit-views.dto';
-
-type RequestWithId = { id?: string };
 
 /**
  * Credit accounts and their ledger. Reads are synchronous; every change is a task on the
@@ -83,69 +83,61 @@ export class CreditsController {
 
   @Post('accounts/:id/grant')
   @ApiOperation({ summary: 'Submit tasks.credits.grant (202 with the task)' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @TakesIdempotencyKey()
   async grant(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Body() body: GrantDto,
-    @CurrentPrincipal() principal: Principal,
-    @IdempotencyKey() header: CallerIdempotencyKey | undefined,
-    @Req() req: RequestWithId,
-    @Res({ passthrough: true }) res: FastifyReply,
+    @SubmitContext() context: SubmitContext,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     assertOneExpiry(body, '');
-    await this.accounts.findVisible(id, this.access.scopeOf(principal));
-    return this.submit(GrantTask.name, { ...body, accountId: id }, id, principal, header, req, res);
+    await this.accounts.findVisible(id, this.access.scopeOf(context.principal));
+    return this.submit(GrantTask, { ...body, accountId: id }, id, context, response);
   }
 
   @Post('accounts/:id/consume')
   @ApiOperation({ summary: 'Submit tasks.credits.consume (202 with the task)' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @TakesIdempotencyKey()
   async consume(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Body() body: ConsumeDto,
-    @CurrentPrincipal() principal: Principal,
-    @IdempotencyKey() header: CallerIdempotencyKey | undefined,
-    @Req() req: RequestWithId,
-    @Res({ passthrough: true }) res: FastifyReply,
+    @SubmitContext() context: SubmitContext,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
-    await this.accounts.findVisible(id, this.access.scopeOf(principal));
-    return this.submit(ConsumeTask.name, { ...body, accountId: id }, id, principal, header, req, res);
+    await this.accounts.findVisible(id, this.access.scopeOf(context.principal));
+    return this.submit(ConsumeTask, { ...body, accountId: id }, id, context, response);
   }
 
   @Post('accounts/:id/refund')
   @ApiOperation({ summary: 'Submit tasks.credits.refund of an earlier consume (202 with the task)' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @TakesIdempotencyKey()
   async refund(
     @Param('id', new ParseUUIDPipe()) id: string,
     @Body() body: RefundDto,
-    @CurrentPrincipal() principal: Principal,
-    @IdempotencyKey() header: CallerIdempotencyKey | undefined,
-    @Req() req: RequestWithId,
-    @Res({ passthrough: true }) res: FastifyReply,
+    @SubmitContext() context: SubmitContext,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
-    await this.accounts.findVisible(id, this.access.scopeOf(principal));
-    return this.submit(RefundTask.name, { ...body, accountId: id }, id, principal, header, req, res);
+    await this.accounts.findVisible(id, this.access.scopeOf(context.principal));
+    return this.submit(RefundTask, { ...body, accountId: id }, id, context, response);
   }
 
   @Post('transfers')
   @ApiOperation({ summary: 'Submit tasks.credits.transfer between two of your accounts (202 with the task)' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @TakesIdempotencyKey()
   async transfer(
     @Body() body: TransferArgs,
-    @CurrentPrincipal() principal: Principal,
-    @IdempotencyKey() header: CallerIdempotencyKey | undefined,
-    @Req() req: RequestWithId,
-    @Res({ passthrough: true }) res: FastifyReply,
+    @SubmitContext() context: SubmitContext,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     if (body.fromAccountId === body.toAccountId) {
       throw fieldErrorsException([
         { field: 'toAccountId', rule: 'differentAccount', message: 'toAccountId must differ from fromAccountId' },
       ]);
     }
-    const scope = this.access.scopeOf(principal);
+    const scope = this.access.scopeOf(context.principal);
     await this.accounts.findVisible(body.fromAccountId, scope);
     await this.accounts.findVisible(body.toAccountId, scope);
-    return this.submit(TransferTask.name, { ...body }, body.fromAccountId, principal, header, req, res);
+    return this.submit(TransferTask, { ...body }, body.fromAccountId, context, response);
   }
 
   @Post('expire')
@@ -153,26 +145,15 @@ export class CreditsController {
   @ApiOperation({
     summary: 'Admin: submit tasks.credits.expire now (it also runs daily in TZ); asOf may not be in the future',
   })
-  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @TakesIdempotencyKey()
   async expire(
     @Body() body: ExpireArgs,
-    @CurrentPrincipal() principal: Principal,
-    @IdempotencyKey() header: CallerIdempotencyKey | undefined,
-    @Req() req: RequestWithId,
-    @Res({ passthrough: true }) res: FastifyReply,
+    @SubmitContext() context: SubmitContext,
+    @Res({ passthrough: true }) response: FastifyReply,
   ) {
     const future = futureAsOf(body.asOf);
     if (future) throw fieldErrorsException([future]);
-    const { run, created } = await this.submission.submitByName({
-      name: ExpireTask.name,
-      args: { ...body },
-      owner: principal.keyId,
-      idempotencyKey: header?.key,
-      callerKey: header,
-      requestId: req.id,
-    });
-    res.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).header('Location', `/tasks/${run.id}`);
-    return toTaskView(run);
+    return acceptedTask(response, await this.submission.submit(ExpireTask, { ...body }, context.options()));
   }
 
   /**
@@ -180,32 +161,24 @@ export class CreditsController {
    * key, so a repeated request returns the first task (200) instead of queueing a twin that would
    * only replay its result; either key reused with another payload is a 422 naming it.
    */
-  private async submit(
-    name: string,
-    args: Record<string, unknown> & { idempotencyKey?: string },
+  private async submit<Args extends CreditOperationArgs>(
+    task: TaskDefinition<Args>,
+    args: Args,
     accountId: string,
-    principal: Principal,
-    header: CallerIdempotencyKey | undefined,
-    req: RequestWithId,
-    res: FastifyReply,
+    context: SubmitContext,
+    response: FastifyReply,
   ) {
     // The ledger key is validated with the payload; the task key derived from it is fixed-length.
     const ledgerKey = args.idempotencyKey ? { field: 'idempotencyKey', key: args.idempotencyKey } : undefined;
-    const callerKey = header ?? ledgerKey;
-    const idempotencyKey =
-      header?.key ??
-      (ledgerKey && `credits:${createHash('sha256').update(`${name}\n${accountId}\n${ledgerKey.key}`).digest('hex')}`);
-    const { run, created } = await this.submission.submitByName({
-      name,
-      args,
-      owner: principal.keyId,
-      requestId: req.id,
-      idempotencyKey,
-      callerKey,
-    });
-    res.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).header('Location', `/tasks/${run.id}`);
-    return toTaskView(run);
+    const options = context.options(ledgerKey);
+    if (!context.header && ledgerKey) options.idempotencyKey = ledgerTaskKey(task.name, accountId, ledgerKey.key);
+    return acceptedTask(response, await this.submission.submit(task, args, options));
   }
+}
+
+/** The task key a ledger key stands for: one per task and account, fixed-length whatever the ledger key's length. */
+function ledgerTaskKey(name: string, accountId: string, ledgerKey: string): string {
+  return `credits:${createHash('sha256').update(`${name}\n${accountId}\n${ledgerKey}`).digest('hex')}`;
 }
 
 function assertOneExpiry(body: { expiresAt?: string; expiresOn?: string }, prefix: string): void {

@@ -1,26 +1,14 @@
-import {
-  Body,
-  Controller,
-  Get,
-  HttpStatus,
-  NotFoundException,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Query,
-  Req,
-  Res,
-} from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { FastifyReply } from 'fastify';
 import { MoreThan, Repository } from 'typeorm';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { isAdmin, Principal } from '../auth/principal';
-import { CallerIdempotencyKey, IdempotencyKey } from '../common/idempotency-key';
 import { TaskQueryService } from '../tasks/records/task-query.service';
 import { TaskSubmissionService } from '../tasks/submit/task-submission.service';
-import { toTaskView } from '../tasks/records/task-view';
+import { acceptedTask } from '../tasks/http/accepted-task';
+import { SubmitContext, TakesIdempotencyKey } from '../tasks/http/submit-context';
 import { EmailMessageDto, RecipientPageDto } from './dto/email-views.dto';
 import { RecipientsQuery } from './dto/recipients.query';
 import { EmailService } from './email.service';
@@ -45,26 +33,17 @@ export class EmailController {
 
   @Post('emails')
   @ApiOperation({ summary: 'Send one e-mail (tasks.email.send_email); 202 with the task' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @TakesIdempotencyKey()
   async sendEmail(
     @Body() body: SendEmailArgs,
-    @CurrentPrincipal() principal: Principal,
-    @IdempotencyKey() key: CallerIdempotencyKey | undefined,
-    @Req() request: { id?: string },
+    @SubmitContext() context: SubmitContext,
     @Res({ passthrough: true }) response: FastifyReply,
   ) {
-    await this.emails.attachedFiles(body, principal.keyId);
-    const { run, created } = await this.submission.submitByName({
-      name: SendEmailTask.name,
-      args: body,
-      owner: principal.keyId,
-      idempotencyKey: key?.key,
-      callerKey: key,
-      requestId: request.id,
-    });
+    await this.emails.attachedFiles(body, context.owner);
+    const submitted = await this.submission.submit(SendEmailTask, body, context.options());
+    const { run, created } = submitted;
     if (created) await this.emails.record(run.id, run.owner, run.args as SendEmailArgs);
-    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).header('Location', `/emails/${run.id}`);
-    const view = toTaskView(run);
+    const view = acceptedTask(response, submitted, `/emails/${run.id}`);
     return { ...view, links: { ...view.links, email: `/emails/${run.id}` } };
   }
 
@@ -72,25 +51,14 @@ export class EmailController {
   @ApiOperation({
     summary: 'Send a templated notification to many recipients (tasks.email.send_notification); 202 with the task',
   })
-  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @TakesIdempotencyKey()
   async sendNotification(
     @Body() body: SendNotificationArgs,
-    @CurrentPrincipal() principal: Principal,
-    @IdempotencyKey() key: CallerIdempotencyKey | undefined,
-    @Req() request: { id?: string },
+    @SubmitContext() context: SubmitContext,
     @Res({ passthrough: true }) response: FastifyReply,
   ) {
-    const { run, created } = await this.submission.submitByName({
-      name: SendNotificationTask.name,
-      args: body,
-      owner: principal.keyId,
-      idempotencyKey: key?.key,
-      callerKey: key,
-      requestId: request.id,
-    });
-    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).header('Location', `/tasks/${run.id}`);
-    const view = toTaskView(run);
-    return { ...view, links: { ...view.links, recipients: `/notifications/${run.id}/recipients` } };
+    const view = acceptedTask(response, await this.submission.submit(SendNotificationTask, body, context.options()));
+    return { ...view, links: { ...view.links, recipients: `/notifications/${view.id}/recipients` } };
   }
 
   @Get('emails/:id')

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, In, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { TaskContext } from '../tasks/task-definition';
-import { TaskSubmissionService } from '../tasks/submit/task-submission.service';
+import { taskRequest, TaskSubmissionService } from '../tasks/submit/task-submission.service';
 import { DeliveryService, DrainTally } from './delivery.service';
 import { EmailEnvironment } from './email.environment';
 import { DeliverTask, SendNotificationArgs } from './email.tasks';
@@ -175,12 +175,13 @@ export class NotificationService {
     for (let first = notification.dispatched; first < notification.batches; first += SUBMIT_CHUNK) {
       const last = Math.min(notification.batches, first + SUBMIT_CHUNK);
       await this.submission.submitMany(
-        Array.from({ length: last - first }, (_, k) => ({
-          name: DeliverTask.name,
-          args: { notificationId: notification.id, batch: first + k },
-          owner,
-          parentId: notification.id,
-        })),
+        Array.from({ length: last - first }, (_, k) =>
+          taskRequest(
+            DeliverTask,
+            { notificationId: notification.id, batch: first + k },
+            { owner, parentId: notification.id },
+          ),
+        ),
       );
       await this.notifications.update(notification.id, { dispatched: last });
       notification.dispatched = last;

@@ -27,6 +27,7 @@ import { CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
 import { TaskSubmissionService } from '../tasks/submit/task-submission.service';
 import { toTaskView } from '../tasks/records/task-view';
+import { SubmitContext } from '../tasks/http/submit-context';
 import { attachmentDisposition } from './download/attachment-disposition';
 import { ListFilesQuery, SearchFilesQuery, UploadQuery } from './dto/file-queries';
 import { FilePageDto, FileViewDto, SearchResultDto, UploadBodyDto, UploadResultDto } from './dto/file-views.dto';
@@ -57,19 +58,14 @@ export class FilesController {
   async upload(
     @Req() request: FastifyRequest,
     @Query() query: UploadQuery,
-    @CurrentPrincipal() principal: Principal,
+    @SubmitContext() context: SubmitContext,
     @Res({ passthrough: true }) response: FastifyReply,
   ) {
-    const { file, fields } = await this.files.upload(request.raw, principal.keyId);
+    const { file, fields } = await this.files.upload(request.raw, context.owner);
     const process = query.process ?? fields.process !== 'false';
     let task = null;
     if (process) {
-      const { run } = await this.submission.submitByName({
-        name: ProcessFileTask.name,
-        args: { fileId: file.id },
-        owner: principal.keyId,
-        requestId: request.id,
-      });
+      const { run } = await this.submission.submit(ProcessFileTask, { fileId: file.id }, context.options());
       task = toTaskView(run);
     }
     response.status(HttpStatus.CREATED).header('Location', `/files/${file.id}`);

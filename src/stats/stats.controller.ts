@@ -1,12 +1,11 @@
-import { Body, Controller, Get, HttpStatus, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { AdminOnly, CurrentPrincipal } from '../auth/auth.decorators';
-import { Principal } from '../auth/principal';
+import { AdminOnly } from '../auth/auth.decorators';
 import { fieldErrorsException } from '../common/field-errors';
-import { CallerIdempotencyKey, IdempotencyKey } from '../common/idempotency-key';
+import { acceptedTask } from '../tasks/http/accepted-task';
+import { SubmitContext, TakesIdempotencyKey } from '../tasks/http/submit-context';
 import { TaskSubmissionService } from '../tasks/submit/task-submission.service';
-import { toTaskView } from '../tasks/records/task-view';
 import { addDays, localDate } from '../common/calendar-date';
 import { DailyReportService } from './daily-report.service';
 import { DailyReportDto, StatsSnapshotDto } from './dto/stats-views.dto';
@@ -47,24 +46,13 @@ export class StatsController {
   @ApiOperation({
     summary: "Submit tasks.stats.daily_report for a day (default yesterday in TZ); it replaces that day's report",
   })
-  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @TakesIdempotencyKey()
   async submitDaily(
     @Body() body: DailyReportArgs,
-    @CurrentPrincipal() principal: Principal,
-    @IdempotencyKey() key: CallerIdempotencyKey | undefined,
-    @Req() request: { id?: string },
+    @SubmitContext() context: SubmitContext,
     @Res({ passthrough: true }) response: FastifyReply,
   ) {
-    const { run, created } = await this.submission.submitByName({
-      name: DailyReportTask.name,
-      args: { ...body },
-      owner: principal.keyId,
-      idempotencyKey: key?.key,
-      callerKey: key,
-      requestId: request.id,
-    });
-    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).header('Location', `/tasks/${run.id}`);
-    return toTaskView(run);
+    return acceptedTask(response, await this.submission.submit(DailyReportTask, { ...body }, context.options()));
   }
 
   @Get('snapshots')

@@ -1,6 +1,7 @@
 import { AppConfig } from '../config/app-config';
 import { TaskSubmissionService } from '../tasks/submit/task-submission.service';
 import { StatsScheduler } from './stats.scheduler';
+import { CollectStatsTask, DailyReportTask } from './stats.tasks';
 
 describe('StatsScheduler', () => {
   const submit = jest.fn();
@@ -9,7 +10,7 @@ describe('StatsScheduler', () => {
 
   beforeEach(() => {
     submit.mockReset().mockResolvedValue({ run: { id: 'r' }, created: true });
-    sut = new StatsScheduler(config, { submitByName: submit } as unknown as TaskSubmissionService);
+    sut = new StatsScheduler(config, { submit } as unknown as TaskSubmissionService);
   });
 
   it('submits nothing on the first tick, then one collect per slot boundary', async () => {
@@ -19,24 +20,20 @@ describe('StatsScheduler', () => {
     await sut.tick(new Date('2026-11-28T14:05:05Z'));
     await sut.tick(new Date('2026-11-28T14:05:20Z'));
     expect(submit).toHaveBeenCalledTimes(1);
-    expect(submit).toHaveBeenCalledWith({
-      name: 'tasks.stats.collect',
-      args: { intervalMinutes: 5, windowEnd: '2026-11-28T14:05:00.000Z' },
-      owner: null,
-      idempotencyKey: 'stats.collect:2026-11-28T14:05:00.000Z',
-    });
+    expect(submit).toHaveBeenCalledWith(
+      CollectStatsTask,
+      { intervalMinutes: 5, windowEnd: '2026-11-28T14:05:00.000Z' },
+      { owner: null, idempotencyKey: 'stats.collect:2026-11-28T14:05:00.000Z' },
+    );
   });
 
   it("submits the previous day's report once 00:10 passes in TZ", async () => {
     await sut.tick(new Date('2026-11-28T16:09:50Z')); // 00:09:50 on the 29th in Shanghai
     await sut.tick(new Date('2026-11-28T16:10:05Z'));
     expect(submit).toHaveBeenCalledWith(
-      expect.objectContaining({
-        name: 'tasks.stats.daily_report',
-        args: { date: '2026-11-28' },
-        owner: null,
-        idempotencyKey: 'stats.daily_report:2026-11-28',
-      }),
+      DailyReportTask,
+      { date: '2026-11-28' },
+      { owner: null, idempotencyKey: 'stats.daily_report:2026-11-28' },
     );
   });
 
@@ -46,6 +43,6 @@ describe('StatsScheduler', () => {
     await sut.tick(new Date('2026-11-28T14:05:01Z'));
     await sut.tick(new Date('2026-11-28T14:05:16Z'));
     expect(submit).toHaveBeenCalledTimes(2);
-    expect(submit.mock.calls[1][0].idempotencyKey).toBe('stats.collect:2026-11-28T14:05:00.000Z');
+    expect(submit.mock.calls[1][2].idempotencyKey).toBe('stats.collect:2026-11-28T14:05:00.000Z');
   });
 });

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { TaskSubmissionService } from '../tasks/submit/task-submission.service';
+import { TaskDefinition } from '../tasks/task-definition';
 import { collectSlot, dailyReportDue } from './stats-schedule';
 import { StatsEnvironment } from './stats.environment';
 import { CollectStatsTask, DailyReportTask } from './stats.tasks';
@@ -50,7 +51,7 @@ export class StatsScheduler implements OnApplicationBootstrap, OnApplicationShut
     else if (
       slot !== this.lastSlot &&
       (await this.submit(
-        CollectStatsTask.name,
+        CollectStatsTask,
         { intervalMinutes: this.intervalMinutes, windowEnd: slot },
         `stats.collect:${slot}`,
       ))
@@ -61,22 +62,27 @@ export class StatsScheduler implements OnApplicationBootstrap, OnApplicationShut
     if (this.lastDueDate === undefined) this.lastDueDate = due;
     else if (
       due !== this.lastDueDate &&
-      (await this.submit(DailyReportTask.name, { date: due }, `stats.daily_report:${due}`))
+      (await this.submit(DailyReportTask, { date: due }, `stats.daily_report:${due}`))
     ) {
       this.lastDueDate = due;
     }
   }
 
   /** False when the submission failed: the next tick tries again. */
-  private async submit(name: string, args: Record<string, unknown>, idempotencyKey: string): Promise<boolean> {
+  private async submit<Args extends object>(
+    task: TaskDefinition<Args>,
+    args: Args,
+    idempotencyKey: string,
+  ): Promise<boolean> {
     try {
-      const { run, created } = await this.submission.submitByName({ name, args, owner: null, idempotencyKey });
-      if (created) this.logger.log({ msg: 'Scheduled task submitted', taskId: run.id, task: name, idempotencyKey });
+      const { run, created } = await this.submission.submit(task, args, { owner: null, idempotencyKey });
+      if (created)
+        this.logger.log({ msg: 'Scheduled task submitted', taskId: run.id, task: task.name, idempotencyKey });
       return true;
     } catch (error) {
       this.logger.warn({
         msg: 'Could not submit a scheduled task; will try on the next tick',
-        task: name,
+        task: task.name,
         idempotencyKey,
         error: error.message,
       });

@@ -10,29 +10,20 @@ import {
   Param,
   ParseUUIDPipe,
   Post,
-  Req,
   Res,
   StreamableFile,
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import {
-  ApiBearerAuth,
-  ApiHeader,
-  ApiOkResponse,
-  ApiOperation,
-  ApiProduces,
-  ApiResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ExportViewDto } from '../dto/file-views.dto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import parseRange from 'range-parser';
 import { Repository } from 'typeorm';
 import { CurrentPrincipal } from '../../auth/auth.decorators';
-import { CallerIdempotencyKey, IdempotencyKey } from '../../common/idempotency-key';
 import { Principal } from '../../auth/principal';
 import { TaskSubmissionService } from '../../tasks/submit/task-submission.service';
-import { toTaskView } from '../../tasks/records/task-view';
+import { acceptedTask } from '../../tasks/http/accepted-task';
+import { SubmitContext, TakesIdempotencyKey } from '../../tasks/http/submit-context';
 import { FileExport } from '../entities/file-export.entity';
 import { ExportFileArgs, ExportFileTask } from '../file.tasks';
 import { attachmentDisposition } from '../download/attachment-disposition';
@@ -51,24 +42,13 @@ export class ExportsController {
 
   @Post('files/export')
   @ApiOperation({ summary: 'Export files as one ZIP (tasks.file.export_file); 202 with the task' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @TakesIdempotencyKey()
   async submit(
     @Body() body: ExportFileArgs,
-    @CurrentPrincipal() principal: Principal,
-    @IdempotencyKey() key: CallerIdempotencyKey | undefined,
-    @Req() request: FastifyRequest,
+    @SubmitContext() context: SubmitContext,
     @Res({ passthrough: true }) response: FastifyReply,
   ) {
-    const { run, created } = await this.submission.submitByName({
-      name: ExportFileTask.name,
-      args: body,
-      owner: principal.keyId,
-      idempotencyKey: key?.key,
-      callerKey: key,
-      requestId: request.id,
-    });
-    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).header('Location', `/tasks/${run.id}`);
-    return toTaskView(run);
+    return acceptedTask(response, await this.submission.submit(ExportFileTask, body, context.options()));
   }
 
   @Get('exports/:id')

@@ -7,7 +7,7 @@ import { join, posix } from 'node:path';
 import { DataSource } from 'typeorm';
 import { TaskContext } from '../../tasks/task-definition';
 import { TaskQueryService } from '../../tasks/records/task-query.service';
-import { TaskSubmissionService } from '../../tasks/submit/task-submission.service';
+import { taskRequest, TaskSubmissionService } from '../../tasks/submit/task-submission.service';
 import { FileEnvironment } from '../file.environment';
 import { BulkUploadArgs, ProcessFileTask } from '../file.tasks';
 import { FILE_STORAGE, FileStorage } from '../storage/file-storage';
@@ -175,7 +175,7 @@ export class BulkImportService {
     }
     if (missing.length === 0) return;
     await this.submission.submitMany(
-      missing.map((fileId) => ({ name: ProcessFileTask.name, args: { fileId }, owner, parentId })),
+      missing.map((fileId) => taskRequest(ProcessFileTask, { fileId }, { owner, parentId })),
     );
   }
 

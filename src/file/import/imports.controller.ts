@@ -1,15 +1,14 @@
-import { Body, ConflictException, Controller, HttpStatus, Post, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Body, ConflictException, Controller, Post, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
 import { realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { AdminOnly, CurrentPrincipal } from '../../auth/auth.decorators';
-import { Principal } from '../../auth/principal';
+import { AdminOnly } from '../../auth/auth.decorators';
 import { fieldErrorsException } from '../../common/field-errors';
-import { CallerIdempotencyKey, IdempotencyKey } from '../../common/idempotency-key';
 import { TaskSubmissionService } from '../../tasks/submit/task-submission.service';
-import { toTaskView } from '../../tasks/records/task-view';
+import { acceptedTask } from '../../tasks/http/accepted-task';
+import { SubmitContext, TakesIdempotencyKey } from '../../tasks/http/submit-context';
 import { FileEnvironment } from '../file.environment';
 import { BulkUploadArgs, BulkUploadTask } from '../file.tasks';
 import { isInside } from './import-walker';
@@ -28,12 +27,10 @@ export class ImportsController {
   @Post('import')
   @AdminOnly()
   @ApiOperation({ summary: 'Import a directory below IMPORT_ROOT (tasks.file.bulk_upload); 202 with the parent task' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @TakesIdempotencyKey()
   async submit(
     @Body() body: BulkUploadArgs,
-    @CurrentPrincipal() principal: Principal,
-    @IdempotencyKey() key: CallerIdempotencyKey | undefined,
-    @Req() request: FastifyRequest,
+    @SubmitContext() context: SubmitContext,
     @Res({ passthrough: true }) response: FastifyReply,
   ) {
     if (!this.env.IMPORT_ROOT)
@@ -59,15 +56,6 @@ export class ImportsController {
           { field: 'ownerKeyId', rule: 'exists', message: `ownerKeyId ${body.ownerKeyId} is not an API key` },
         ]);
     }
-    const { run, created } = await this.submission.submitByName({
-      name: BulkUploadTask.name,
-      args: body,
-      owner: principal.keyId,
-      idempotencyKey: key?.key,
-      callerKey: key,
-      requestId: request.id,
-    });
-    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).header('Location', `/tasks/${run.id}`);
-    return toTaskView(run);
+    return acceptedTask(response, await this.submission.submit(BulkUploadTask, body, context.options()));
   }
 }

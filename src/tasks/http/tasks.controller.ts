@@ -9,24 +9,15 @@ import {
   ParseUUIDPipe,
   Post,
   Query,
-  Req,
   Res,
   Sse,
 } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBearerAuth,
-  ApiHeader,
-  ApiOkResponse,
-  ApiOperation,
-  ApiProduces,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { RegisteredTaskDto, TaskBatchDto, TaskPageDto, TaskViewDto } from './dto/task-view.dto';
 import type { FastifyReply } from 'fastify';
 import { distinctUntilChanged, from, interval, map, Observable, startWith, switchMap, takeWhile } from 'rxjs';
 import { CurrentPrincipal } from '../../auth/auth.decorators';
-import { CallerIdempotencyKey, callerIdempotencyKey, IdempotencyKey } from '../../common/idempotency-key';
+import { callerIdempotencyKey } from '../../common/idempotency-key';
 import { Principal } from '../../auth/principal';
 import { GetTaskQuery, ListTasksQuery } from './dto/list-tasks.query';
 import { SubmitBatchDto, SubmitTaskDto } from './dto/submit-task.dto';
@@ -38,6 +29,8 @@ import { TaskRetryPolicies } from '../run/task-retry-policy';
 import { TaskSubmissionService } from '../submit/task-submission.service';
 import { isFinal } from '../task-state';
 import { toTaskView } from '../records/task-view';
+import { acceptedTask } from './accepted-task';
+import { SubmitContext, TakesIdempotencyKey } from './submit-context';
 
 const EVENTS_POLL_MS = 250;
 
@@ -57,50 +50,44 @@ export class TasksController {
 
   @Post()
   @ApiOperation({ summary: 'Submit a task; 202 with its record (200 if an Idempotency-Key matched an earlier task)' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @TakesIdempotencyKey()
   @ApiAcceptedResponse({ type: TaskViewDto, description: 'The task is recorded and queued' })
   @ApiOkResponse({ type: TaskViewDto, description: 'The earlier task of this Idempotency-Key (same payload)' })
   async submit(
     @Body() body: SubmitTaskDto,
-    @CurrentPrincipal() principal: Principal,
-    @IdempotencyKey() header: CallerIdempotencyKey | undefined,
-    @Req() request: { id?: string },
+    @SubmitContext() context: SubmitContext,
     @Res({ passthrough: true }) response: FastifyReply,
   ) {
-    const callerKey = header ?? callerIdempotencyKey(body.options?.idempotencyKey, 'options.idempotencyKey');
-    const { run, created } = await this.submission.submitByName({
+    // The header wins; the body's key is read only without one (and a bad one is a 400 naming its field).
+    const bodyKey = context.header
+      ? undefined
+      : callerIdempotencyKey(body.options?.idempotencyKey, 'options.idempotencyKey');
+    // The caller names the task: the registry checks the name at run time.
+    const submitted = await this.submission.submitByName({
+      ...context.options(bodyKey),
       name: body.name,
       args: body.args,
-      owner: principal.keyId,
       delayMs: body.options?.delay,
       priority: body.options?.priority,
       timeoutMs: body.options?.timeout,
-      idempotencyKey: callerKey?.key,
-      callerKey,
-      requestId: request.id,
     });
-    response.status(created ? HttpStatus.ACCEPTED : HttpStatus.OK).header('Location', `/tasks/${run.id}`);
-    return toTaskView(run);
+    return acceptedTask(response, submitted);
   }
 
   @Post('batch')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({ summary: 'Submit up to 1,000 tasks in one request (one transaction, one addBulk)' })
   @ApiAcceptedResponse({ type: TaskBatchDto })
-  async submitBatch(
-    @Body() body: SubmitBatchDto,
-    @CurrentPrincipal() principal: Principal,
-    @Req() request: { id?: string },
-  ) {
+  async submitBatch(@Body() body: SubmitBatchDto, @SubmitContext() context: SubmitContext) {
     const runs = await this.submission.submitMany(
       body.tasks.map((t) => ({
         name: t.name,
         args: t.args,
-        owner: principal.keyId,
+        owner: context.owner,
         delayMs: t.options?.delay,
         priority: t.options?.priority,
         timeoutMs: t.options?.timeout,
-        requestId: request.id,
+        requestId: context.requestId,
       })),
     );
     return { count: runs.length, tasks: runs.map(toTaskView) };
