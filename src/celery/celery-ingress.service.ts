@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
+import { TaskRunStore } from '../tasks/records/task-run.store';
 import { TaskRecordWriter } from '../tasks/run/task-record.writer';
 import { TaskRegistry } from '../tasks/task-registry.service';
 import { SubmitRequest, TaskSubmissionService } from '../tasks/submit/task-submission.service';
@@ -50,6 +51,7 @@ export class CeleryIngress implements OnApplicationBootstrap, BeforeApplicationS
     private readonly submission: TaskSubmissionService,
     private readonly writer: TaskRecordWriter,
     private readonly dataSource: DataSource,
+    private readonly records: TaskRunStore,
     private readonly control: CeleryRevoker,
     private readonly results: CeleryResultMirror,
   ) {}
@@ -152,10 +154,7 @@ export class CeleryIngress implements OnApplicationBootstrap, BeforeApplicationS
   private async withoutKnownRedeliveries(accepted: Accepted[]): Promise<Accepted[]> {
     const redelivered = accepted.filter((a) => a.message.redelivered).map((a) => a.request.id!);
     if (redelivered.length === 0) return accepted;
-    const rows: { id: string }[] = await this.dataSource.query(`SELECT id FROM task_runs WHERE id = ANY($1::uuid[])`, [
-      redelivered,
-    ]);
-    const known = new Set(rows.map((r) => r.id));
+    const known = await this.records.existingIds(redelivered);
     return accepted.filter((a) => !known.has(a.request.id!));
   }
 

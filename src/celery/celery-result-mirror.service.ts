@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { TaskRunStore } from '../tasks/records/task-run.store';
 import { TaskRecordWriter, TaskRunPatch } from '../tasks/run/task-record.writer';
 import { TaskState } from '../tasks/task-state';
 import { CeleryConnections } from './celery-connections';
@@ -29,7 +29,7 @@ export class CeleryResultMirror implements OnApplicationBootstrap, OnApplication
     private readonly connections: CeleryConnections,
     private readonly tracker: CeleryTracker,
     private readonly writer: TaskRecordWriter,
-    private readonly dataSource: DataSource,
+    private readonly records: TaskRunStore,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -64,11 +64,7 @@ export class CeleryResultMirror implements OnApplicationBootstrap, OnApplication
   private async celeryIds(ids: string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     try {
-      const rows: { id: string }[] = await this.dataSource.query(
-        `SELECT id FROM task_runs WHERE id = ANY($1::uuid[]) AND request_id LIKE 'celery%'`,
-        [ids],
-      );
-      return new Set(rows.map((r) => r.id));
+      return await this.records.idsWithRequestPrefix(ids, 'celery');
     } catch (error) {
       this.logger.warn(`Could not look up Celery tasks: ${error.message}`);
       return new Set();

@@ -1,6 +1,5 @@
 import { ConflictException, Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { TaskRun } from '../tasks/records/entities/task-run.entity';
+import { TaskRunStore } from '../tasks/records/task-run.store';
 import { TaskControlService } from '../tasks/run/task-control.service';
 import { isFinal, TaskState } from '../tasks/task-state';
 import { celeryException } from './celery-result';
@@ -20,14 +19,14 @@ export class CeleryRevoker {
     private readonly results: CeleryResultMirror,
     private readonly tracker: CeleryTracker,
     private readonly control: TaskControlService,
-    private readonly dataSource: DataSource,
+    private readonly records: TaskRunStore,
   ) {}
 
   /** True when this call revoked the task (and wrote REVOKED to the result backend). */
   async revoke(id: string, terminate: boolean, reason = 'revoked'): Promise<boolean> {
     this.tracker.markRevoked(id);
     if (!/^[0-9a-f-]{36}$/i.test(id)) return false;
-    const run = await this.dataSource.getRepository(TaskRun).findOneBy({ id: id.toLowerCase() });
+    const run = await this.records.find(id.toLowerCase());
     if (!run || isFinal(run.state)) return false;
     if (run.state === TaskState.STARTED && !terminate) return false;
     try {

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { OpsEnvironment } from '../ops/ops.environment';
 import { QueueOverview, QueueOverviewService } from '../tasks/queues/queue-overview.service';
+import { TaskRunStore } from '../tasks/records/task-run.store';
 import { Store, StoreHealth } from '../tasks/store-health';
 import { BoundedRead, ReadResult } from './bounded-read';
 import { MetricsEnvironment } from './metrics.environment';
@@ -46,6 +47,7 @@ export class PlatformGauges implements OnModuleInit {
     private readonly stores: StoreHealth,
     private readonly queues: QueueOverviewService,
     private readonly dataSource: DataSource,
+    private readonly store: TaskRunStore,
   ) {
     this.timeoutMs = config.section(MetricsEnvironment).METRICS_READ_TIMEOUT_MS;
   }
@@ -193,11 +195,8 @@ export class PlatformGauges implements OnModuleInit {
   }
 
   private async readOutbox(): Promise<OutboxState> {
-    const [row] = await this.dataSource.query(
-      `SELECT count(*)::int AS pending, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float AS oldest
-         FROM task_runs WHERE enqueued_at IS NULL AND state = 'PENDING'`,
-    );
-    return { pending: row.pending, oldestSeconds: Math.round(row.oldest * 10) / 10 };
+    const { pending, oldestSeconds } = await this.store.outboxBacklog();
+    return { pending, oldestSeconds: Math.round(oldestSeconds * 10) / 10 };
   }
 
   private async readWorkers(): Promise<Map<string, number>> {

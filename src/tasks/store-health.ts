@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { isDatabaseUnavailable } from '../common/database-unavailable';
 
 /** The two stores the platform depends on. */
 export type Store = 'database' | 'transport';
@@ -53,6 +54,18 @@ export class StoreHealth implements OnApplicationShutdown {
     const downMs = Date.now() - outage.since.getTime();
     this.logger.log({ msg: `The ${store} is reachable again`, store, downMs });
     this.listeners.forEach((l) => l(store, true));
+  }
+
+  /** Runs a database step, marking the database up when it succeeds and down when it finds it unreachable. */
+  async database<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      const result = await step();
+      this.markUp('database');
+      return result;
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) this.markDown('database', error);
+      throw error;
+    }
   }
 
   /** Registers how to check `store` while it is down (one probe per store; the last one wins). */

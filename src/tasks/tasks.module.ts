@@ -16,6 +16,7 @@ import { TaskQueryService } from './records/task-query.service';
 import { TaskQueues } from './queues/task-queues.service';
 import { TaskReconciler } from './records/task-reconciler.service';
 import { TaskRecordWriter } from './run/task-record.writer';
+import { TaskRunStore } from './records/task-run.store';
 import { TaskRegistry } from './task-registry.service';
 import { TaskRunner } from './run/task-runner.service';
 import { TaskStatistics } from './records/task-statistics.service';
@@ -65,6 +66,7 @@ export class TasksModule {
         QueueOverviewService,
         TaskStatistics,
         TaskRecordWriter,
+        TaskRunStore,
         TaskRunner,
         TaskEvents,
         ActiveTasks,
@@ -84,6 +86,7 @@ export class TasksModule {
         PgNotifications,
         TaskEvents,
         TaskRecordWriter,
+        TaskRunStore,
         TaskRegistry,
         TaskQueues,
         TaskSubmissionService,

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { DataSource, In, IsNull, LessThan, Not } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
-import { TaskRun } from './entities/task-run.entity';
+import { TaskRunStore } from './task-run.store';
 import { StoreHealth } from '../store-health';
 import { TaskQueues } from '../queues/task-queues.service';
 import { ROLLUP_RETENTION_DAYS } from './task-statistics.service';
@@ -33,6 +33,7 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
     private readonly queues: TaskQueues,
     private readonly submission: TaskSubmissionService,
     private readonly dataSource: DataSource,
+    private readonly store: TaskRunStore,
     private readonly stores: StoreHealth,
   ) {}
 
@@ -67,12 +68,8 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
       const [{ locked }] = await manager.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [LOCK_KEY]);
       if (!locked) return 0;
       const cutoff = new Date(Date.now() - this.config.env.RECONCILE_MIN_AGE_MS);
-      const candidates = await manager.getRepository(TaskRun).find({
-        // Records still in the outbox (never queued) are the enqueuer's, not lost.
-        where: { state: In([...OPEN_STATES]), updatedAt: LessThan(cutoff), enqueuedAt: Not(IsNull()) },
-        order: { updatedAt: 'ASC' },
-        take: BATCH,
-      });
+      // Records still in the outbox (never queued) are the enqueuer's, not lost.
+      const candidates = await this.store.findStaleOpen(manager, cutoff, BATCH);
       let requeued = 0;
       for (const run of candidates) {
         const job = await this.queues.get(run.queue).getJob(run.id);
@@ -87,8 +84,7 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
           continue;
         }
         // Read again: the task may have finished (and its job been removed) since the scan.
-        const [{ state }] = await manager.query('SELECT state FROM task_runs WHERE id = $1', [run.id]);
-        if (!OPEN_STATES.includes(state)) continue;
+        if (!OPEN_STATES.includes(await this.store.stateOf(manager, run.id))) continue;
         await this.submission.requeue(run);
         requeued++;
         this.logger.warn({
@@ -101,9 +97,10 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
       }
       // Touch what was checked so the next pass moves on to other records.
       if (candidates.length > 0)
-        await manager
-          .getRepository(TaskRun)
-          .update({ id: In(candidates.map((r) => r.id)), state: In([...OPEN_STATES]) }, { updatedAt: new Date() });
+        await this.store.touchOpen(
+          manager,
+          candidates.map((r) => r.id),
+        );
       return requeued;
     });
   }
@@ -119,25 +116,14 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
     for (;;) {
       const deleted = await this.dataSource.transaction(async (manager) => {
         await manager.query('SELECT pg_advisory_xact_lock($1)', [RETENTION_LOCK_KEY]);
-        const [, count]: [unknown, number] = await manager.query(
-          `DELETE FROM task_runs WHERE id IN (SELECT id FROM task_runs WHERE finished_at < $1 AND state IN ('SUCCESS', 'FAILURE', 'REVOKED') LIMIT ${EXPIRE_BATCH})`,
-          [cutoff],
-        );
-        return count;
+        return this.store.deleteFinishedBefore(manager, cutoff, EXPIRE_BATCH);
       });
       total += deleted;
       if (deleted < EXPIRE_BATCH) break;
     }
     // The rollups behind GET /stats outlive the records, not forever.
-    for (const table of ['task_run_rollups', 'task_run_runtime_rollups'])
-      for (const [span, days] of [
-        [1, ROLLUP_RETENTION_DAYS.minutely],
-        [60, ROLLUP_RETENTION_DAYS.hourly],
-      ])
-        await this.dataSource.query(
-          `DELETE FROM ${table} WHERE span_minutes = $1 AND bucket < now() - make_interval(days => $2)`,
-          [span, days],
-        );
+    await this.store.deleteRollupsOlderThan(1, ROLLUP_RETENTION_DAYS.minutely);
+    await this.store.deleteRollupsOlderThan(60, ROLLUP_RETENTION_DAYS.hourly);
     if (total > 0) this.logger.log(`Deleted ${total} task records older than the retention period`);
   }
 }

@@ -5,6 +5,7 @@ import { runtimeBucket } from './runtime-histogram';
 import { StoreHealth } from '../store-health';
 import { TaskQueues } from '../queues/task-queues.service';
 import { TaskReconciler } from './task-reconciler.service';
+import { TaskRunStore } from './task-run.store';
 import { TaskRecordWriter } from '../run/task-record.writer';
 import { TaskState } from '../task-state';
 import { TaskStatistics } from './task-statistics.service';
@@ -156,6 +157,7 @@ describe('task_run_rollups on PostgreSQL', () => {
       {} as TaskQueues,
       {} as TaskSubmissionService,
       db.current.dataSource,
+      new TaskRunStore(db.current.dataSource),
       new StoreHealth(),
     );
     await reconciler.expire();

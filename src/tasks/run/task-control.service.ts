@@ -1,8 +1,8 @@
 import { ConflictException, Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { CANCEL_CHANNEL } from './active-tasks.service';
 import { TaskRun } from '../records/entities/task-run.entity';
+import { TaskRunStore } from '../records/task-run.store';
 import { FINISHED_CHANNEL } from '../records/task-completions.service';
 import { TaskQueues } from '../queues/task-queues.service';
 import { TaskRegistry } from '../task-registry.service';
@@ -21,7 +21,7 @@ export class TaskControlService {
     private readonly registry: TaskRegistry,
     private readonly submission: TaskSubmissionService,
     private readonly dataSource: DataSource,
-    @InjectRepository(TaskRun) private readonly runs: Repository<TaskRun>,
+    private readonly store: TaskRunStore,
   ) {}
 
   /**
@@ -49,7 +49,7 @@ export class TaskControlService {
     }
     await this.markRevoked([run.id]);
     this.logger.log({ msg: 'Task revoked', taskId: run.id, task: run.name, queue: run.queue, wasRunning: !removed });
-    return { run: await this.runs.findOneByOrFail({ id: run.id }), pending: false };
+    return { run: await this.store.findById(run.id), pending: false };
   }
 
   /** Runs a failed or revoked task again, as a fresh set of attempts under the same id. */
@@ -59,20 +59,8 @@ export class TaskControlService {
     }
     // The old job keeps the id in the transport (failed jobs are retained); it must go first.
     await (await this.queues.get(run.queue).getJob(run.id))?.remove().catch(() => undefined);
-    const now = new Date();
-    await this.runs.update(run.id, {
-      state: TaskState.PENDING,
-      attempts: 0,
-      error: null,
-      result: () => 'NULL',
-      progress: () => 'NULL',
-      startedAt: null,
-      finishedAt: null,
-      runtimeMs: null,
-      runAt: now,
-      updatedAt: now,
-    });
-    const fresh = await this.runs.findOneByOrFail({ id: run.id });
+    await this.store.resetForRetry(run.id, new Date());
+    const fresh = await this.store.findById(run.id);
     await this.submission.requeue(fresh);
     return fresh;
   }
@@ -80,21 +68,10 @@ export class TaskControlService {
   /** Marks open records REVOKED (cancel, purge). Finished ones keep their state. */
   async markRevoked(ids: string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    // TypeORM returns [rows, count] for an UPDATE.
-    const [rows]: [{ id: string }[], number] = await this.dataSource.query(
-      `UPDATE task_runs SET state = 'REVOKED', error = $2, finished_at = now(), updated_at = now()
-       WHERE id = ANY($1::uuid[]) AND state IN ('PENDING', 'STARTED', 'RETRY') RETURNING id`,
-      [ids, REVOKED_ERROR],
-    );
-    for (let i = 0; i < rows.length; i += 150) {
-      await this.dataSource.query('SELECT pg_notify($1, $2)', [
-        FINISHED_CHANNEL,
-        rows
-          .slice(i, i + 150)
-          .map((r) => r.id)
-          .join(','),
-      ]);
+    const revoked = await this.store.markRevoked(ids, REVOKED_ERROR);
+    for (let i = 0; i < revoked.length; i += 150) {
+      await this.dataSource.query('SELECT pg_notify($1, $2)', [FINISHED_CHANNEL, revoked.slice(i, i + 150).join(',')]);
     }
-    return rows.length;
+    return revoked.length;
   }
 }

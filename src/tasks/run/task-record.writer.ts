@@ -4,7 +4,7 @@ import { Pool } from 'pg';
 import { isDatabaseUnavailable } from '../../common/database-unavailable';
 import { AppConfig } from '../../config/app-config';
 import { TaskError } from '../records/entities/task-run.entity';
-import { FINISHED_CHANNEL } from '../records/task-completions.service';
+import { WORKER_PATCH_SQL } from '../records/task-run.store';
 import { StoreHealth } from '../store-health';
 import { TaskState } from '../task-state';
 
@@ -39,8 +39,8 @@ const SHUTDOWN_RETRY_MS = 5000;
 
 /**
  * Writes worker-side state changes to `task_runs` in batches. Changes to one task coalesce
- * (the newest value of each column wins) and one `UPDATE … FROM jsonb_array_elements` commits
- * a whole batch — group commit, so thousands of tasks per second cost a few statements.
+ * (the newest value of each column wins) and one `UPDATE … FROM jsonb_array_elements`
+ * ({@link WORKER_PATCH_SQL}, which says which late writes it refuses) commits a whole batch — group commit, so thousands of tasks per second cost a few statements.
  *
  * Durability is kept: {@link TaskRecordWriter.write} with `durable` resolves only after the
  * batch holding it has committed, and the worker awaits that before BullMQ completes the job.
@@ -164,7 +164,7 @@ export class TaskRecordWriter implements OnApplicationShutdown {
     const docs = JSON.stringify(batch.map(([id, { patch }]) => ({ id, ...patch })));
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.execute(UPDATE_SQL, [docs]);
+        await this.execute(WORKER_PATCH_SQL, [docs]);
         this.health.markUp('database');
         for (const [, { waiters }] of batch) waiters.forEach((w) => w.resolve());
         if (this.committed.size > 0) {
@@ -186,37 +186,3 @@ export class TaskRecordWriter implements OnApplicationShutdown {
     }
   }
 }
-
-// A REVOKED record stays REVOKED: a late write from the worker that held it must not revive it.
-// A SUCCESS or FAILURE record takes no open state (STARTED, RETRY) and no progress: such a write
-// is stale, e.g. the RETRY one worker queued while the database was down, committed after another
-// worker's run of the same job had already finished it. Nor does it take a second outcome: a job
-// that runs again after its lock or its completion was lost (a Redis failover) keeps the outcome
-// of its first run, recorded once. (POST /tasks/:id/retry resets the record to PENDING itself,
-// before the new run writes anything.)
-// enqueued_at keeps its first value: a job that runs was queued, whoever marks it first.
-// The ids that reached a final state are notified on commit (in groups, as NOTIFY payloads are
-// capped at 8000 bytes) so callers waiting on GET /tasks/:id?wait= wake at once.
-const UPDATE_SQL = `
-  WITH updated AS (
-    UPDATE task_runs t SET
-      state       = COALESCE(d->>'state', t.state),
-      attempts    = COALESCE((d->>'attempts')::int, t.attempts),
-      worker_id   = COALESCE(d->>'workerId', t.worker_id),
-      started_at  = COALESCE((d->>'startedAt')::timestamptz, t.started_at),
-      finished_at = CASE WHEN d ? 'finishedAt' THEN (d->>'finishedAt')::timestamptz ELSE t.finished_at END,
-      runtime_ms  = COALESCE((d->>'runtimeMs')::int, t.runtime_ms),
-      run_at      = COALESCE((d->>'runAt')::timestamptz, t.run_at),
-      enqueued_at = COALESCE(t.enqueued_at, (d->>'enqueuedAt')::timestamptz),
-      progress    = CASE WHEN d ? 'progress' THEN d->'progress' ELSE t.progress END,
-      result      = CASE WHEN d ? 'result' THEN d->'result' ELSE t.result END,
-      error       = CASE WHEN d ? 'error' THEN NULLIF(d->'error', 'null'::jsonb) ELSE t.error END,
-      updated_at  = now()
-    FROM jsonb_array_elements($1::jsonb) AS d
-    WHERE t.id = (d->>'id')::uuid AND (t.state <> 'REVOKED' OR d->>'state' = 'REVOKED')
-      AND (t.state NOT IN ('SUCCESS', 'FAILURE') OR d->>'state' = 'REVOKED')
-    RETURNING t.id, t.state
-  ), finished AS (
-    SELECT id::text AS id, (row_number() OVER ()) / 150 AS grp FROM updated WHERE state IN ('SUCCESS', 'FAILURE', 'REVOKED')
-  )
-  SELECT pg_notify('${FINISHED_CHANNEL}', string_agg(id, ',')) FROM finished GROUP BY grp`;

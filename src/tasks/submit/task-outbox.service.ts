@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../../common/database-unavailable';
-import { TaskRun } from '../records/entities/task-run.entity';
+import { TaskRunStore } from '../records/task-run.store';
 import { StoreHealth } from '../store-health';
 import { TaskQueues } from '../queues/task-queues.service';
 import { TaskSubmissionService } from './task-submission.service';
@@ -30,6 +30,7 @@ export class TaskOutbox implements OnApplicationBootstrap, OnApplicationShutdown
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly store: TaskRunStore,
     private readonly submission: TaskSubmissionService,
     private readonly stores: StoreHealth,
     private readonly queues: TaskQueues,
@@ -83,23 +84,13 @@ export class TaskOutbox implements OnApplicationBootstrap, OnApplicationShutdown
       // Behind a backlog this process's submits do not add their own jobs: take every record then.
       const backlog = this.submission.hasBacklog;
       const cutoff = new Date(Date.now() - (backlog ? 0 : MIN_AGE_MS));
-      const runs = await manager
-        .getRepository(TaskRun)
-        .createQueryBuilder('t')
-        .where('t.enqueued_at IS NULL')
-        .andWhere(`t.state = 'PENDING'`)
-        .andWhere('t.created_at <= :cutoff', { cutoff })
-        .orderBy('t.created_at', 'ASC')
-        .addOrderBy('t.id', 'ASC')
-        .limit(BATCH)
-        .setLock('pessimistic_write')
-        .setOnLocked('skip_locked')
-        .getMany();
+      const runs = await this.store.lockOutboxBatch(manager, cutoff, BATCH);
       if (runs.length > 0) {
         if (!(await this.submission.enqueue(runs))) return { queued: 0, more: false };
-        await manager.query('UPDATE task_runs SET enqueued_at = now() WHERE id = ANY($1::uuid[])', [
+        await this.store.markQueued(
           runs.map((r) => r.id),
-        ]);
+          manager,
+        );
       }
       const more = runs.length === BATCH;
       if (!more) this.submission.outboxDrained();

@@ -1,12 +1,10 @@
 import { HttpException, Injectable, Logger, NotFoundException } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { JobsOptions } from 'bullmq';
 import { randomUUID } from 'node:crypto';
-import { DataSource, IsNull, Repository } from 'typeorm';
-import { isDatabaseUnavailable } from '../../common/database-unavailable';
 import { CallerIdempotencyKey, idempotencyKeyReused, sameJson } from '../../common/idempotency-key';
 import { FieldError, fieldErrorsException, validatePayload } from '../../common/field-errors';
 import { TaskRun } from '../records/entities/task-run.entity';
+import { TaskRunStore } from '../records/task-run.store';
 import { GroupCommit } from './group-commit';
 import { StoreHealth } from '../store-health';
 import { TaskDefinition, TaskJobData } from '../task-definition';
@@ -93,10 +91,9 @@ export class TaskSubmissionService {
   constructor(
     private readonly registry: TaskRegistry,
     private readonly queues: TaskQueues,
-    private readonly dataSource: DataSource,
+    private readonly store: TaskRunStore,
     private readonly stores: StoreHealth,
     private readonly policies: TaskRetryPolicies,
-    @InjectRepository(TaskRun) private readonly runs: Repository<TaskRun>,
   ) {}
 
   /** Submits one task of a declared definition; `args` is checked against its payload type. */
@@ -119,10 +116,8 @@ export class TaskSubmissionService {
     const inserted = await this.singles.add(run);
     // ON CONFLICT DO NOTHING: two requests racing with one idempotency key (in one group or not) create one task.
     if (!inserted && request.idempotencyKey) {
-      const owner = run.owner === null ? IsNull() : run.owner;
-      const existing = await this.database(() =>
-        this.runs.findOneByOrFail({ owner, idempotencyKey: request.idempotencyKey }),
-      );
+      const key = request.idempotencyKey;
+      const existing = await this.stores.database(() => this.store.findByIdempotencyKey(run.owner, key));
       if (request.callerKey && !samePayload(existing, run)) throw idempotencyKeyReused(request.callerKey);
       return { run: existing, created: false };
     }
@@ -147,7 +142,7 @@ export class TaskSubmissionService {
   async requeue(run: TaskRun): Promise<void> {
     if (!this.registry.get(run.name)) throw new NotFoundException(`Task ${run.name} is no longer registered`);
     if (await this.enqueue([run])) return;
-    await this.database(() => this.runs.update(run.id, { enqueuedAt: null }));
+    await this.stores.database(() => this.store.unmarkQueued(run.id));
     run.enqueuedAt = null;
   }
 
@@ -198,7 +193,7 @@ export class TaskSubmissionService {
     const direct = !this.backlog && !this.stores.isDown('transport');
     const now = new Date();
     for (const run of runs) run.enqueuedAt = direct ? now : null;
-    const inserted = await this.database(() => insertRuns(this.dataSource, runs));
+    const inserted = await this.stores.database(() => this.store.insert(runs));
     if (inserted.length === 0 || !direct) return this.keptInOutbox(inserted, false);
     if (await this.enqueue(inserted)) return inserted;
     return this.keptInOutbox(inserted, true);
@@ -215,26 +210,11 @@ export class TaskSubmissionService {
     this.logger.warn({ msg: 'Transport unavailable: task(s) kept in the outbox', count: runs.length });
     for (const run of runs) run.enqueuedAt = null;
     if (marked) {
-      await this.database(() =>
-        this.dataSource.query(
-          `UPDATE task_runs SET enqueued_at = NULL WHERE id = ANY($1::uuid[]) AND state = 'PENDING'`,
-          [runs.map((r) => r.id)],
-        ),
-      ).catch((error) => this.logger.warn(`Could not clear the queued mark: ${error.message}`));
+      await this.stores
+        .database(() => this.store.clearQueuedMark(runs.map((r) => r.id)))
+        .catch((error) => this.logger.warn(`Could not clear the queued mark: ${error.message}`));
     }
     return runs;
-  }
-
-  /** Runs a database step, telling {@link StoreHealth} when the database turns out unreachable. */
-  private async database<T>(step: () => Promise<T>): Promise<T> {
-    try {
-      const result = await step();
-      this.stores.markUp('database');
-      return result;
-    } catch (error) {
-      if (isDatabaseUnavailable(error)) this.stores.markDown('database', error);
-      throw error;
-    }
   }
 
   /** Validates every request (one 400 lists every bad field) and builds its record. */
@@ -320,35 +300,6 @@ export class TaskSubmissionService {
     };
   }
 }
-
-/**
- * Inserts records in one statement with a single JSON parameter (TypeORM's multi-row insert
- * builder spends more CPU binding parameters than the database spends writing). Rows that hit
- * a unique key (an idempotency key already used) are skipped; returns the records written.
- */
-async function insertRuns(db: DataSource, runs: TaskRun[]): Promise<TaskRun[]> {
-  const rows: { id: string }[] = await db.query(INSERT_SQL, [JSON.stringify(runs)]);
-  if (rows.length === runs.length) return runs;
-  const written = new Set(rows.map((r) => r.id));
-  return runs.filter((r) => written.has(r.id));
-}
-
-// The records of one batch share a millisecond; a microsecond per position keeps their order in
-// created_at, which the outbox queues by.
-const INSERT_SQL = `
-  INSERT INTO task_runs (id, name, queue, owner, args, state, attempts, max_attempts, priority, timeout_ms,
-                         run_at, created_at, updated_at, enqueued_at, parent_id, idempotency_key, request_id)
-  SELECT id, name, queue, owner, args, state, attempts, "maxAttempts", priority, "timeoutMs",
-         "runAt", "createdAt" + (ord - 1) * interval '1 microsecond', "updatedAt", "enqueuedAt", "parentId",
-         "idempotencyKey", "requestId"
-  FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id uuid, name varchar, queue varchar, owner uuid, args jsonb,
-       state varchar, attempts int, "maxAttempts" int, priority int, "timeoutMs" int, "runAt" timestamptz,
-       "createdAt" timestamptz, "updatedAt" timestamptz, "enqueuedAt" timestamptz, "parentId" uuid,
-       "idempotencyKey" varchar, "requestId" varchar)) WITH ORDINALITY AS r(id, name, queue, owner, args, state,
-       attempts, "maxAttempts", priority, "timeoutMs", "runAt", "createdAt", "updatedAt", "enqueuedAt", "parentId",
-       "idempotencyKey", "requestId", ord)
-  ON CONFLICT DO NOTHING
-  RETURNING id`;
 
 /** Whether a repeated request under one idempotency key asks for what the first one did. */
 function samePayload(existing: TaskRun, submitted: TaskRun): boolean {
