@@ -2,7 +2,9 @@ import { DataSource } from 'typeorm';
 import { TaskReconciler } from '../src/tasks/records/task-reconciler.service';
 import { TaskState } from '../src/tasks/task-state';
 import { ApiClient } from './support/api-client';
+import { watchHandler } from './support/handler-watch';
 import { startTestService, TestService } from './support/test-service';
+import { lastReading, until } from './support/until';
 
 describe('Task lifecycle over HTTP (Redis + PostgreSQL)', () => {
   let svc: TestService;
@@ -68,11 +70,22 @@ describe('Task lifecycle over HTTP (Redis + PostgreSQL)', () => {
   });
 
   it('aborts a run at its timeout and fails it with a timeout error after its retries', async () => {
-    const submitted = await api.submit('tasks.system.sleep', { ms: 20_000 }, { timeout: 300 });
-    const done = await api.waitForTask(submitted.id, undefined, 30_000);
-    expect(done).toMatchObject({ state: 'FAILURE', attempts: 3, error: { type: 'TaskTimeoutError' } });
-    expect(done.error.message).toContain('300 ms');
-    expect(done.runtimeMs).toBeLessThan(5_000);
+    const sleepHandler = watchHandler(svc.service.app, 'tasks.system.sleep');
+    try {
+      const submitted = await api.submit('tasks.system.sleep', { ms: 20_000 }, { timeout: 300 });
+      const done = await api.waitForTask(submitted.id, undefined, 30_000);
+      expect(done).toMatchObject({ state: 'FAILURE', attempts: 3, error: { type: 'TaskTimeoutError' } });
+      expect(done.error.message).toContain('300 ms');
+      // The last attempt's handler was stopped by the timeout, not left sleeping its 20 s.
+      const call = sleepHandler.call(submitted.id);
+      expect(call?.signal.reason).toMatchObject({ name: 'TaskTimeoutError' });
+      expect(await call!.end(15_000)).toEqual({
+        ended: 'rejected',
+        value: expect.objectContaining({ name: 'AbortError' }),
+      });
+    } finally {
+      sleepHandler.restore();
+    }
   });
 
   it('cancels a waiting (delayed) task: REVOKED, and it never runs', async () => {
@@ -85,18 +98,38 @@ describe('Task lifecycle over HTTP (Redis + PostgreSQL)', () => {
     expect((await api.post(`/tasks/${submitted.id}/cancel`)).status).toBe(409);
   });
 
-  it('cancels an active task through its abort signal', async () => {
-    const submitted = await api.submit('tasks.system.sleep', { ms: 30_000 });
-    await api.waitForTask(submitted.id, [TaskState.STARTED]);
-    const started = Date.now();
-    const cancelled = await api.post(`/tasks/${submitted.id}/cancel`);
-    expect(cancelled.status).toBe(200);
-    expect(cancelled.body.state).toBe('REVOKED');
-    // The worker stops the handler and keeps the record REVOKED (no SUCCESS/RETRY written later).
-    await new Promise((r) => setTimeout(r, 1500));
-    const after = (await api.get(`/tasks/${submitted.id}`)).body;
-    expect(after).toMatchObject({ state: 'REVOKED', attempts: 1, error: { type: 'TaskRevokedError' } });
-    expect(Date.now() - started).toBeLessThan(10_000);
+  it('cancels an active task through its abort signal: the handler stops and the worker lets go', async () => {
+    const sleepHandler = watchHandler(svc.service.app, 'tasks.system.sleep');
+    const activeIds = async (): Promise<string[]> =>
+      (await api.get('/workers')).body.workers.flatMap((w: any) => w.active.map((t: any) => t.id));
+    try {
+      const submitted = await api.submit('tasks.system.sleep', { ms: 30_000 });
+      await api.waitForTask(submitted.id, [TaskState.STARTED]);
+      await until(async () => (await activeIds()).includes(submitted.id), 'the running task in GET /workers');
+
+      const cancelled = await api.post(`/tasks/${submitted.id}/cancel`);
+      expect(cancelled.status).toBe(200);
+      expect(cancelled.body.state).toBe('REVOKED');
+
+      // The handler itself saw the cancel and stopped: its sleep ended on the signal, long before 30 s.
+      const call = sleepHandler.call(submitted.id);
+      expect(call).toBeDefined();
+      expect(await call!.end(15_000)).toEqual({
+        ended: 'rejected',
+        value: expect.objectContaining({ name: 'AbortError' }),
+      });
+      expect(call!.signal.reason).toMatchObject({ name: 'TaskRevokedError' });
+      // The worker let go of it: its heartbeat no longer lists the task.
+      expect(await lastReading(activeIds, (ids) => !ids.includes(submitted.id), 15_000)).not.toContain(submitted.id);
+      // And the record stays REVOKED: nothing wrote SUCCESS or RETRY after the cancel.
+      expect((await api.get(`/tasks/${submitted.id}`)).body).toMatchObject({
+        state: 'REVOKED',
+        attempts: 1,
+        error: { type: 'TaskRevokedError' },
+      });
+    } finally {
+      sleepHandler.restore();
+    }
   });
 
   it('retries a revoked task on request and runs it to SUCCESS', async () => {
