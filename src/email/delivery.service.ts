@@ -1,9 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { UnrecoverableError } from 'bullmq';
 import { InjectRepository } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { TaskContext } from '../tasks/task-definition';
 import { EmailEnvironment } from './email.environment';
+import { DeliverArgs } from './email.tasks';
 import { EmailSender, SentInfo } from './email-sender';
 import { EncodedPart, encodedPart } from './encoded-part';
 import { EmailDelivery } from './entities/email-delivery.entity';
@@ -71,6 +74,15 @@ export class DeliveryService {
     if (this.cache.size >= 100) this.cache.delete(this.cache.keys().next().value as string);
     this.cache.set(id, content);
     return content;
+  }
+
+  /** The `tasks.email.deliver` task: drains its batch of a notification of the task's owner. */
+  async deliver(args: DeliverArgs, ctx: TaskContext<DeliverArgs>): Promise<DrainTally & { batch: number }> {
+    const notification = await this.notification(args.notificationId);
+    // Another client's notification is reported exactly like a missing one.
+    if (!notification || (ctx.owner !== null && notification.owner !== ctx.owner))
+      throw new UnrecoverableError(`Notification ${args.notificationId} not found`);
+    return { batch: args.batch, ...(await this.drainBatch(notification, args.batch, ctx.signal)) };
   }
 
   /**

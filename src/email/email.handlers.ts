@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { UnrecoverableError } from 'bullmq';
 import { TaskContext, TaskHandler } from '../tasks/task-definition';
 import { DeliveryService, DrainTally } from './delivery.service';
 import { EmailService, SendEmailResult } from './email.service';
@@ -33,11 +32,7 @@ export class EmailHandlers {
   }
 
   @TaskHandler(DeliverTask)
-  async deliver(args: DeliverArgs, ctx: TaskContext<DeliverArgs>): Promise<DrainTally & { batch: number }> {
-    const notification = await this.deliveries.notification(args.notificationId);
-    // Another client's notification is reported exactly like a missing one.
-    if (!notification || (ctx.owner !== null && notification.owner !== ctx.owner))
-      throw new UnrecoverableError(`Notification ${args.notificationId} not found`);
-    return { batch: args.batch, ...(await this.deliveries.drainBatch(notification, args.batch, ctx.signal)) };
+  deliver(args: DeliverArgs, ctx: TaskContext<DeliverArgs>): Promise<DrainTally & { batch: number }> {
+    return this.deliveries.deliver(args, ctx);
   }
 }

@@ -41,22 +41,20 @@ import { LocalDiskStorage } from './storage/local-disk.storage';
   controllers: [FilesController, ExportsController, ImportsController],
   providers: [
     {
-      provide: FileEnvironment,
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => config.section(FileEnvironment),
-    },
-    {
       provide: FILE_OPTIONS,
-      inject: [AppConfig, FileEnvironment],
-      useFactory: (config: AppConfig, env: FileEnvironment): FileOptions => ({
-        storageDir: env.STORAGE_DIR ?? join(config.env.DATA_DIR, 'storage'),
-        maxUploadBytes: env.MAX_UPLOAD_BYTES,
-        chunking: {
-          maxTokens: env.CHUNK_TOKENS,
-          overlapTokens: Math.min(env.CHUNK_OVERLAP_TOKENS, Math.floor(env.CHUNK_TOKENS / 2)),
-        },
-        embedBatch: 500,
-      }),
+      inject: [AppConfig],
+      useFactory: (config: AppConfig): FileOptions => {
+        const env = config.section(FileEnvironment);
+        return {
+          storageDir: env.STORAGE_DIR ?? join(config.env.DATA_DIR, 'storage'),
+          maxUploadBytes: env.MAX_UPLOAD_BYTES,
+          chunking: {
+            maxTokens: env.CHUNK_TOKENS,
+            overlapTokens: Math.min(env.CHUNK_OVERLAP_TOKENS, Math.floor(env.CHUNK_TOKENS / 2)),
+          },
+          embedBatch: 500,
+        };
+      },
     },
     {
       provide: FILE_STORAGE,
@@ -65,9 +63,10 @@ import { LocalDiskStorage } from './storage/local-disk.storage';
     },
     {
       provide: EMBEDDER,
-      inject: [FileEnvironment],
-      useFactory: (env: FileEnvironment): Embedder =>
-        env.EMBEDDINGS_URL
+      inject: [AppConfig],
+      useFactory: (config: AppConfig): Embedder => {
+        const env = config.section(FileEnvironment);
+        return env.EMBEDDINGS_URL
           ? new OpenAiEmbedder({
               url: env.EMBEDDINGS_URL,
               model: env.EMBEDDINGS_MODEL,
@@ -76,12 +75,14 @@ import { LocalDiskStorage } from './storage/local-disk.storage';
               attempts: env.EMBEDDINGS_RETRIES,
               timeoutMs: env.EMBEDDINGS_TIMEOUT_MS,
             })
-          : new HashingEmbedder(),
+          : new HashingEmbedder();
+      },
     },
     {
       provide: VECTOR_INDEX,
-      inject: [DataSource, FileEnvironment, AppConfig],
-      useFactory: (dataSource: DataSource, env: FileEnvironment, config: AppConfig): VectorIndex => {
+      inject: [DataSource, AppConfig],
+      useFactory: (dataSource: DataSource, config: AppConfig): VectorIndex => {
+        const env = config.section(FileEnvironment);
         const directory = (kind: string) => join(config.env.DATA_DIR, 'search', kind);
         if (env.SEARCH_INDEX === 'quantized')
           return new QuantizedVectorIndex(dataSource, {
@@ -99,8 +100,8 @@ import { LocalDiskStorage } from './storage/local-disk.storage';
     },
     {
       provide: FileCpuPool,
-      inject: [FileEnvironment],
-      useFactory: (env: FileEnvironment) => new FileCpuPool(env.FILE_CPU_THREADS),
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => new FileCpuPool(config.section(FileEnvironment).FILE_CPU_THREADS),
     },
     FilesService,
     FileProcessingService,

@@ -17,12 +17,16 @@ import { WorkerDirectory } from './worker-directory.service';
 @UseGuards(ApiRoleGuard)
 @Controller()
 export class OpsController {
+  private readonly settings: OpsEnvironment;
+
   constructor(
     private readonly queues: QueueOverviewService,
     private readonly workers: WorkerDirectory,
     private readonly stats: TaskStatsService,
-    private readonly config: AppConfig,
-  ) {}
+    config: AppConfig,
+  ) {
+    this.settings = config.section(OpsEnvironment);
+  }
 
   @Get('queues')
   @ApiOperation({ summary: 'Every queue: job counts by state, paused flag, age of the oldest waiting job' })
@@ -76,6 +80,6 @@ export class OpsController {
   })
   @ApiOkResponse({ type: StatsReportDto })
   report(@Query() query: StatsQuery) {
-    return this.stats.report(query.windowMinutes ?? this.config.section(OpsEnvironment).STATS_WINDOW_MINUTES);
+    return this.stats.report(query.windowMinutes ?? this.settings.STATS_WINDOW_MINUTES);
   }
 }

@@ -3,8 +3,11 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Between, DataSource, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { TaskStatistics } from '../tasks/records/task-statistics.service';
+import { TaskContext } from '../tasks/task-definition';
 import { addDays, localDate } from '../common/calendar-date';
 import { DailyReport } from './entities/daily-report.entity';
+import { StatsAccess } from './stats-access.service';
+import { DailyReportArgs } from './stats.tasks';
 
 // The day's bounds are computed by PostgreSQL from the local date and the zone name, so DST
 // and odd offsets are its problem, not ours.
@@ -19,6 +22,7 @@ export class DailyReportService {
     config: AppConfig,
     private readonly dataSource: DataSource,
     private readonly statistics: TaskStatistics,
+    private readonly access: StatsAccess,
     @InjectRepository(DailyReport) private readonly reports: Repository<DailyReport>,
   ) {
     this.timeZone = config.env.TZ;
@@ -27,6 +31,12 @@ export class DailyReportService {
   /** Yesterday in TZ: the last complete day. */
   defaultDate(now = new Date()): string {
     return addDays(localDate(now, this.timeZone), -1);
+  }
+
+  /** The task: an operator's report of `args.date` (default yesterday in TZ). */
+  async run(args: DailyReportArgs, ctx: TaskContext<DailyReportArgs>): Promise<DailyReport> {
+    await this.access.assertOperator(ctx.owner);
+    return this.generate(args.date ?? this.defaultDate(), ctx.taskId);
   }
 
   /** Computes the day's report and stores it, replacing an earlier one for the same day. */

@@ -4,7 +4,9 @@ import { And, FindOptionsWhere, LessThan, MoreThanOrEqual, Repository } from 'ty
 import { AppConfig } from '../config/app-config';
 import { QueueOverviewService, TransportJobState } from '../tasks/queues/queue-overview.service';
 import { TaskStatistics } from '../tasks/records/task-statistics.service';
+import { TaskContext } from '../tasks/task-definition';
 import { StatsSnapshot } from './entities/stats-snapshot.entity';
+import { StatsAccess } from './stats-access.service';
 import { StatsEnvironment } from './stats.environment';
 import { CollectStatsArgs } from './stats.tasks';
 
@@ -20,6 +22,7 @@ export class StatsCollector {
     config: AppConfig,
     private readonly statistics: TaskStatistics,
     private readonly queues: QueueOverviewService,
+    private readonly access: StatsAccess,
     @InjectRepository(StatsSnapshot) private readonly snapshots: Repository<StatsSnapshot>,
   ) {
     const settings = config.section(StatsEnvironment);
@@ -27,11 +30,15 @@ export class StatsCollector {
     this.retentionDays = settings.STATS_SNAPSHOT_RETENTION_DAYS;
   }
 
-  /** Keyed by the task id, so a redelivered collect overwrites its own row instead of adding one. */
+  /**
+   * The task, for operators only. Keyed by the task id, so a redelivered collect overwrites its
+   * own row instead of adding one.
+   */
   async collect(
     args: CollectStatsArgs,
-    taskId: string,
+    { owner, taskId }: TaskContext<CollectStatsArgs>,
   ): Promise<{ windowStart: Date; windowEnd: Date; tasks: number; queueDepths: StatsSnapshot['queueDepths'] }> {
+    await this.access.assertOperator(owner);
     const windowEnd = args.windowEnd ? new Date(args.windowEnd) : new Date();
     const windowStart = new Date(windowEnd.getTime() - (args.intervalMinutes ?? this.defaultMinutes) * 60_000);
     const taskCounts = await this.statistics.countsByState({ from: windowStart, to: windowEnd });

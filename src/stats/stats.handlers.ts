@@ -1,27 +1,24 @@
 import { Injectable } from '@nestjs/common';
 import { TaskContext, TaskHandler } from '../tasks/task-definition';
 import { DailyReportService } from './daily-report.service';
-import { StatsAccess } from './stats-access.service';
 import { StatsCollector } from './stats-collector.service';
 import { CollectStatsArgs, CollectStatsTask, DailyReportArgs, DailyReportTask } from './stats.tasks';
 
+/** The stats tasks; the work, and the operator check, are in the services. */
 @Injectable()
 export class StatsHandlers {
   constructor(
-    private readonly access: StatsAccess,
     private readonly collector: StatsCollector,
     private readonly reports: DailyReportService,
   ) {}
 
   @TaskHandler(CollectStatsTask)
-  async collect(args: CollectStatsArgs, ctx: TaskContext<CollectStatsArgs>) {
-    await this.access.assertOperator(ctx.owner);
-    return this.collector.collect(args, ctx.taskId);
+  collect(args: CollectStatsArgs, ctx: TaskContext<CollectStatsArgs>) {
+    return this.collector.collect(args, ctx);
   }
 
   @TaskHandler(DailyReportTask)
-  async dailyReport(args: DailyReportArgs, ctx: TaskContext<DailyReportArgs>) {
-    await this.access.assertOperator(ctx.owner);
-    return this.reports.generate(args.date ?? this.reports.defaultDate(), ctx.taskId);
+  dailyReport(args: DailyReportArgs, ctx: TaskContext<DailyReportArgs>) {
+    return this.reports.run(args, ctx);
   }
 }

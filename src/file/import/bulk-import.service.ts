@@ -8,6 +8,7 @@ import { DataSource } from 'typeorm';
 import { TaskContext } from '../../tasks/task-definition';
 import { TaskQueryService } from '../../tasks/records/task-query.service';
 import { taskRequest, TaskSubmissionService } from '../../tasks/submit/task-submission.service';
+import { AppConfig } from '../../config/app-config';
 import { FileEnvironment } from '../file.environment';
 import { BulkUploadArgs, ProcessFileTask } from '../file.tasks';
 import { FILE_STORAGE, FileStorage } from '../storage/file-storage';
@@ -38,13 +39,17 @@ export interface BulkImportResult {
  */
 @Injectable()
 export class BulkImportService {
+  private readonly env: FileEnvironment;
+
   constructor(
+    config: AppConfig,
     private readonly dataSource: DataSource,
     private readonly submission: TaskSubmissionService,
     private readonly tasks: TaskQueryService,
-    private readonly env: FileEnvironment,
     @Inject(FILE_STORAGE) private readonly storage: FileStorage,
-  ) {}
+  ) {
+    this.env = config.section(FileEnvironment);
+  }
 
   async import(args: BulkUploadArgs, ctx: TaskContext<BulkUploadArgs>): Promise<BulkImportResult> {
     if (!this.env.IMPORT_ROOT) throw new UnrecoverableError('Imports are disabled: IMPORT_ROOT is not set');

@@ -9,6 +9,7 @@ import { fieldErrorsException } from '../../common/field-errors';
 import { TaskSubmissionService } from '../../tasks/submit/task-submission.service';
 import { acceptedTask } from '../../tasks/http/accepted-task';
 import { SubmitContext, TakesIdempotencyKey } from '../../tasks/http/submit-context';
+import { AppConfig } from '../../config/app-config';
 import { FileEnvironment } from '../file.environment';
 import { BulkUploadArgs, BulkUploadTask } from '../file.tasks';
 import { isInside } from './import-walker';
@@ -18,11 +19,15 @@ import { isInside } from './import-walker';
 @ApiBearerAuth()
 @Controller('files')
 export class ImportsController {
+  private readonly env: FileEnvironment;
+
   constructor(
-    private readonly env: FileEnvironment,
+    config: AppConfig,
     private readonly dataSource: DataSource,
     private readonly submission: TaskSubmissionService,
-  ) {}
+  ) {
+    this.env = config.section(FileEnvironment);
+  }
 
   @Post('import')
   @AdminOnly()
