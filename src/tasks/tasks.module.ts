@@ -21,6 +21,7 @@ import { TaskRegistry } from './task-registry.service';
 import { TaskRunner } from './run/task-runner.service';
 import { TaskStatistics } from './records/task-statistics.service';
 import { TaskSubmissionService } from './submit/task-submission.service';
+import { TaskEnqueuer } from './submit/task-enqueuer';
 import { TasksController } from './http/tasks.controller';
 import { allQueues, QueueConnection, queuePrefix } from './queues/queue-transport';
 import { QUEUE_PROCESSORS, WorkerShutdown } from './run/worker-shutdown.service';
@@ -61,6 +62,7 @@ export class TasksModule {
         TaskRegistry,
         TaskQueues,
         TaskSubmissionService,
+        TaskEnqueuer,
         TaskQueryService,
         TaskControlService,
         QueueOverviewService,

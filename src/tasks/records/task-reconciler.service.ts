@@ -5,7 +5,7 @@ import { TaskRunStore } from './task-run.store';
 import { StoreHealth } from '../store-health';
 import { TaskQueues } from '../queues/task-queues.service';
 import { ROLLUP_RETENTION_DAYS } from './task-statistics.service';
-import { TaskSubmissionService } from '../submit/task-submission.service';
+import { TaskEnqueuer } from '../submit/task-enqueuer';
 import { OPEN_STATES } from '../task-state';
 
 // One reconciler at a time across replicas: a transaction-scoped advisory lock.
@@ -31,7 +31,7 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
   constructor(
     private readonly config: AppConfig,
     private readonly queues: TaskQueues,
-    private readonly submission: TaskSubmissionService,
+    private readonly enqueuer: TaskEnqueuer,
     private readonly dataSource: DataSource,
     private readonly store: TaskRunStore,
     private readonly stores: StoreHealth,
@@ -85,7 +85,7 @@ export class TaskReconciler implements OnApplicationBootstrap, OnApplicationShut
         }
         // Read again: the task may have finished (and its job been removed) since the scan.
         if (!OPEN_STATES.includes(await this.store.stateOf(manager, run.id))) continue;
-        await this.submission.requeue(run);
+        await this.enqueuer.requeue(run);
         requeued++;
         this.logger.warn({
           msg: 'Task had no job in the queue; queued it again',

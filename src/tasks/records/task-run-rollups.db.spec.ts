@@ -9,7 +9,7 @@ import { TaskRunStore } from './task-run.store';
 import { TaskRecordWriter } from '../run/task-record.writer';
 import { TaskState } from '../task-state';
 import { TaskStatistics } from './task-statistics.service';
-import { TaskSubmissionService } from '../submit/task-submission.service';
+import { TaskEnqueuer } from '../submit/task-enqueuer';
 
 // The rollups computed from scratch: what the triggers must have kept, row for row.
 const spans = `CROSS JOIN (VALUES (1), (60)) AS span(m)`;
@@ -155,7 +155,7 @@ describe('task_run_rollups on PostgreSQL', () => {
     const reconciler = new TaskReconciler(
       AppConfig.fromEnv({ DATABASE_URL: db.current.url, RESULT_EXPIRES_SECONDS: String(24 * 3600) }),
       {} as TaskQueues,
-      {} as TaskSubmissionService,
+      {} as TaskEnqueuer,
       db.current.dataSource,
       new TaskRunStore(db.current.dataSource),
       new StoreHealth(),

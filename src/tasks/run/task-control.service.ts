@@ -6,7 +6,7 @@ import { TaskRunStore } from '../records/task-run.store';
 import { FINISHED_CHANNEL } from '../records/task-completions.service';
 import { TaskQueues } from '../queues/task-queues.service';
 import { TaskRegistry } from '../task-registry.service';
-import { TaskSubmissionService } from '../submit/task-submission.service';
+import { TaskEnqueuer } from '../submit/task-enqueuer';
 import { isFinal, TaskState } from '../task-state';
 
 const REVOKED_ERROR = { type: 'TaskRevokedError', message: 'The task was cancelled' };
@@ -19,7 +19,7 @@ export class TaskControlService {
   constructor(
     private readonly queues: TaskQueues,
     private readonly registry: TaskRegistry,
-    private readonly submission: TaskSubmissionService,
+    private readonly enqueuer: TaskEnqueuer,
     private readonly dataSource: DataSource,
     private readonly store: TaskRunStore,
   ) {}
@@ -61,7 +61,7 @@ export class TaskControlService {
     await (await this.queues.get(run.queue).getJob(run.id))?.remove().catch(() => undefined);
     await this.store.resetForRetry(run.id, new Date());
     const fresh = await this.store.findById(run.id);
-    await this.submission.requeue(fresh);
+    await this.enqueuer.requeue(fresh);
     return fresh;
   }
 

@@ -4,7 +4,7 @@ import { isDatabaseUnavailable } from '../../common/database-unavailable';
 import { TaskRunStore } from '../records/task-run.store';
 import { StoreHealth } from '../store-health';
 import { TaskQueues } from '../queues/task-queues.service';
-import { TaskSubmissionService } from './task-submission.service';
+import { TaskEnqueuer } from './task-enqueuer';
 
 // One enqueuer at a time across replicas (a transaction-scoped advisory lock), so each queue
 // receives the outbox in submission order.
@@ -31,7 +31,7 @@ export class TaskOutbox implements OnApplicationBootstrap, OnApplicationShutdown
   constructor(
     private readonly dataSource: DataSource,
     private readonly store: TaskRunStore,
-    private readonly submission: TaskSubmissionService,
+    private readonly enqueuer: TaskEnqueuer,
     private readonly stores: StoreHealth,
     private readonly queues: TaskQueues,
   ) {}
@@ -82,18 +82,18 @@ export class TaskOutbox implements OnApplicationBootstrap, OnApplicationShutdown
       const [{ locked }] = await manager.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [LOCK_KEY]);
       if (!locked) return { queued: 0, more: false };
       // Behind a backlog this process's submits do not add their own jobs: take every record then.
-      const backlog = this.submission.hasBacklog;
+      const backlog = this.enqueuer.hasBacklog;
       const cutoff = new Date(Date.now() - (backlog ? 0 : MIN_AGE_MS));
       const runs = await this.store.lockOutboxBatch(manager, cutoff, BATCH);
       if (runs.length > 0) {
-        if (!(await this.submission.enqueue(runs))) return { queued: 0, more: false };
+        if (!(await this.enqueuer.enqueue(runs))) return { queued: 0, more: false };
         await this.store.markQueued(
           runs.map((r) => r.id),
           manager,
         );
       }
       const more = runs.length === BATCH;
-      if (!more) this.submission.outboxDrained();
+      if (!more) this.enqueuer.outboxDrained();
       return { queued: runs.length, more };
     });
   }

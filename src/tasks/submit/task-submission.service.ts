@@ -1,16 +1,15 @@
-import { HttpException, Injectable, Logger, NotFoundException } from '@nestjs/common';
-import { JobsOptions } from 'bullmq';
+import { HttpException, Injectable, NotFoundException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { CallerIdempotencyKey, idempotencyKeyReused, sameJson } from '../../common/idempotency-key';
 import { FieldError, fieldErrorsException, validatePayload } from '../../common/field-errors';
 import { TaskRun } from '../records/entities/task-run.entity';
 import { TaskRunStore } from '../records/task-run.store';
 import { GroupCommit } from './group-commit';
+import { TaskEnqueuer } from './task-enqueuer';
 import { StoreHealth } from '../store-health';
-import { TaskDefinition, TaskJobData } from '../task-definition';
-import { TaskQueues } from '../queues/task-queues.service';
+import { TaskDefinition } from '../task-definition';
 import { TaskRegistry } from '../task-registry.service';
-import { TASK_BACKOFF, TaskRetryPolicies } from '../run/task-retry-policy';
+import { TaskRetryPolicies } from '../run/task-retry-policy';
 import { TaskState } from '../task-state';
 
 /** A request to run a task, from HTTP or from another part of the service. */
@@ -50,9 +49,6 @@ export function taskRequest<Args extends object>(
   return { ...options, name: task.name, args };
 }
 
-/** How long a submit waits for the transport (plus 2 ms a job) before leaving its records to the outbox. */
-export const ENQUEUE_TIMEOUT_MS = 1000;
-
 /**
  * Single submits written at once, at most: the rest wait and go together in the next write
  * (one INSERT, one add per queue), which is what lets one api process take thousands of
@@ -66,7 +62,7 @@ const SUBMIT_GROUP_MAX = 500;
  * Validates and submits tasks as a transactional outbox: the records are committed first
  * (`PENDING`), then their jobs are queued under the records' ids. While the transport is up the
  * records are inserted already marked queued (`enqueued_at` set), so a submit costs one write;
- * a transport that is down, or slower than {@link ENQUEUE_TIMEOUT_MS}, does not fail the submit:
+ * a transport that is down, or slower than the enqueue timeout ({@link TaskEnqueuer}), does not fail the submit:
  * the mark is cleared (or, once the transport is known to be down, never set) and
  * {@link TaskOutbox} queues the records, in submission order, once the transport answers. A
  * crash between the insert and the add leaves a queued record without a job, which the
@@ -75,9 +71,6 @@ const SUBMIT_GROUP_MAX = 500;
  */
 @Injectable()
 export class TaskSubmissionService {
-  private readonly logger = new Logger(TaskSubmissionService.name);
-  /** Set while this process has records waiting in the outbox: new ones queue behind them. */
-  private backlog = false;
   /** Concurrent single submits share one write; each learns whether its record was inserted. */
   private readonly singles = new GroupCommit<TaskRun, boolean>(
     async (runs) => {
@@ -90,7 +83,7 @@ export class TaskSubmissionService {
 
   constructor(
     private readonly registry: TaskRegistry,
-    private readonly queues: TaskQueues,
+    private readonly enqueuer: TaskEnqueuer,
     private readonly store: TaskRunStore,
     private readonly stores: StoreHealth,
     private readonly policies: TaskRetryPolicies,
@@ -135,86 +128,15 @@ export class TaskSubmissionService {
     return runs;
   }
 
-  /**
-   * Queues the job of an existing record again (retry, reconciler). A transport that is down
-   * leaves the record to the outbox instead of failing.
-   */
-  async requeue(run: TaskRun): Promise<void> {
-    if (!this.registry.get(run.name)) throw new NotFoundException(`Task ${run.name} is no longer registered`);
-    if (await this.enqueue([run])) return;
-    await this.stores.database(() => this.store.unmarkQueued(run.id));
-    run.enqueuedAt = null;
-  }
-
-  /**
-   * Adds the jobs of `runs` (in their order, one `addBulk` per queue) within the enqueue
-   * timeout; false, and the transport marked down, when it did not answer. Used by submission
-   * and by the outbox.
-   */
-  async enqueue(runs: TaskRun[]): Promise<boolean> {
-    if (this.stores.isDown('transport')) return false;
-    const byQueue = new Map<string, TaskRun[]>();
-    for (const run of runs) byQueue.set(run.queue, [...(byQueue.get(run.queue) ?? []), run]);
-    const adding = Promise.all(
-      [...byQueue].map(([queue, items]) =>
-        items.length === 1
-          ? // A single add is one Redis round trip cheaper than a one-job addBulk (no MULTI).
-            this.queues.get(queue).add(items[0].name, jobData(items[0]), this.jobOptions(items[0]))
-          : this.queues
-              .get(queue)
-              .addBulk(items.map((r) => ({ name: r.name, data: jobData(r), opts: this.jobOptions(r) }))),
-      ),
-    );
-    try {
-      // A big batch gets a little longer: a slow addBulk must not pass for a dead transport.
-      await withTimeout(adding, ENQUEUE_TIMEOUT_MS + runs.length * 2);
-      this.stores.markUp('transport');
-      return true;
-    } catch (error) {
-      // A late add still lands under the record's id; the outbox's add of the same id is then a no-op.
-      adding.catch(() => undefined);
-      this.stores.markDown('transport', error);
-      return false;
-    }
-  }
-
-  /** True while this process's submits leave their records to the outbox (see {@link TaskOutbox}). */
-  get hasBacklog(): boolean {
-    return this.backlog;
-  }
-
-  /** Lets submits queue their jobs directly again once the outbox has caught up. */
-  outboxDrained(): void {
-    this.backlog = false;
-  }
-
   private async commitAndEnqueue(runs: TaskRun[]): Promise<TaskRun[]> {
     // Behind a backlog a new record waits its turn, so each queue keeps submission order.
-    const direct = !this.backlog && !this.stores.isDown('transport');
+    const direct = this.enqueuer.queuesDirectly;
     const now = new Date();
     for (const run of runs) run.enqueuedAt = direct ? now : null;
     const inserted = await this.stores.database(() => this.store.insert(runs));
-    if (inserted.length === 0 || !direct) return this.keptInOutbox(inserted, false);
-    if (await this.enqueue(inserted)) return inserted;
-    return this.keptInOutbox(inserted, true);
-  }
-
-  /**
-   * Leaves `runs` to the outbox. `marked`: their records say queued, so the mark is cleared
-   * (a job that ran meanwhile keeps it: the worker marks a started record queued again). If the
-   * clear cannot be written, the records stay marked and the reconciler re-queues them.
-   */
-  private async keptInOutbox(runs: TaskRun[], marked: boolean): Promise<TaskRun[]> {
-    if (runs.length === 0) return runs;
-    this.backlog = true;
-    this.logger.warn({ msg: 'Transport unavailable: task(s) kept in the outbox', count: runs.length });
-    for (const run of runs) run.enqueuedAt = null;
-    if (marked) {
-      await this.stores
-        .database(() => this.store.clearQueuedMark(runs.map((r) => r.id)))
-        .catch((error) => this.logger.warn(`Could not clear the queued mark: ${error.message}`));
-    }
-    return runs;
+    if (inserted.length === 0 || !direct) return this.enqueuer.keepInOutbox(inserted, false);
+    if (await this.enqueuer.enqueue(inserted)) return inserted;
+    return this.enqueuer.keepInOutbox(inserted, true);
   }
 
   /** Validates every request (one 400 lists every bad field) and builds its record. */
@@ -286,19 +208,6 @@ export class TaskSubmissionService {
       suggestions: close,
     });
   }
-
-  private jobOptions(run: TaskRun): JobsOptions {
-    const policy = this.policies.policyFor(run.name);
-    const delayMs = run.runAt.getTime() - Date.now();
-    return {
-      jobId: run.id,
-      attempts: policy.attempts,
-      // The runner plans each retry's delay (exponential with jitter, or a RetryAfterError's) and records it.
-      backoff: { type: TASK_BACKOFF, delay: policy.backoffMs },
-      delay: delayMs > 0 ? delayMs : undefined,
-      priority: run.priority > 0 ? run.priority : undefined,
-    };
-  }
 }
 
 /** Whether a repeated request under one idempotency key asks for what the first one did. */
@@ -309,18 +218,6 @@ function samePayload(existing: TaskRun, submitted: TaskRun): boolean {
     existing.timeoutMs === submitted.timeoutMs &&
     sameJson(existing.args, submitted.args)
   );
-}
-
-function jobData(run: TaskRun): TaskJobData {
-  return { args: run.args, owner: run.owner, timeoutMs: run.timeoutMs ?? undefined };
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`The queue transport did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
 function fieldErrorsOf(error: unknown, prefix: string): FieldError[] {
