@@ -71,7 +71,7 @@ describe('Fuzzing every operation of /docs-json: hostile input never gets a 5xx'
     const cases: FuzzCase[] = [];
     for (const operation of operationsOf(doc)) {
       // POST /files is multipart (no JSON body in the document): its body is not fuzzed here;
-      // test/security-uploads.e2e-spec.ts sends it hostile file names and malformed parts.
+      // test/security-files.e2e-spec.ts sends it hostile file names and malformed parts.
       for (const target of targetsOf(operation, doc)) cases.push(...casesFor(operation, target, doc, seed, perTarget));
     }
     const problems: string[] = [];
