@@ -15,6 +15,7 @@ import { TaskEvents } from './task-events';
 import { TaskQueryService } from './records/task-query.service';
 import { TaskQueues } from './queues/task-queues.service';
 import { TaskReconciler } from './records/task-reconciler.service';
+import { TaskRetention } from './records/task-retention.service';
 import { TaskRecordWriter } from './run/task-record.writer';
 import { TaskRunStore } from './records/task-run.store';
 import { TaskRegistry } from './task-registry.service';
@@ -80,7 +81,7 @@ export class TasksModule {
         TaskOutbox,
         TaskRetryPolicies,
         TracingShutdown,
-        ...(config.runsApi ? [TaskReconciler] : []),
+        ...(config.runsApi ? [TaskReconciler, TaskRetention] : []),
         { provide: QUEUE_PROCESSORS, useValue: processors },
         ...processors,
       ],

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
+import { SingletonLoop } from '../../database/singleton-loop';
 import { FILE_STORAGE, FileStorage } from '../storage/file-storage';
 
 const BATCH = 200;
@@ -15,34 +16,32 @@ const BATCH = 200;
 @Injectable()
 export class StorageGarbageSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(StorageGarbageSweeper.name);
-  private timer?: NodeJS.Timeout;
-  private running: Promise<number> | null = null;
+  private readonly loop: SingletonLoop<number>;
 
   constructor(
     private readonly dataSource: DataSource,
     @Inject(FILE_STORAGE) private readonly storage: FileStorage,
-    private readonly config: AppConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweep(), this.config.env.RECONCILE_INTERVAL_MS);
-    this.timer.unref();
+    config: AppConfig,
+  ) {
+    this.loop = new SingletonLoop({
+      name: 'Storage garbage sweep',
+      logger: this.logger,
+      intervalMs: config.env.RECONCILE_INTERVAL_MS,
+      pass: () => this.sweepAll(),
+    });
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  onApplicationBootstrap(): void {
+    this.loop.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One pass (or the pass already running); returns how many stored objects were removed. */
-  sweep(): Promise<number> {
-    this.running ??= this.sweepAll()
-      .catch((error) => {
-        this.logger.warn(`Storage garbage sweep failed: ${error.message}`);
-        return 0;
-      })
-      .finally(() => (this.running = null));
-    return this.running;
+  async sweep(): Promise<number> {
+    return (await this.loop.run()) ?? 0;
   }
 
   private async sweepAll(): Promise<number> {

@@ -3,13 +3,11 @@ import { useSpecDatabase } from '../../../test/support/spec-database';
 import { AppConfig } from '../../config/app-config';
 import { runtimeBucket } from './runtime-histogram';
 import { StoreHealth } from '../store-health';
-import { TaskQueues } from '../queues/task-queues.service';
-import { TaskReconciler } from './task-reconciler.service';
+import { TaskRetention } from './task-retention.service';
 import { TaskRunStore } from './task-run.store';
 import { TaskRecordWriter } from '../run/task-record.writer';
 import { TaskState } from '../task-state';
 import { TaskStatistics } from './task-statistics.service';
-import { TaskEnqueuer } from '../submit/task-enqueuer';
 
 // The rollups computed from scratch: what the triggers must have kept, row for row.
 const spans = `CROSS JOIN (VALUES (1), (60)) AS span(m)`;
@@ -151,16 +149,13 @@ describe('task_run_rollups on PostgreSQL', () => {
                                                       (60, now() - interval '9 days', 'tasks.ancient', 'default', 'SUCCESS', 1, 0)`);
     await query(`INSERT INTO task_run_runtime_rollups VALUES (1, now() - interval '3 days', 'tasks.ancient', 'default', 3, 1),
                                                               (60, now() - interval '9 days', 'tasks.ancient', 'default', 3, 1)`);
-    // expire() needs neither the transport nor submission.
-    const reconciler = new TaskReconciler(
+    const retention = new TaskRetention(
       AppConfig.fromEnv({ DATABASE_URL: db.current.url, RESULT_EXPIRES_SECONDS: String(24 * 3600) }),
-      {} as TaskQueues,
-      {} as TaskEnqueuer,
       db.current.dataSource,
       new TaskRunStore(db.current.dataSource),
       new StoreHealth(),
     );
-    await reconciler.expire();
+    await retention.expire();
     expect(await query(`SELECT id FROM task_runs`)).toEqual([]);
     for (const table of ['task_run_rollups', 'task_run_runtime_rollups'])
       expect(await query(`SELECT span_minutes, name FROM ${table} ORDER BY 1`)).toEqual([

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../../common/database-unavailable';
+import { SingletonLoop } from '../../database/singleton-loop';
 import { TaskRunStore } from '../records/task-run.store';
 import { StoreHealth } from '../store-health';
 import { TaskQueues } from '../queues/task-queues.service';
@@ -24,32 +25,47 @@ const MIN_AGE_MS = 1000;
 @Injectable()
 export class TaskOutbox implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(TaskOutbox.name);
-  private timer?: NodeJS.Timeout;
-  private running: Promise<void> | null = null;
+  private readonly loop: SingletonLoop<number>;
   private unsubscribe?: () => void;
 
   constructor(
-    private readonly dataSource: DataSource,
+    dataSource: DataSource,
     private readonly store: TaskRunStore,
     private readonly enqueuer: TaskEnqueuer,
     private readonly stores: StoreHealth,
     private readonly queues: TaskQueues,
-  ) {}
+  ) {
+    this.loop = new SingletonLoop({
+      name: 'Outbox pass',
+      logger: this.logger,
+      intervalMs: INTERVAL_MS,
+      lock: { dataSource, key: LOCK_KEY },
+      pass: () => this.drain(),
+      due: () => !this.stores.isDown('transport') && !this.stores.isDown('database'),
+      done: (queued) => {
+        if (queued > 0) this.logger.log({ msg: 'Queued tasks from the outbox', count: queued });
+      },
+      failed: (error) => {
+        if (!isDatabaseUnavailable(error)) return false;
+        this.stores.markDown('database', error);
+        return true;
+      },
+    });
+  }
 
   onApplicationBootstrap(): void {
     // A queue without an 'error' listener prints every reconnect failure; report it once instead.
     for (const queue of this.queues.all()) queue.on('error', (error) => this.stores.markDown('transport', error));
-    this.timer = setInterval(() => this.kick(), INTERVAL_MS).unref();
+    this.loop.start();
     // The moment the transport is back, start draining instead of waiting for the next tick.
     this.unsubscribe = this.stores.onChange((store, up) => {
-      if (store === 'transport' && up) this.kick();
+      if (store === 'transport' && up) this.loop.kick();
     });
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
     this.unsubscribe?.();
-    await this.running;
+    await this.loop.stop();
   }
 
   /** Drains the outbox until it is empty or the transport fails; returns how many jobs were queued. */
@@ -62,28 +78,10 @@ export class TaskOutbox implements OnApplicationBootstrap, OnApplicationShutdown
     }
   }
 
-  private kick(): void {
-    if (this.stores.isDown('transport') || this.stores.isDown('database')) return;
-    this.running ??= this.drain()
-      .then(
-        (queued) => {
-          if (queued > 0) this.logger.log({ msg: 'Queued tasks from the outbox', count: queued });
-        },
-        (error) => {
-          if (isDatabaseUnavailable(error)) this.stores.markDown('database', error);
-          else this.logger.warn(`Outbox pass failed: ${error.message}`);
-        },
-      )
-      .finally(() => (this.running = null));
-  }
-
-  private pass(): Promise<{ queued: number; more: boolean }> {
-    return this.dataSource.transaction(async (manager) => {
-      const [{ locked }] = await manager.query('SELECT pg_try_advisory_xact_lock($1) AS locked', [LOCK_KEY]);
-      if (!locked) return { queued: 0, more: false };
+  private async pass(): Promise<{ queued: number; more: boolean }> {
+    const outcome = await this.loop.exclusive(async (manager) => {
       // Behind a backlog this process's submits do not add their own jobs: take every record then.
-      const backlog = this.enqueuer.hasBacklog;
-      const cutoff = new Date(Date.now() - (backlog ? 0 : MIN_AGE_MS));
+      const cutoff = new Date(Date.now() - (this.enqueuer.hasBacklog ? 0 : MIN_AGE_MS));
       const runs = await this.store.lockOutboxBatch(manager, cutoff, BATCH);
       if (runs.length > 0) {
         if (!(await this.enqueuer.enqueue(runs))) return { queued: 0, more: false };
@@ -96,5 +94,7 @@ export class TaskOutbox implements OnApplicationBootstrap, OnApplicationShutdown
       if (!more) this.enqueuer.outboxDrained();
       return { queued: runs.length, more };
     });
+    // Another replica holds the lock: it is draining.
+    return outcome ?? { queued: 0, more: false };
   }
 }
