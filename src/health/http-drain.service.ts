@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
-import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Server, ServerResponse } from 'node:http';
 import { AppConfig } from '../config/app-config';
@@ -23,7 +23,7 @@ export class HttpDrain implements BeforeApplicationShutdown {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly config: AppConfig,
-    private readonly moduleRef: ModuleRef,
+    private readonly completions: TaskCompletions,
   ) {}
 
   /** A Fastify `onRequest` hook that tracks event-stream responses so the drain can end them cleanly. */
@@ -54,7 +54,7 @@ export class HttpDrain implements BeforeApplicationShutdown {
     for (const res of this.inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Shutdown hooks run one module after another: answer the long-polls here, not after this wait.
-    this.moduleRef.get(TaskCompletions, { strict: false }).releaseAll();
+    this.completions.releaseAll();
     for (const res of this.streams) {
       res.write('event: shutdown\ndata: {"reconnect":true}\n\n');
       res.end();

@@ -87,6 +87,7 @@ export class TasksModule {
       ],
       exports: [
         PgNotifications,
+        TaskCompletions,
         TaskEvents,
         TaskRecordWriter,
         TaskRunStore,
