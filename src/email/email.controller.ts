@@ -10,7 +10,7 @@ import { TaskSubmissionService } from '../tasks/submit/task-submission.service';
 import { acceptedTask } from '../tasks/http/accepted-task';
 import { SubmitContext, TakesIdempotencyKey } from '../tasks/http/submit-context';
 import { EmailMessageDto, RecipientPageDto } from './dto/email-views.dto';
-import { RecipientsQuery } from './dto/recipients.query';
+import { RecipientsQuery } from './dto/recipients-query.dto';
 import { EmailService } from './email.service';
 import { SendEmailArgs, SendEmailTask, SendNotificationArgs, SendNotificationTask } from './email.tasks';
 import { EmailDelivery } from './entities/email-delivery.entity';

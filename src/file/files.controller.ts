@@ -29,7 +29,7 @@ import { TaskSubmissionService } from '../tasks/submit/task-submission.service';
 import { toTaskView } from '../tasks/records/task-view';
 import { SubmitContext } from '../tasks/http/submit-context';
 import { attachmentDisposition } from './download/attachment-disposition';
-import { ListFilesQuery, SearchFilesQuery, UploadQuery } from './dto/file-queries';
+import { ListFilesQuery, SearchFilesQuery, UploadQuery } from './dto/file-queries.dto';
 import { FilePageDto, FileViewDto, SearchResultDto, UploadBodyDto, UploadResultDto } from './dto/file-views.dto';
 import { StoredFile } from './entities/stored-file.entity';
 import { ProcessFileTask } from './file.tasks';

@@ -6,7 +6,7 @@ import { ApiRoleGuard } from './api-role.guard';
 import { PurgeResultDto, QueueListDto, QueueOverviewDto, StatsReportDto, WorkerListDto } from './dto/ops-views.dto';
 import { QueueOverviewService } from '../tasks/queues/queue-overview.service';
 import { OpsEnvironment } from './ops.environment';
-import { StatsQuery } from './stats.query';
+import { StatsQuery } from './dto/stats-query.dto';
 import { TaskStatsService } from './task-stats.service';
 import { WorkerDirectory } from './worker-directory.service';
 

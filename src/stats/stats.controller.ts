@@ -10,7 +10,7 @@ import { addDays, localDate } from '../common/calendar-date';
 import { DailyReportService } from './daily-report.service';
 import { DailyReportDto, StatsSnapshotDto } from './dto/stats-views.dto';
 import { StatsCollector } from './stats-collector.service';
-import { DailyReportsQuery, SnapshotsQuery } from './stats.queries';
+import { DailyReportsQuery, SnapshotsQuery } from './dto/stats-queries.dto';
 import { DailyReportArgs, DailyReportTask } from './stats.tasks';
 
 const MAX_REPORT_DAYS = 366;

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsObject, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsObject, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { PageQuery } from '../../common/page-query';
 import { ConsumeArgs, GrantArgs, RefundArgs } from '../credits.tasks';
 
 export class OpeningGrantDto extends OmitType(GrantArgs, ['accountId', 'idempotencyKey'] as const) {}
@@ -28,31 +29,17 @@ export class GrantDto extends OmitType(GrantArgs, ['accountId'] as const) {}
 export class ConsumeDto extends OmitType(ConsumeArgs, ['accountId'] as const) {}
 export class RefundDto extends OmitType(RefundArgs, ['accountId'] as const) {}
 
-export class ListAccountsQuery {
+class AccountFilters {
   @ApiPropertyOptional()
   @IsOptional()
   @IsString()
   @Length(1, 200)
   externalUserId?: string;
-
-  @ApiPropertyOptional({ default: 50, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit = 50;
 }
 
-export class ListTransactionsQuery {
-  @ApiPropertyOptional({ default: 50, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit = 50;
+export class ListAccountsQuery extends PageQuery({ default: 50, maximum: 200 }, AccountFilters) {}
 
+export class ListTransactionsQuery extends PageQuery({ default: 50, maximum: 200 }) {
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
   @IsOptional()
   @IsString()

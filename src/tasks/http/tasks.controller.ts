@@ -19,7 +19,7 @@ import { distinctUntilChanged, from, interval, map, Observable, startWith, switc
 import { CurrentPrincipal } from '../../auth/auth.decorators';
 import { callerIdempotencyKey } from '../../common/idempotency-key';
 import { Principal } from '../../auth/principal';
-import { GetTaskQuery, ListTasksQuery } from './dto/list-tasks.query';
+import { GetTaskQuery, ListTasksQuery } from './dto/list-tasks-query.dto';
 import { SubmitBatchDto, SubmitTaskDto } from './dto/submit-task.dto';
 import { TaskCompletions } from '../records/task-completions.service';
 import { TaskControlService } from '../run/task-control.service';

@@ -2,7 +2,7 @@ import { BadRequestException, Injectable, NotFoundException } from '@nestjs/comm
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { isAdmin, Principal } from '../../auth/principal';
-import { ListTasksQuery } from '../http/dto/list-tasks.query';
+import { ListTasksQuery } from '../http/dto/list-tasks-query.dto';
 import { TaskRun } from './entities/task-run.entity';
 
 /** Reads task records as a caller may see them: a client only its own, an admin all. */

@@ -1,24 +1,18 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { PageQuery } from '../../common/page-query';
 import { EmailStatus } from '../entities/send-attempt.columns';
 
 export const EMAIL_STATUSES: readonly EmailStatus[] = ['QUEUED', 'SENDING', 'SENT', 'FAILED'];
 
-export class RecipientsQuery {
+class RecipientFilters {
   @ApiPropertyOptional({ enum: EMAIL_STATUSES })
   @IsOptional()
   @IsIn(EMAIL_STATUSES)
   status?: EmailStatus;
+}
 
-  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 1000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
-  limit = 100;
-
+export class RecipientsQuery extends PageQuery({ default: 100, minimum: 1, maximum: 1000 }, RecipientFilters) {
   /** The `nextCursor` of the previous page. */
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
   @IsOptional()

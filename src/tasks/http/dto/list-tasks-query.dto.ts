@@ -1,9 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDate, IsEnum, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
+import { PageQuery } from '../../../common/page-query';
 import { TaskState } from '../../task-state';
 
-export class ListTasksQuery {
+class TaskFilters {
   @ApiPropertyOptional({ description: 'Exact task name, or a prefix ending in * (tasks.file.*)' })
   @IsOptional()
   @IsString()
@@ -31,15 +32,9 @@ export class ListTasksQuery {
   @IsOptional()
   @IsUUID('all', { message: 'parentId must be a task id (UUID)' })
   parentId?: string;
+}
 
-  @ApiPropertyOptional({ default: 50, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit = 50;
-
+export class ListTasksQuery extends PageQuery({ default: 50, maximum: 500 }, TaskFilters) {
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
   @IsOptional()
   @IsString()

@@ -13,6 +13,8 @@ import {
   Min,
 } from 'class-validator';
 
+import { PageQuery } from '../../common/page-query';
+
 // Documented for /docs-json, so clients and the fuzz suite (test/fuzz) see these parameters.
 export class SearchFilesQuery {
   @ApiProperty({ description: 'What to search for', maxLength: 2000 })
@@ -35,15 +37,7 @@ export class SearchFilesQuery {
   fileId?: string;
 }
 
-export class ListFilesQuery {
-  @ApiPropertyOptional({ default: 50, minimum: 1, maximum: 200 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit = 50;
-
+export class ListFilesQuery extends PageQuery({ default: 50, minimum: 1, maximum: 200 }) {
   /** Files created before this time (the `createdAt` of the last item of the previous page). */
   @ApiPropertyOptional({ description: 'createdAt of the last file of the previous page (ISO 8601)' })
   @IsOptional()

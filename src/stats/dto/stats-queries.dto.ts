@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
-import { IsCalendarDate } from '../common/calendar-date';
+import { IsISO8601, IsOptional } from 'class-validator';
+import { IsCalendarDate } from '../../common/calendar-date';
+import { PageQuery } from '../../common/page-query';
 
 export class DailyReportsQuery {
   @ApiPropertyOptional({ example: '2026-11-01', description: 'First day, inclusive (default: 30 days before `to`)' })
@@ -15,7 +15,7 @@ export class DailyReportsQuery {
   to?: string;
 }
 
-export class SnapshotsQuery {
+class SnapshotFilters {
   @ApiPropertyOptional({ description: 'Windows ending at or after this instant (ISO 8601)' })
   @IsOptional()
   @IsISO8601({ strict: true })
@@ -25,12 +25,6 @@ export class SnapshotsQuery {
   @IsOptional()
   @IsISO8601({ strict: true })
   to?: string;
-
-  @ApiPropertyOptional({ default: 50, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit = 50;
 }
+
+export class SnapshotsQuery extends PageQuery({ default: 50, maximum: 500 }, SnapshotFilters) {}
