@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTransport } from 'nodemailer';
 import { describeSmtpUrl } from './mailer-options';
-import { OutboxTransport } from './outbox.transport';
+import { MailDropTransport } from './mail-drop.transport';
 
-describe('OutboxTransport', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'outbox-'));
+describe('MailDropTransport', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mail-drop-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('writes the message as an .eml file (Bcc kept) and reports where', async () => {
-    const sut = createTransport(new OutboxTransport(join(dir, 'outbox')));
+    const sut = createTransport(new MailDropTransport(join(dir, 'mail-drop')));
     const info = await sut.sendMail({
       from: 'a@example.test',
       to: 'b@example.test',
@@ -21,11 +21,11 @@ describe('OutboxTransport', () => {
       html: '<p>html</p>',
       messageId: '<m1@example.test>',
     });
-    const [file] = readdirSync(join(dir, 'outbox'));
+    const [file] = readdirSync(join(dir, 'mail-drop'));
     expect(file).toMatch(/-m1@example\.test\.eml$/);
-    expect(info.response).toBe(`250 Written to ${join(dir, 'outbox', file)} (not sent: no SMTP_URL)`);
+    expect(info.response).toBe(`250 Written to ${join(dir, 'mail-drop', file)} (not sent: no SMTP_URL)`);
     expect(info.accepted).toEqual(['b@example.test', 'c@example.test']);
-    const mail = await simpleParser(readFileSync(join(dir, 'outbox', file)));
+    const mail = await simpleParser(readFileSync(join(dir, 'mail-drop', file)));
     expect(mail).toMatchObject({
       subject: 'Hi 你好',
       messageId: '<m1@example.test>',
