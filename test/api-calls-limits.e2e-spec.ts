@@ -1,7 +1,7 @@
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { freePort, ServiceProcess, spawnService } from './support/processes';
-import { startTestService, testEnvironment, TestService } from './support/test-service';
+import { ApiClient } from './support/api-client';
+import { ApiWithWorkerProcesses } from './support/worker-processes';
 
 jest.setTimeout(180_000);
 
@@ -52,16 +52,13 @@ async function startRecordingTarget() {
 }
 
 describe('tasks.api.call: per-host limits across workers and Retry-After, waited out in the queue', () => {
-  let api: TestService;
-  let env: Record<string, string | undefined>;
+  let deployment: ApiWithWorkerProcesses;
+  let api: ApiClient;
   let target: Awaited<ReturnType<typeof startRecordingTarget>>;
-  const workers: ServiceProcess[] = [];
 
   beforeAll(async () => {
     target = await startRecordingTarget();
-    env = testEnvironment({
-      ROLE: 'api',
-      LOG_LEVEL: 'info',
+    deployment = await ApiWithWorkerProcesses.start({
       API_CALLS_ALLOWED_HOSTS: '127.0.0.1,localhost',
       // 127.0.0.1 is limited; `localhost` (the same server) is not.
       API_CALLS_HOST_LIMITS: JSON.stringify({ '127.0.0.1': { ratePerSecond: RATE, concurrency: CONCURRENCY } }),
@@ -69,25 +66,20 @@ describe('tasks.api.call: per-host limits across workers and Retry-After, waited
       QUEUE_CONCURRENCY: 'api_calls=3',
       WORKER_QUEUES: 'api_calls',
     });
-    api = await startTestService(env);
-    for (let i = 0; i < 2; i++) {
-      const worker = spawnService({ ...env, ROLE: 'worker', PORT: String(await freePort()) });
-      workers.push(worker);
-      await worker.waitFor('workers running', 90_000);
-    }
+    api = deployment.admin;
+    for (let i = 0; i < 2; i++) await deployment.startWorker({}, undefined, 90_000);
   });
   afterAll(async () => {
-    workers.forEach((w) => w.child.kill('SIGKILL'));
-    await api?.stop();
+    await deployment?.stop();
     await target?.close();
   });
 
-  const submit = (url: string) => api.admin.submit('tasks.api.call', { method: 'GET', url });
+  const submit = (url: string) => api.submit('tasks.api.call', { method: 'GET', url });
 
   it('two worker processes together keep the rate and concurrency bounds of a host, using no attempt to wait', async () => {
     const tasks = [];
     for (let i = 0; i < 12; i++) tasks.push(await submit(`http://127.0.0.1:${target.port}/hold/limits-${i}`));
-    const done = await Promise.all(tasks.map((t) => api.admin.waitForTask(t.id, undefined, 90_000)));
+    const done = await Promise.all(tasks.map((t) => api.waitForTask(t.id, undefined, 90_000)));
     const starts = target.arrivals.filter((a) => a.path.startsWith('/hold/limits-')).map((a) => a.at);
     // Six slots over two workers could run six at once; the limit lets two.
     expect(target.maxInFlight()).toBe(CONCURRENCY);
@@ -104,9 +96,9 @@ describe('tasks.api.call: per-host limits across workers and Retry-After, waited
     const limited = [];
     for (let i = 0; i < 8; i++) limited.push(await submit(`http://127.0.0.1:${target.port}/hold/slots-${i}`));
     const free = await submit(`http://localhost:${target.port}/free/slots`);
-    const freeDone = await api.admin.waitForTask(free.id, undefined, 60_000);
+    const freeDone = await api.waitForTask(free.id, undefined, 60_000);
     expect(freeDone.state).toBe('SUCCESS');
-    await Promise.all(limited.map((t) => api.admin.waitForTask(t.id, undefined, 90_000)));
+    await Promise.all(limited.map((t) => api.waitForTask(t.id, undefined, 90_000)));
     const lastLimitedStart = Math.max(
       ...target.arrivals.filter((a) => a.path.startsWith('/hold/slots-')).map((a) => a.at),
     );
@@ -118,10 +110,10 @@ describe('tasks.api.call: per-host limits across workers and Retry-After, waited
     ['503 with Retry-After as an HTTP date', 'busy-date'],
   ])('%s: the retry comes no sooner than asked, and another call runs meanwhile', async (_title, route) => {
     const task = await submit(`http://localhost:${target.port}/${route}/x`);
-    await api.admin.waitForTask(task.id, ['RETRY' as never], 30_000);
+    await api.waitForTask(task.id, ['RETRY' as never], 30_000);
     const other = await submit(`http://localhost:${target.port}/free/${route}`);
-    expect((await api.admin.waitForTask(other.id, undefined, 30_000)).state).toBe('SUCCESS');
-    const done = await api.admin.waitForTask(task.id, undefined, 30_000);
+    expect((await api.waitForTask(other.id, undefined, 30_000)).state).toBe('SUCCESS');
+    const done = await api.waitForTask(task.id, undefined, 30_000);
     expect(done).toMatchObject({ state: 'SUCCESS', attempts: 2 });
     const [first, second] = target.arrivals.filter((a) => a.path === `/${route}/x`).map((a) => a.at);
     // An HTTP date has whole seconds: it may come up to a second early.
@@ -131,7 +123,7 @@ describe('tasks.api.call: per-host limits across workers and Retry-After, waited
 
   it('a Retry-After beyond API_CALLS_MAX_RETRY_AFTER_MS fails the task at once, naming the limit', async () => {
     const task = await submit(`http://localhost:${target.port}/busy-hour/x`);
-    const done = await api.admin.waitForTask(task.id, undefined, 30_000);
+    const done = await api.waitForTask(task.id, undefined, 30_000);
     expect(done).toMatchObject({ state: 'FAILURE', attempts: 1 });
     expect(done.error.message).toMatch(/Retry-After of 3600000 ms is more than API_CALLS_MAX_RETRY_AFTER_MS/);
   });

@@ -1,13 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { DataSource } from 'typeorm';
 import { CeleryBroker, client, startCeleryBroker, waitUntil } from './celery/celery-support';
-import { freePort, ServiceProcess, spawnService } from './support/processes';
-import { startTestService, testEnvironment, TestService } from './support/test-service';
+import { ApiWithWorkerProcesses } from './support/worker-processes';
 
 jest.setTimeout(120_000);
 
 const MESSAGES = 2000;
-const READY = 'Celery ingress consuming';
+const INGRESS_READY = 'Celery ingress consuming';
 
 /**
  * kombu's ack emulation: a worker SIGKILLed while its Celery ingress holds messages taken from
@@ -16,34 +14,20 @@ const READY = 'Celery ingress consuming';
  */
 describe('Celery ingress: a worker killed while holding unacked messages', () => {
   let broker: CeleryBroker;
-  let api: TestService;
-  let env: Record<string, string | undefined>;
-  let db: DataSource;
-  const workers: ServiceProcess[] = [];
+  let deployment: ApiWithWorkerProcesses;
 
-  const startWorker = async () => {
-    const worker = spawnService({
-      ...env,
-      ROLE: 'worker',
-      PORT: String(await freePort()),
-      CELERY_BROKER_URL: broker.url,
-      CELERY_VISIBILITY_TIMEOUT: '3',
-      CELERY_PREFETCH: '100',
-    });
-    workers.push(worker);
-    await worker.waitFor(READY);
-    return worker;
-  };
+  const startWorker = () =>
+    deployment.startWorker(
+      { CELERY_BROKER_URL: broker.url, CELERY_VISIBILITY_TIMEOUT: '3', CELERY_PREFETCH: '100' },
+      INGRESS_READY,
+    );
 
   beforeAll(async () => {
     broker = await startCeleryBroker();
-    env = testEnvironment({ ROLE: 'api', LOG_LEVEL: 'info' });
-    api = await startTestService(env);
-    db = api.service.app.get(DataSource);
+    deployment = await ApiWithWorkerProcesses.start();
   });
   afterAll(async () => {
-    workers.splice(0).forEach((w) => w.child.kill('SIGKILL'));
-    await api?.stop();
+    await deployment?.stop();
     await broker?.stop();
   });
 
@@ -57,8 +41,7 @@ describe('Celery ingress: a worker killed while holding unacked messages', () =>
       if (Date.now() > deadline) throw new Error(`The ingress never held a message:\n${first.output().slice(-3000)}`);
       spawnSync('sleep', ['0.002']);
     }
-    first.child.kill('SIGKILL');
-    await first.exited;
+    await deployment.kill(first);
     const held = Number(broker.cli('HLEN', 'unacked'));
     expect(held).toBeGreaterThan(0);
     const ids = await producing;
@@ -66,14 +49,14 @@ describe('Celery ingress: a worker killed while holding unacked messages', () =>
     const second = await startWorker();
     await second.waitFor(/Restored \d+ Celery message/, 30_000);
     await waitUntil(async () => {
-      const [{ done }] = await db.query(
+      const [{ done }] = await deployment.db.query(
         `SELECT count(*)::int AS done FROM task_runs WHERE id = ANY($1::uuid[]) AND state = 'SUCCESS'`,
         [ids],
       );
       return done === MESSAGES;
     }, 90_000);
 
-    const runs: { id: string; attempts: number }[] = await db.query(
+    const runs: { id: string; attempts: number }[] = await deployment.db.query(
       `SELECT id, attempts FROM task_runs WHERE id = ANY($1::uuid[])`,
       [ids],
     );

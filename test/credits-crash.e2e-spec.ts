@@ -1,47 +1,25 @@
-import { DataSource } from 'typeorm';
-import { freePort, ServiceProcess, spawnService } from './support/processes';
-import { startTestService, testEnvironment, TestService } from './support/test-service';
+import { ApiWithWorkerProcesses } from './support/worker-processes';
 import { balanceOf, createAccount, ledgerViolations, waitForFinal } from './credits-helpers';
 
 // These specs wait on real workers: set their timeout here, whatever the Jest config says.
 jest.setTimeout(120_000);
 
-const WORKER_READY = 'workers running';
 const TASKS = 600;
 
 /** An api in this process; the credits worker is a child process that the test kills. */
 describe('Credits survive a worker killed with SIGKILL mid-batch', () => {
-  let api: TestService;
-  let env: Record<string, string | undefined>;
-  let db: DataSource;
-  const workers: ServiceProcess[] = [];
+  let deployment: ApiWithWorkerProcesses;
 
-  const startWorker = async () => {
-    // One shared env: both processes must use the same QUEUE_PREFIX.
-    const worker = spawnService({
-      ...env,
-      ROLE: 'worker',
-      WORKER_QUEUES: 'credits',
-      QUEUE_CONCURRENCY: 'credits=8',
-      PORT: String(await freePort()),
-    });
-    workers.push(worker);
-    await worker.waitFor(WORKER_READY);
-    return worker;
-  };
+  const startWorker = () => deployment.startWorker({ WORKER_QUEUES: 'credits', QUEUE_CONCURRENCY: 'credits=8' });
 
   beforeAll(async () => {
-    env = testEnvironment({ ROLE: 'api', LOG_LEVEL: 'info' });
-    api = await startTestService(env);
-    db = api.service.app.get(DataSource);
+    deployment = await ApiWithWorkerProcesses.start();
   });
-  afterAll(async () => {
-    workers.splice(0).forEach((w) => w.child.kill('SIGKILL'));
-    await api?.stop();
-  });
+  afterAll(() => deployment?.stop());
 
   it('every task ends final, each consume is applied once, and the ledger equals the balances', async () => {
-    const client = await api.newClient('crash-client');
+    const client = await deployment.api.newClient('crash-client');
+    const db = deployment.db;
     const account = await createAccount(client, { openingGrant: { amount: 1000 } });
     const first = await startWorker();
 
@@ -66,8 +44,7 @@ describe('Credits survive a worker killed with SIGKILL mid-batch', () => {
       );
       await new Promise((r) => setTimeout(r, 10));
     }
-    first.child.kill('SIGKILL');
-    await first.exited;
+    await deployment.kill(first);
     const [{ atKill }] = await db.query(
       `SELECT count(*)::int AS "atKill" FROM credit_transactions WHERE account_id = $1 AND kind = 'CONSUME'`,
       [account.id],

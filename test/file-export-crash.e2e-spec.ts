@@ -4,48 +4,34 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { download, readZip, unzipTest, uploadBytes } from './file-export-helpers';
-import { freePort, ServiceProcess, spawnService, waitUntil } from './support/processes';
-import { startTestService, testEnvironment, TestService } from './support/test-service';
+import { waitUntil } from './support/processes';
+import { ApiWithWorkerProcesses } from './support/worker-processes';
 
 jest.setTimeout(120_000);
 
 /** The api runs in this process; the export worker is a child process that the test SIGKILLs mid-archive. */
 describe('Files: an export whose worker is SIGKILLed mid-archive', () => {
-  let api: TestService;
-  let env: Record<string, string | undefined>;
-  const workers: ServiceProcess[] = [];
-
-  const startWorker = async () => {
-    const worker = spawnService({ ...env, ROLE: 'worker', WORKER_QUEUES: 'export', PORT: String(await freePort()) });
-    workers.push(worker);
-    await worker.waitFor('workers running');
-    return worker;
-  };
+  let deployment: ApiWithWorkerProcesses;
+  const startWorker = () => deployment.startWorker({ WORKER_QUEUES: 'export' });
 
   beforeAll(async () => {
     const storageDir = await mkdtemp(join(tmpdir(), 'file-export-crash-'));
     // 3 × 2 MB at 3 MB/s: the kill lands inside the archive.
-    env = testEnvironment({
-      ROLE: 'api',
-      LOG_LEVEL: 'info',
+    deployment = await ApiWithWorkerProcesses.start({
       STORAGE_DIR: storageDir,
       EXPORT_READ_BYTES_PER_SECOND: String(3 * 1024 * 1024),
     });
-    api = await startTestService(env);
   });
-  afterAll(async () => {
-    workers.splice(0).forEach((w) => w.child.kill('SIGKILL'));
-    await api?.stop();
-  });
+  afterAll(() => deployment?.stop());
 
   it('is retried from a clean start and ends SUCCESS with a complete archive; no partial is left', async () => {
-    const client = await api.newClient('export-crash');
+    const client = await deployment.api.newClient('export-crash');
     const sources = await Promise.all([0, 1, 2].map(() => randomBytes(2 * 1024 * 1024)));
     const ids: string[] = [];
     for (const [i, bytes] of sources.entries()) ids.push((await uploadBytes(client, `part-${i}.bin`, bytes)).id);
     const first = await startWorker();
     const { body: task } = await client.post('/files/export', { fileIds: ids });
-    const exportsDir = join(env.STORAGE_DIR!, 'exports');
+    const exportsDir = join(deployment.env.STORAGE_DIR!, 'exports');
     const filesIn = () =>
       existsSync(exportsDir)
         ? readdirSync(exportsDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
@@ -55,8 +41,7 @@ describe('Files: an export whose worker is SIGKILLed mid-archive', () => {
       20_000,
       20,
     );
-    first.child.kill('SIGKILL');
-    await first.exited;
+    await deployment.kill(first);
     // What the killed attempt left: a partial archive, never a published one.
     expect(filesIn().map((e) => e.name)).toEqual([expect.stringMatching(new RegExp(`^${task.id}\\.zip\\.partial-`))]);
     expect((await client.get(`/exports/${task.id}`)).status).toBe(404);

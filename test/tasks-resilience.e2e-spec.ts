@@ -2,50 +2,41 @@ import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { TaskState } from '../src/tasks/task-state';
-import { freePort, PrivateRedis, ServiceProcess, spawnService, startPrivateRedis } from './support/processes';
-import { startTestService, testEnvironment, TestService } from './support/test-service';
-
-const WORKER_READY = 'workers running';
+import { PrivateRedis, startPrivateRedis } from './support/processes';
+import { startTestService, TestService } from './support/test-service';
+import { ApiWithWorkerProcesses } from './support/worker-processes';
 
 /** An api in this process and workers as child processes that the tests kill. */
 describe('Nothing acknowledged is lost: crashes, rollouts and a flushed Redis', () => {
   describe('worker processes', () => {
-    let api: TestService;
-    let env: Record<string, string | undefined>;
-    const workers: ServiceProcess[] = [];
-
-    const startWorker = async () => {
-      const worker = spawnService({ ...env, ROLE: 'worker', PORT: String(await freePort()) });
-      workers.push(worker);
-      await worker.waitFor(WORKER_READY);
-      return worker;
-    };
+    let deployment: ApiWithWorkerProcesses;
+    const startWorker = () => deployment.startWorker();
 
     beforeAll(async () => {
-      env = testEnvironment({ ROLE: 'api', LOG_LEVEL: 'info' });
-      api = await startTestService(env);
+      deployment = await ApiWithWorkerProcesses.start();
     });
-    afterEach(() => workers.splice(0).forEach((w) => w.child.kill('SIGKILL')));
-    afterAll(() => api?.stop());
+    afterEach(() => deployment?.killWorkers());
+    afterAll(() => deployment?.stop());
 
     it('a worker killed with SIGKILL mid-task: the task still ends SUCCESS after stall recovery', async () => {
       const first = await startWorker();
-      const tasks = await Promise.all([1, 2, 3].map(() => api.admin.submit('tasks.system.sleep', { ms: 2_000 })));
-      await Promise.all(tasks.map((t) => api.admin.waitForTask(t.id, [TaskState.STARTED], 20_000)));
-      first.child.kill('SIGKILL');
-      await first.exited;
+      const tasks = await Promise.all(
+        [1, 2, 3].map(() => deployment.admin.submit('tasks.system.sleep', { ms: 2_000 })),
+      );
+      await Promise.all(tasks.map((t) => deployment.admin.waitForTask(t.id, [TaskState.STARTED], 20_000)));
+      await deployment.kill(first);
       await startWorker();
-      const done = await Promise.all(tasks.map((t) => api.admin.waitForTask(t.id, undefined, 60_000)));
+      const done = await Promise.all(tasks.map((t) => deployment.admin.waitForTask(t.id, undefined, 60_000)));
       expect(done.map((t) => t.state)).toEqual(['SUCCESS', 'SUCCESS', 'SUCCESS']);
     });
 
     it('SIGTERM during an active task: the task finishes, nothing fails, the process exits cleanly', async () => {
       const worker = await startWorker();
-      const task = await api.admin.submit('tasks.system.sleep', { ms: 2_500 });
-      await api.admin.waitForTask(task.id, [TaskState.STARTED], 20_000);
+      const task = await deployment.admin.submit('tasks.system.sleep', { ms: 2_500 });
+      await deployment.admin.waitForTask(task.id, [TaskState.STARTED], 20_000);
       worker.child.kill('SIGTERM');
       expect(await worker.exited).toBe(0);
-      const done = (await api.admin.get(`/tasks/${task.id}`)).body;
+      const done = (await deployment.admin.get(`/tasks/${task.id}`)).body;
       expect(done).toMatchObject({ state: 'SUCCESS', attempts: 1 });
       expect(worker.output()).toContain('Stopping');
     });
