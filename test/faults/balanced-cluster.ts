@@ -1,22 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { ApiClient } from '../support/api-client';
-import {
-  freePort,
-  PrivatePostgres,
-  RestartableServer,
-  ServiceProcess,
-  spawnService,
-  startPrivatePostgres,
-  startRestartableRedis,
-  waitUntil,
-} from '../support/processes';
+import { freePort, ServiceProcess, waitUntil } from '../support/processes';
 import { SmtpSink } from '../support/smtp-sink';
-import { FAULT_ADMIN_KEY } from './cluster';
+import { FAULT_ADMIN_KEY, FaultStores } from './fault-stores';
 import { Nginx } from './nginx';
-
-const API_READY = /Role api: listening on/;
-const WORKER_READY = 'workers running';
 
 export interface Member {
   label: string;
@@ -43,24 +30,20 @@ export interface Restart {
  */
 export class BalancedCluster {
   readonly members: Member[] = [];
-  private readonly started: ServiceProcess[] = [];
-  private env: Record<string, string | undefined> = {};
   nginx!: Nginx;
-  db!: Pool;
 
-  private constructor(
-    readonly postgres: PrivatePostgres,
-    readonly redis: RestartableServer,
-    readonly smtp: SmtpSink,
-  ) {}
+  private constructor(private readonly stores: FaultStores) {}
+
+  get smtp(): SmtpSink {
+    return this.stores.smtp;
+  }
+
+  get db(): Pool {
+    return this.stores.db;
+  }
 
   static async start(apis: number, workers: number): Promise<BalancedCluster> {
-    const [postgres, redis, smtp] = await Promise.all([
-      startPrivatePostgres(),
-      startRestartableRedis(),
-      SmtpSink.start({ keepMessages: true }),
-    ]);
-    const cluster = new BalancedCluster(postgres, redis, smtp);
+    const cluster = new BalancedCluster(await FaultStores.start());
     try {
       await cluster.boot(apis, workers);
     } catch (error) {
@@ -71,28 +54,7 @@ export class BalancedCluster {
   }
 
   private async boot(apis: number, workers: number): Promise<void> {
-    const database = `faults_${randomBytes(3).toString('hex')}`;
-    const admin = new Client({ connectionString: this.postgres.url });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${database}`);
-    await admin.end();
-    this.env = {
-      PATH: process.env.PATH,
-      DATABASE_URL: this.postgres.urlFor(database),
-      REDIS_URL: this.redis.url,
-      QUEUE_PREFIX: `faults-${randomBytes(3).toString('hex')}`,
-      ADMIN_API_KEY: FAULT_ADMIN_KEY,
-      SMTP_URL: this.smtp.url,
-      LOG_LEVEL: process.env.FAULT_LOG_LEVEL ?? 'info',
-      DATA_DIR: `/tmp/task-service-faults/${database}`,
-      JOB_LOCK_MS: '5000',
-      STATS_SCHEDULE: 'false',
-      SHUTDOWN_GRACE_MS: '15000',
-      RECONCILE_INTERVAL_MS: '1000',
-      RECONCILE_MIN_AGE_MS: '3000',
-    };
-    this.db = new Pool({ connectionString: this.env.DATABASE_URL, max: 3 });
-    this.db.on('error', () => undefined);
+    await this.stores.createDatabase();
     const spec: Omit<Member, 'process'>[] = [
       ...Array.from({ length: apis }, (_, i) => ({ label: `api ${i}`, role: 'api' as const, port: 0 })),
       ...Array.from({ length: workers }, (_, i) => ({ label: `worker ${i}`, role: 'worker' as const, port: 0 })),
@@ -150,22 +112,17 @@ export class BalancedCluster {
   }
 
   tail(chars = 3000): string {
-    const processes = this.started.map((p, i) => `--- process ${i} (pid ${p.child.pid})\n${p.output().slice(-chars)}`);
-    return [...processes, this.nginx?.tail(chars) ?? ''].join('\n');
+    return [this.stores.tail(chars), this.nginx?.tail(chars) ?? ''].join('\n');
   }
 
   async destroy(): Promise<void> {
-    for (const p of this.started) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-    await Promise.all(this.started.map((p) => p.exited));
+    await this.stores.killProcesses();
     await this.nginx?.stop();
-    await this.db?.end().catch(() => undefined);
-    await Promise.all([this.postgres.destroy(), this.redis.stop(), this.smtp.stop()]);
+    await this.stores.destroy();
   }
 
   private async spawn(member: Omit<Member, 'process'>): Promise<ServiceProcess> {
-    const child = spawnService({ ...this.env, ROLE: member.role, PORT: String(member.port) });
-    this.started.push(child);
-    await child.waitFor(member.role === 'api' ? API_READY : WORKER_READY, 90_000);
+    const child = await this.stores.spawn(member.role, member.port);
     // What a rollout waits for before it moves on: the readiness probe, on the process's own port.
     await waitUntil(async () => (await probe(`http://127.0.0.1:${member.port}/health/ready`)) === 200, 30_000);
     return child;

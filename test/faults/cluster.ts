@@ -1,21 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { ApiClient } from '../support/api-client';
-import {
-  freePort,
-  PrivatePostgres,
-  RestartableServer,
-  ServiceProcess,
-  spawnService,
-  startPrivatePostgres,
-  startRestartableRedis,
-} from '../support/processes';
+import { freePort, PrivatePostgres, RestartableServer, ServiceProcess } from '../support/processes';
 import { RedisTopologyUnderTest } from '../support/redis-topology';
 import { SmtpSink } from '../support/smtp-sink';
+import { FAULT_ADMIN_KEY, FaultStores } from './fault-stores';
 
-export const FAULT_ADMIN_KEY = 'fault-suite-admin-key-0123456789';
-const API_READY = /Role api: listening on/;
-const WORKER_READY = 'workers running';
+export { FAULT_ADMIN_KEY };
 
 /**
  * What a fault scenario runs on: its own PostgreSQL and redis-server (so the scenario can stop
@@ -24,30 +14,33 @@ const WORKER_READY = 'workers running';
  */
 export class FaultCluster {
   readonly workers: ServiceProcess[] = [];
-  /** Every process ever started, so `destroy` leaves nothing running. */
-  private readonly started: ServiceProcess[] = [];
   private readonly killed = new Set<ServiceProcess>();
   api!: ServiceProcess;
   client!: ApiClient;
-  db!: Pool;
-  private env: Record<string, string | undefined> = {};
   private apiPort = 0;
   /** A Sentinel set or a cluster the services use instead of `redis`, when the scenario brings one. */
   topology?: RedisTopologyUnderTest;
 
-  private constructor(
-    readonly postgres: PrivatePostgres,
-    readonly redis: RestartableServer,
-    readonly smtp: SmtpSink,
-  ) {}
+  private constructor(private readonly stores: FaultStores) {}
+
+  get postgres(): PrivatePostgres {
+    return this.stores.postgres;
+  }
+
+  get redis(): RestartableServer {
+    return this.stores.redis;
+  }
+
+  get smtp(): SmtpSink {
+    return this.stores.smtp;
+  }
+
+  get db(): Pool {
+    return this.stores.db;
+  }
 
   static async start(workerCount: number, topology?: () => Promise<RedisTopologyUnderTest>): Promise<FaultCluster> {
-    const [postgres, redis, smtp] = await Promise.all([
-      startPrivatePostgres(),
-      startRestartableRedis(),
-      SmtpSink.start({ keepMessages: true }),
-    ]);
-    const cluster = new FaultCluster(postgres, redis, smtp);
+    const cluster = new FaultCluster(await FaultStores.start());
     try {
       cluster.topology = await topology?.();
     } catch (error) {
@@ -64,32 +57,8 @@ export class FaultCluster {
   }
 
   private async boot(workerCount: number): Promise<void> {
-    const database = `faults_${randomBytes(3).toString('hex')}`;
-    const admin = new Client({ connectionString: this.postgres.url });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${database}`);
-    await admin.end();
+    await this.stores.createDatabase(this.topology?.env);
     this.apiPort = await freePort();
-    this.env = {
-      PATH: process.env.PATH,
-      DATABASE_URL: this.postgres.urlFor(database),
-      REDIS_URL: this.redis.url,
-      ...this.topology?.env,
-      QUEUE_PREFIX: `faults-${randomBytes(3).toString('hex')}`,
-      ADMIN_API_KEY: FAULT_ADMIN_KEY,
-      SMTP_URL: this.smtp.url,
-      LOG_LEVEL: process.env.FAULT_LOG_LEVEL ?? 'info',
-      DATA_DIR: `/tmp/task-service-faults/${database}`,
-      JOB_LOCK_MS: '5000',
-      STATS_SCHEDULE: 'false',
-      SHUTDOWN_GRACE_MS: '15000',
-      // A Redis that came back empty is refilled from the records within seconds.
-      RECONCILE_INTERVAL_MS: '1000',
-      RECONCILE_MIN_AGE_MS: '3000',
-    };
-    this.db = new Pool({ connectionString: this.env.DATABASE_URL, max: 3 });
-    // A pool error (the database went away under an idle client) must not crash the harness.
-    this.db.on('error', () => undefined);
     // The API first: it runs the migrations the workers then find done.
     this.api = await this.spawnApi();
     this.client = new ApiClient(`http://127.0.0.1:${this.apiPort}`, FAULT_ADMIN_KEY);
@@ -119,7 +88,7 @@ export class FaultCluster {
 
   /** Output of every process, last lines first, for a failed assertion. */
   tail(chars = 3000): string {
-    return this.started.map((p, i) => `--- process ${i} (pid ${p.child.pid})\n${p.output().slice(-chars)}`).join('\n');
+    return this.stores.tail(chars);
   }
 
   /** Whether a SIGKILLed process had started task `id` and never logged how that attempt ended. */
@@ -137,7 +106,7 @@ export class FaultCluster {
 
   /** Every output line of every process that mentions `text` (a task id), oldest process first. */
   linesMentioning(text: string): string[] {
-    return this.started.flatMap((p) =>
+    return this.stores.started.flatMap((p) =>
       p
         .output()
         .split('\n')
@@ -147,23 +116,15 @@ export class FaultCluster {
   }
 
   async destroy(): Promise<void> {
-    for (const p of this.started) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-    await Promise.all(this.started.map((p) => p.exited));
-    await this.db?.end().catch(() => undefined);
-    await Promise.all([this.postgres.destroy(), this.redis.stop(), this.smtp.stop(), this.topology?.destroy()]);
+    await this.stores.killProcesses();
+    await Promise.all([this.stores.destroy(), this.topology?.destroy()]);
   }
 
-  private async spawnApi(): Promise<ServiceProcess> {
-    const api = spawnService({ ...this.env, ROLE: 'api', PORT: String(this.apiPort) });
-    this.started.push(api);
-    await api.waitFor(API_READY, 90_000);
-    return api;
+  private spawnApi(): Promise<ServiceProcess> {
+    return this.stores.spawn('api', this.apiPort);
   }
 
   private async spawnWorker(): Promise<ServiceProcess> {
-    const worker = spawnService({ ...this.env, ROLE: 'worker', PORT: String(await freePort()) });
-    this.started.push(worker);
-    await worker.waitFor(WORKER_READY, 90_000);
-    return worker;
+    return this.stores.spawn('worker', await freePort());
   }
 }

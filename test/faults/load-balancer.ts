@@ -1,7 +1,7 @@
 import { ApiClient } from '../support/api-client';
 import { BalancedCluster, Restart } from './balanced-cluster';
 import { BalancedLoad } from './balanced-load';
-import { FAULT_ADMIN_KEY } from './cluster';
+import { FAULT_ADMIN_KEY } from './fault-stores';
 import { judge, Verdict } from './invariants';
 import type { FaultTimings } from './scenarios';
 
