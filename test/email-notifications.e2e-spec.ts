@@ -2,24 +2,8 @@ import { Client } from 'pg';
 import { ApiClient } from './support/api-client';
 import { SmtpSink } from './support/smtp-sink';
 import { startTestService, TestService } from './support/test-service';
+import { until } from './support/until';
 import { TaskState } from '../src/tasks/task-state';
-
-/** Polls `probe` until it returns a value; fails naming what it waited for and the last error. */
-async function until<T>(probe: () => Promise<T | null>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = null;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value) return value;
-      last = null;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `; last error: ${last}` : ''}`);
-}
 
 const context = {
   title: 'Maintenance tonight',

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { ApiClient } from './support/api-client';
 import { builtFile, freePort, ServiceProcess, spawnService } from './support/processes';
 import { ADMIN_KEY, testEnvironment } from './support/test-service';
+import { until } from './support/until';
 
 const ROOT = resolve(__dirname, '..');
 
@@ -29,16 +30,6 @@ function cli(env: Record<string, string | undefined>, args: string[], input?: st
     child.once('exit', (code) => done({ code, stdout, stderr }));
     child.stdin!.end(input ?? '');
   });
-}
-
-async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`Timed out waiting for ${what}`);
 }
 
 describe('Operations: the CLI against a running instance', () => {

@@ -6,6 +6,7 @@ import { LIVENESS_PATH, READINESS_PATH } from '../src/health/health.routes';
 import { ApiClient } from './support/api-client';
 import { builtFile, freePort } from './support/processes';
 import { startTestService, TestService } from './support/test-service';
+import { until } from './support/until';
 
 interface PrivatePostgres {
   url: string;
@@ -38,15 +39,6 @@ function startPrivatePostgres(dir: string, port: number): Promise<PrivatePostgre
     });
     child.once('exit', (code) => reject(new Error(`Private PostgreSQL exited (${code}): ${output}`)));
   });
-}
-
-async function until(probe: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await probe()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`Timed out waiting for ${what}`);
 }
 
 describe('Operations: health probes', () => {

@@ -1,5 +1,6 @@
 import { ApiClient } from './support/api-client';
 import { startTestService, TestService } from './support/test-service';
+import { until } from './support/until';
 
 const QUEUES = ['file_tasks', 'email_tasks', 'api_calls', 'credits', 'export', 'default'];
 
@@ -7,16 +8,6 @@ const QUEUES = ['file_tasks', 'email_tasks', 'api_calls', 'credits', 'export', '
 function sample(text: string, series: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line ? Number(line.slice(series.length + 1)) : 0;
-}
-
-async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`Timed out waiting for ${what}`);
 }
 
 describe('Operations: queue control, workers, stats, metrics (Redis)', () => {

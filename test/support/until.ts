@@ -1,6 +1,7 @@
 /**
  * Polls `probe` until it returns a truthy value and returns that value; fails naming what it
- * waited for and the last error the probe threw.
+ * waited for and the last error the probe threw. A failed `expect` inside the probe is not
+ * retried: it fails at once, as that assertion, rather than as a timeout.
  */
 export async function until<T>(
   probe: () => Promise<T | undefined | null | false>,
@@ -16,6 +17,7 @@ export async function until<T>(
       if (value) return value;
       last = null;
     } catch (error) {
+      if (isFailedExpect(error)) throw error;
       last = error;
     }
     await new Promise((r) => setTimeout(r, intervalMs));
@@ -41,4 +43,9 @@ export async function lastReading<T>(
     value = await read();
   }
   return value;
+}
+
+/** Jest's assertion errors carry the matcher's result. */
+function isFailedExpect(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'matcherResult' in error;
 }
