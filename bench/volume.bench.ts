@@ -1,8 +1,8 @@
 /**
  * History at volume (#18): the service with 0, 5M, 20M finished records in `task_runs`.
- * Records are seeded with SQL (generate_series): finished over the retention window, the declared
- * task names (a few frequent, many rare), per-task runtimes, ~90% SUCCESS, args and results of
- * realistic size; the rollup triggers fill `task_run_rollups` from the same INSERT. At each size:
+ * Records are seeded with SQL (generate_series; see volume-seed.ts): finished over the retention
+ * window, the declared task names (a few frequent, many rare), per-task runtimes, ~90% SUCCESS,
+ * args and results of realistic size, and the rollups they would have. At each size:
  *   - submit rate (POST /tasks, BENCH_CONCURRENCY clients, queue paused) and finish rate (one
  *     worker process drains them; finishes counted from the writer's commit notifications);
  *   - p99 of each GET /tasks filter;
@@ -14,10 +14,13 @@
  *   - on the first size (unless VOLUME_TRIGGER_COST=0), what the rollups cost: the writer's
  *     batches and the pipeline's rates without them, with the shipped statement-level triggers
  *     and with a row-level trigger instead.
- * The bench database is dropped at the end.
+ * The bench database is dropped at the end, unless BENCH_VOLUME_KEEP=1: then it is kept
+ * (KEPT_DATABASE) and the next run with BENCH_VOLUME_KEEP=1 measures the records it holds instead
+ * of seeding them again (sizes below what it holds are skipped; larger ones seed the difference).
  *
  * Usage: npm run bench:volume
- *   VOLUME_SIZES=0,5000000,20000000  VOLUME_TASKS=10000 (submitted and finished per size)
+ *   BENCH_VOLUME_SIZES=0,5000000,20000000 (or VOLUME_SIZES)  BENCH_VOLUME_KEEP=1
+ *   VOLUME_TASKS=10000 (submitted and finished per size)
  *   RETENTION_ROWS=50000  BENCH_CONCURRENCY=32  VOLUME_SCAN_BASELINE=1  BENCH_NO_BUILD=1 (skip nest build)
  *   BENCH_POSTGRES_URL / BENCH_REDIS_URL as for the other benches.
  */
@@ -32,54 +35,35 @@ import { AppConfig } from '../src/config/app-config';
 import { FINISHED_CHANNEL } from '../src/tasks/records/task-completions.service';
 import { StoreHealth } from '../src/tasks/store-health';
 import { TaskQueues } from '../src/tasks/queues/task-queues.service';
-import { TaskReconciler } from '../src/tasks/records/task-reconciler.service';
+import { TaskRetention } from '../src/tasks/records/task-retention.service';
 import { TaskRecordWriter } from '../src/tasks/run/task-record.writer';
 import { TaskRegistry } from '../src/tasks/task-registry.service';
 import { TaskState } from '../src/tasks/task-state';
 import { ROOT, serviceEnv, spawnWorker } from './pipeline-run';
-import { createBenchDatabase, fmt, machineLoad, percentile, REDIS_URL, sleep, uniquePrefix } from './support';
+import { fmt, machineLoad, percentile, REDIS_URL, sleep, uniquePrefix } from './support';
+import {
+  DeclaredTask,
+  KEPT_DATABASE,
+  newSeedIds,
+  openVolumeDatabase,
+  RETENTION_SECONDS,
+  seedDue,
+  SeedIds,
+  seedProgress,
+  seedRecords,
+} from './volume-seed';
 
-const SIZES = (process.env.VOLUME_SIZES ?? '0,5000000,20000000').split(',').map(Number);
+const SIZES = (process.env.BENCH_VOLUME_SIZES ?? process.env.VOLUME_SIZES ?? '0,5000000,20000000')
+  .split(',')
+  .map(Number);
+const KEEP = process.env.BENCH_VOLUME_KEEP === '1';
 const TASKS = Number(process.env.VOLUME_TASKS ?? 10_000);
 const RETENTION_ROWS = Number(process.env.RETENTION_ROWS ?? 50_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const SCAN_BASELINE = process.env.VOLUME_SCAN_BASELINE !== '0';
 const LIST_SAMPLES = 100;
 const STATS_SAMPLES = 10;
-const SEED_CHUNK = 1_000_000;
-const RETENTION_SECONDS = 7 * 24 * 3600;
 const ADMIN_KEY = 'bench-admin-key-0123456789';
-const OWNERS = 20;
-const PARENTS = 1000;
-
-// One finished record per g. A task's runtime is log-normal around its own median (1 ms to
-// ~10 s across tasks); names are skewed (the first few take most records). Every 20th record
-// is the measured client's ($owner), every 100th has one of $parents parents.
-const SEED_SQL = `
-  WITH src AS (
-    SELECT g, 1 + floor(power(random(), 3) * array_length($3::text[], 1))::int AS k, random() AS r,
-           now() - make_interval(secs => 3600 + random() * ($5 - 7200)) AS created
-      FROM generate_series($1::bigint, $2::bigint) g
-  ), run AS (
-    SELECT g, k, created, ($3::text[])[k] AS name, ($4::text[])[k] AS queue,
-           CASE WHEN r < 0.9 THEN 'SUCCESS' WHEN r < 0.97 THEN 'FAILURE' ELSE 'REVOKED' END AS state,
-           CASE WHEN r < 0.85 THEN 1 WHEN r < 0.9 THEN 2 ELSE 3 END AS attempts,
-           greatest(1, exp(ln(2) * (k % 14) + 0.6 * sqrt(-2 * ln(greatest(random(), 1e-9))) * cos(2 * pi() * random())))::int AS runtime
-      FROM src
-  )
-  INSERT INTO task_runs (id, name, queue, owner, args, state, result, error, attempts, max_attempts, priority,
-                         run_at, created_at, updated_at, enqueued_at, started_at, finished_at, runtime_ms,
-                         worker_id, parent_id, request_id)
-  SELECT gen_random_uuid(), name, queue,
-         CASE WHEN g % 20 = 0 THEN $6::uuid ELSE ($7::uuid[])[1 + g % ${OWNERS}] END,
-         jsonb_build_object('i', g, 'ref', md5(g::text), 'note', repeat('x', (g % 160)::int)),
-         state,
-         CASE WHEN state = 'SUCCESS' THEN jsonb_build_object('ok', true, 'count', g % 1000, 'digest', md5(name || g)) END,
-         CASE WHEN state = 'FAILURE' THEN jsonb_build_object('type', 'TimeoutError', 'message', 'upstream timed out after 30 s') END,
-         attempts, 3, 0, created, created, created + make_interval(secs => runtime / 1000.0 + 0.01), created,
-         created + interval '5 ms', created + make_interval(secs => runtime / 1000.0 + 0.005), runtime,
-         'worker-' || (g % 6), CASE WHEN g % 100 = 0 THEN ($8::uuid[])[1 + (g / 100) % ${PARENTS}] END, md5(g::text)
-    FROM run`;
 
 // GET /stats before the rollups: a scan of the records (kept here only as the baseline).
 const SCAN_SQL = `
@@ -106,7 +90,7 @@ const PLANS: [string, string, (client: Client) => Promise<unknown[]>][] = [
     async () => [new Date(Date.now() - 30_000)],
   ],
   [
-    'retention batch (TaskReconciler.expire)',
+    'retention batch (TaskRetention.expire)',
     `SELECT id FROM task_runs WHERE finished_at < $1 AND state IN ('SUCCESS', 'FAILURE', 'REVOKED') LIMIT 5000`,
     async () => [new Date(Date.now() - RETENTION_SECONDS * 1000)],
   ],
@@ -143,35 +127,6 @@ async function timed(samples: number, work: () => Promise<unknown>): Promise<num
     times.push(performance.now() - t0);
   }
   return times.sort((a, b) => a - b);
-}
-
-/**
- * Seeds records [from, to]. The secondary indexes are dropped meanwhile and built again after:
- * several times quicker than maintaining them row by row, and the result is the same.
- */
-async function seed(client: Client, from: number, to: number, tasks: { name: string; queue: string }[], ids: Ids) {
-  const indexes: { name: string; def: string }[] = (
-    await client.query(`SELECT indexname AS name, indexdef AS def FROM pg_indexes
-                         WHERE tablename = 'task_runs' AND indexname <> 'task_runs_pkey'`)
-  ).rows;
-  await client.query(`SET maintenance_work_mem = '512MB'; SET synchronous_commit = off`);
-  for (const index of indexes) await client.query(`DROP INDEX ${index.name}`);
-  for (let start = from; start <= to; start += SEED_CHUNK) {
-    const end = Math.min(to, start + SEED_CHUNK - 1);
-    await client.query(SEED_SQL, [
-      start,
-      end,
-      tasks.map((t) => t.name),
-      tasks.map((t) => t.queue),
-      RETENTION_SECONDS,
-      ids.client,
-      ids.owners,
-      ids.parents,
-    ]);
-    process.stdout.write(`  seeded ${fmt(end)}\r`);
-  }
-  for (const index of indexes) await client.query(index.def);
-  await client.query(`RESET maintenance_work_mem; RESET synchronous_commit`);
 }
 
 // The alternative to the shipped statement-level triggers: a row-level trigger doing the same
@@ -282,7 +237,10 @@ async function writerBatchCost(client: Client, databaseUrl: string, line: (s: st
  * 2 days kept) and every hour (8 days). That worst case, written straight into the rollups
  * (seeding records that dense would take hours here), bounds GET /stats at any volume.
  */
-async function saturatedStats(client: Client, api: Api, tasks: { name: string; queue: string }[]) {
+async function saturatedStats(client: Client, api: Api, tasks: DeclaredTask[]) {
+  // The real rollups are put back after: a kept database's must still match its records.
+  await client.query(`CREATE TABLE bench_saved_rollups AS TABLE task_run_rollups;
+                      CREATE TABLE bench_saved_runtime_rollups AS TABLE task_run_runtime_rollups`);
   await client.query('TRUNCATE task_run_rollups, task_run_runtime_rollups');
   const spans = `(SELECT 1 AS m, generate_series(date_trunc('minute', now()) - interval '2 days', now(), interval '1 minute') AS b
                   UNION ALL
@@ -313,17 +271,14 @@ async function saturatedStats(client: Client, api: Api, tasks: { name: string; q
       `  GET /stats?windowMinutes=${String(minutes).padEnd(6)} p50 ${fmt(percentile(times, 50), 1).padStart(7)} ms  max ${fmt(times[times.length - 1], 1).padStart(7)} ms`,
     );
   }
-}
-
-interface Ids {
-  client: string;
-  clientKey: string;
-  owners: string[];
-  parents: string[];
+  await client.query(`TRUNCATE task_run_rollups, task_run_runtime_rollups;
+                      INSERT INTO task_run_rollups TABLE bench_saved_rollups;
+                      INSERT INTO task_run_runtime_rollups TABLE bench_saved_runtime_rollups;
+                      DROP TABLE bench_saved_rollups, bench_saved_runtime_rollups`);
 }
 
 async function main() {
-  const database = await createBenchDatabase();
+  const database = await openVolumeDatabase(KEEP);
   const prefix = uniquePrefix('volume');
   const env = {
     ...serviceEnv({ databaseUrl: database.url, redisUrl: REDIS_URL }, prefix, 'api', 256),
@@ -342,13 +297,13 @@ async function main() {
     service = await startService(AppConfig.fromEnv(env));
     const app = service.app;
     const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
-    const { key: clientKey, secret } = await app.get(ApiKeyService).create('bench-volume-client', 'client');
-    const ids: Ids = {
-      client: clientKey.id,
-      clientKey: secret,
-      owners: Array.from({ length: OWNERS }, randomUUID),
-      parents: Array.from({ length: PARENTS }, randomUUID),
-    };
+    // A kept database's records belong to the client key they were seeded with.
+    const ids: SeedIds =
+      database.seeded?.ids ??
+      (await app
+        .get(ApiKeyService)
+        .create('bench-volume-client', 'client')
+        .then(({ key, secret }) => newSeedIds(key.id, secret, randomUUID)));
     const tasks = app
       .get(TaskRegistry)
       .all()
@@ -379,13 +334,26 @@ async function main() {
       `bench:volume — sizes ${SIZES.map((s) => fmt(s)).join(', ')}; ${fmt(TASKS)} tasks submitted/finished per size; ` +
         `${tasks.length} declared tasks; ${machineLoad()}\n`,
     );
-    let seeded = 0;
+    let seeded = database.seeded?.count ?? 0;
     for (const size of SIZES) {
+      if (size < seeded) {
+        console.log(`## ${fmt(size)} records: skipped, the kept database ${KEPT_DATABASE} holds ${fmt(seeded)}\n`);
+        continue;
+      }
       const t0 = performance.now();
-      if (size > seeded) await seed(client, seeded + 1, size, tasks, ids);
-      seeded = Math.max(seeded, size);
+      const steps: string[] = [];
+      if (size > seeded) {
+        await database.markSeeding(client);
+        await seedRecords(client, seeded + 1, size, tasks, ids, {
+          onChunk: seedProgress,
+          onStep: (step, ms) => steps.push(`${step} ${fmt(ms / 1000, 1)} s`),
+        });
+        await database.markSeeded(client, size, ids);
+      }
+      const added = size - seeded;
+      seeded = size;
       // A first pass: per-minute rollups older than their retention go, as in service.
-      await app.get(TaskReconciler).expire();
+      await app.get(TaskRetention).expire();
       const seedS = (performance.now() - t0) / 1000;
       const t1 = performance.now();
       await client.query('VACUUM ANALYZE task_runs');
@@ -401,7 +369,11 @@ async function main() {
       line(
         `## ${fmt(Number(records))} records (${fmt(Number(bytes) / 2 ** 30, 1)} GiB with indexes; ${fmt(Number(rollups))} rollup rows)`,
       );
-      line(`seeded in ${fmt(seedS)} s, VACUUM ANALYZE ${fmt(vacuumS)} s; ${machineLoad()}`);
+      line(
+        added > 0
+          ? `seeded ${fmt(added)} in ${fmt(seedS)} s (${fmt(added / seedS)} rows/s; ${steps.join(', ')}), VACUUM ANALYZE ${fmt(vacuumS)} s; ${machineLoad()}`
+          : `reused the records of ${KEPT_DATABASE}; VACUUM ANALYZE ${fmt(vacuumS)} s; ${machineLoad()}`,
+      );
 
       // Submit: single POSTs from CONCURRENCY clients while the queue is paused; then the worker
       // drains them. On the empty table once more with the rollup triggers off: their cost.
@@ -515,19 +487,10 @@ async function main() {
 
       // One retention pass over RETENTION_ROWS records past the retention period.
       const due = seeded + 1_000_000_000;
-      await client.query(SEED_SQL.replace('3600 + random() * ($5 - 7200)', '$5 + 3600 + random() * 86400'), [
-        due,
-        due + RETENTION_ROWS - 1,
-        tasks.map((t) => t.name),
-        tasks.map((t) => t.queue),
-        RETENTION_SECONDS,
-        ids.client,
-        ids.owners,
-        ids.parents,
-      ]);
+      await seedDue(client, due, due + RETENTION_ROWS - 1, tasks, ids);
       await client.query('ANALYZE task_runs');
       const r0 = performance.now();
-      await app.get(TaskReconciler).expire();
+      await app.get(TaskRetention).expire();
       const passMs = performance.now() - r0;
       const [{ left }] = (
         await client.query(
@@ -550,7 +513,8 @@ async function main() {
     await listener.end().catch(() => undefined);
     await client.end().catch(() => undefined);
     await service?.stop();
-    await database.drop();
+    await database.release();
+    if (KEEP) console.log(`kept ${KEPT_DATABASE} for the next BENCH_VOLUME_KEEP=1 run`);
   }
 }
 
