@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { TaskReconciler } from '../src/tasks/records/task-reconciler.service';
+import { TaskRetention } from '../src/tasks/records/task-retention.service';
 import { TaskState } from '../src/tasks/task-state';
 import { ApiClient } from './support/api-client';
 import { watchHandler } from './support/handler-watch';
@@ -222,7 +222,7 @@ describe('Task lifecycle over HTTP (Redis + PostgreSQL)', () => {
     const [[expired], [open]] = [await old('SUCCESS', true), await old('PENDING', false)];
     const recent = await api.submit('tasks.system.noop', {});
     await api.waitForTask(recent.id);
-    await svc.service.app.get(TaskReconciler).expire();
+    await svc.service.app.get(TaskRetention).expire();
     expect((await api.get(`/tasks/${expired.id}`)).status).toBe(404);
     expect((await api.get(`/tasks/${open.id}`)).status).toBe(200);
     expect((await api.get(`/tasks/${recent.id}`)).status).toBe(200);
