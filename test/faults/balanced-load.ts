@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { LoadKind, SubmitRecord } from './load';
+import { LoadKind, safeJson, SubmitRecord } from './load';
 
 /** A GET /tasks/:id?wait= as the client saw it. */
 export interface PollRecord {
@@ -154,14 +154,6 @@ export class BalancedLoad {
     } catch (error) {
       return { status: 0, error: `${method} ${path}: ${String(error.cause ?? error)}` };
     }
-  }
-}
-
-function safeJson(text: string): any {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }
 

@@ -117,7 +117,8 @@ export class LoadGenerator {
   }
 }
 
-function safeJson(text: string): any {
+/** The body as JSON, or undefined when it is not (an HTML error page from a proxy, a cut-off body). */
+export function safeJson(text: string): any {
   try {
     return JSON.parse(text);
   } catch {
