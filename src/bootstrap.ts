@@ -9,6 +9,7 @@ import { DatabaseErrorFilter } from './common/database-error.filter';
 import { hardenHttpInput } from './common/framework-errors.filter';
 import { failureText } from './common/startup-error';
 import { AppConfig } from './config/app-config';
+import { sizeHeapForRole } from './config/heap-sizing';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
 import { fastifyAdapter, installHttpFront } from './http/fastify-front';
 import { buildOpenApiDocument } from './http/openapi';
@@ -65,6 +66,7 @@ export async function startService(config: AppConfig): Promise<RunningService> {
   await app.listen(config.env.PORT, '0.0.0.0');
   const port = (app.getHttpServer().address() as AddressInfo | null)?.port ?? config.env.PORT;
   logStartSummary(app, config, store, port);
+  sizeHeapForRole(config.runsWorkers);
   return {
     app,
     config,

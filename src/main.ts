@@ -1,5 +1,6 @@
 // First: refuse an older Node.js with one line, before any dependency loads.
 import './common/refuse-old-node';
+import './config/heap-sizing.register';
 import './tracing/register';
 import 'reflect-metadata';
 import { exitCodeOf, failureText, EXIT_CONFIG } from './common/startup-error';

@@ -1,7 +1,5 @@
-import { MailerModule } from '@nestjs-modules/mailer';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AppConfig } from '../config/app-config';
 import { DeliveryService } from './delivery.service';
 import { EmailController } from './email.controller';
 import { EmailHandlers } from './email.handlers';
@@ -12,7 +10,6 @@ import { FileModule } from '../file/file.module';
 import { EmailDelivery } from './entities/email-delivery.entity';
 import { EmailMessage } from './entities/email-message.entity';
 import { EmailNotification } from './entities/email-notification.entity';
-import { mailerOptions } from './mailer-options';
 import { NotificationService } from './notification.service';
 
 /**
@@ -20,11 +17,7 @@ import { NotificationService } from './notification.service';
  * children on the `email_tasks` queue, over SMTP (`SMTP_URL`) or into `.eml` files.
  */
 @Module({
-  imports: [
-    TypeOrmModule.forFeature([EmailMessage, EmailNotification, EmailDelivery]),
-    FileModule,
-    MailerModule.forRootAsync({ inject: [AppConfig], useFactory: (config: AppConfig) => mailerOptions(config) }),
-  ],
+  imports: [TypeOrmModule.forFeature([EmailMessage, EmailNotification, EmailDelivery]), FileModule],
   controllers: [EmailController],
   providers: [
     { provide: EmailTemplates, useFactory: () => EmailTemplates.load() },

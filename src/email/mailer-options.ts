@@ -1,9 +1,9 @@
-import { MailerOptions } from '@nestjs-modules/mailer';
+import type { MailerOptions } from '@nestjs-modules/mailer';
 import { Logger } from '@nestjs/common';
 import { join, resolve } from 'node:path';
 import { AppConfig } from '../config/app-config';
 import { EmailEnvironment } from './email.environment';
-import { OutboxTransport } from './outbox.transport';
+import { MailDropTransport } from './mail-drop.transport';
 
 /**
  * The `@nestjs-modules/mailer` options: a pooled SMTP transport for `SMTP_URL`, else the
@@ -12,16 +12,10 @@ import { OutboxTransport } from './outbox.transport';
  */
 export function mailerOptions(config: AppConfig): MailerOptions {
   const env = config.section(EmailEnvironment);
-  const logger = new Logger('Email');
   const defaults = { from: env.MAIL_FROM } as MailerOptions['defaults'];
   if (!env.SMTP_URL) {
-    const dir = resolve(join(config.env.DATA_DIR, 'outbox'));
-    logger.log(
-      `No SMTP_URL is configured: e-mail is written as .eml files under ${dir} and not sent (set SMTP_URL to send)`,
-    );
-    return { transport: new OutboxTransport(dir), defaults, sendTimeout: env.EMAIL_SEND_TIMEOUT_MS };
+    return { transport: new MailDropTransport(outboxDir(config)), defaults, sendTimeout: env.EMAIL_SEND_TIMEOUT_MS };
   }
-  logger.log(`E-mail goes to ${describeSmtpUrl(env.SMTP_URL)} over ${env.SMTP_POOL_SIZE} pooled connection(s)`);
   return {
     transport: {
       url: env.SMTP_URL,
@@ -35,6 +29,23 @@ export function mailerOptions(config: AppConfig): MailerOptions {
     defaults,
     sendTimeout: env.EMAIL_SEND_TIMEOUT_MS,
   };
+}
+
+/** Where e-mail goes, logged once at start (the mailer itself is created with the first message). */
+export function announceMailer(config: AppConfig): void {
+  const env = config.section(EmailEnvironment);
+  const logger = new Logger('Email');
+  if (!env.SMTP_URL) {
+    logger.log(
+      `No SMTP_URL is configured: e-mail is written as .eml files under ${outboxDir(config)} and not sent (set SMTP_URL to send)`,
+    );
+  } else {
+    logger.log(`E-mail goes to ${describeSmtpUrl(env.SMTP_URL)} over ${env.SMTP_POOL_SIZE} pooled connection(s)`);
+  }
+}
+
+function outboxDir(config: AppConfig): string {
+  return resolve(join(config.env.DATA_DIR, 'outbox'));
 }
 
 /** The URL without its password, for logs. */

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { ZipArchive } from 'archiver';
+import type * as Archiver from 'archiver';
 import { UnrecoverableError } from 'bullmq';
 import { pipeline, Readable } from 'node:stream';
 import { In, Repository } from 'typeorm';
@@ -102,6 +102,8 @@ export class ZipExportService {
     const bytesTotal = files.reduce((sum, f) => sum + f.size, 0);
     const progress = { filesDone: 0, filesTotal: files.length, bytesDone: 0, bytesTotal };
     let reported = 0;
+    // archiver and its stream libraries load with the first export, not in every file worker.
+    const { ZipArchive } = require('archiver') as typeof Archiver;
     const archive = new ZipArchive({ zlib: { level: 6 }, forceZip64: bytesTotal >= ZIP64_FROM_BYTES });
     const output = new HashingCounter();
     let current: Readable | null = null;

@@ -2,7 +2,7 @@ import { OnApplicationShutdown } from '@nestjs/common';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { ContentAnalysis } from '../analysis/content-analysis';
 import { ChunkOptions } from './chunker';
 import { CpuResult, CpuTask, EmbedOutput, ExtractOutput } from './file-cpu.worker';
@@ -60,7 +60,8 @@ export class FileCpuPool implements OnApplicationShutdown {
 
   private async run<T>(task: CpuTask, signal: AbortSignal | undefined, transfer: boolean): Promise<T> {
     // Created on first use: an api-only process never starts threads.
-    this.pool ??= new Piscina({
+    // piscina itself loads then too: most processes never run a CPU task.
+    this.pool ??= new (require('piscina') as typeof import('piscina')).Piscina({
       filename: workerFilename(),
       maxThreads: this.threads,
       minThreads: 0,

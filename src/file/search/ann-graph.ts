@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { Index, MetricKind, ScalarKind } from 'usearch';
+import type { Index, ScalarKind } from 'usearch';
+import { usearch } from './usearch';
 import { VectorHit } from './vector-index';
 
 /** HNSW parameters (usearch). More connectivity/expansion: better recall, slower build and query. */
@@ -45,11 +46,7 @@ interface Manifest {
 /** Rows of one file are keyed slot × 2^20 + row, as the exact index packs them (files hold < 1M chunks). */
 const ROWS_PER_SLOT = 1_048_576;
 
-const QUANTIZATION: Record<AnnSettings['quantization'], ScalarKind> = {
-  f32: ScalarKind.F32,
-  f16: ScalarKind.F16,
-  i8: ScalarKind.I8,
-};
+const QUANTIZATION: Record<AnnSettings['quantization'], keyof typeof ScalarKind> = { f32: 'F32', f16: 'F16', i8: 'I8' };
 
 /**
  * One owner's approximate nearest-neighbour graph (HNSW, usearch) over unit vectors, with the
@@ -188,10 +185,11 @@ export class AnnGraph {
   }
 
   private newIndex(): Index {
+    const { Index, MetricKind, ScalarKind } = usearch();
     return new Index({
       dimensions: this.dimension,
       metric: MetricKind.Cos,
-      quantization: QUANTIZATION[this.settings.quantization],
+      quantization: ScalarKind[QUANTIZATION[this.settings.quantization]],
       connectivity: this.settings.connectivity,
       expansion_add: this.settings.expansionAdd,
       expansion_search: this.settings.expansionSearch,

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { exactSearch, Matches, MetricKind } from 'usearch';
+import type { Matches } from 'usearch';
+import { usearch } from './usearch';
 
 /** One file's int8 rows (a view into the contiguous matrix once it is built) and their chunk ordinals. */
 interface FileRows {
@@ -85,6 +86,7 @@ export class QuantizedMatrix {
     const matrix = this.contiguous();
     const rows = matrix.rowOrdinal.length;
     if (rows === 0 || n <= 0 || vector.length !== this.dimension) return [];
+    const { exactSearch, MetricKind } = usearch();
     const { keys } = exactSearch(
       matrix.data,
       quantize(vector),
