@@ -35,6 +35,8 @@ import { AppConfig } from '../src/config/app-config';
 import { FINISHED_CHANNEL } from '../src/tasks/records/task-completions.service';
 import { StoreHealth } from '../src/tasks/store-health';
 import { TaskQueues } from '../src/tasks/queues/task-queues.service';
+import { ListTasksQuery } from '../src/tasks/http/dto/list-tasks-query.dto';
+import { TaskQueryService } from '../src/tasks/records/task-query.service';
 import { TaskRetention } from '../src/tasks/records/task-retention.service';
 import { TaskRecordWriter } from '../src/tasks/run/task-record.writer';
 import { TaskRegistry } from '../src/tasks/task-registry.service';
@@ -93,16 +95,6 @@ const PLANS: [string, string, (client: Client) => Promise<unknown[]>][] = [
     'retention batch (TaskRetention.expire)',
     `SELECT id FROM task_runs WHERE finished_at < $1 AND state IN ('SUCCESS', 'FAILURE', 'REVOKED') LIMIT 5000`,
     async () => [new Date(Date.now() - RETENTION_SECONDS * 1000)],
-  ],
-  [
-    'GET /tasks?name=tasks.api.* (a frequent prefix)',
-    `SELECT * FROM task_runs t WHERE t.name LIKE $1 ORDER BY t.created_at DESC, t.id DESC LIMIT 51`,
-    async () => ['tasks.api.%'],
-  ],
-  [
-    'GET /tasks?name=tasks.stats.* (a rare prefix)',
-    `SELECT * FROM task_runs t WHERE t.name LIKE $1 ORDER BY t.created_at DESC, t.id DESC LIMIT 51`,
-    async () => ['tasks.stats.%'],
   ],
   [
     'lookup by id (GET /tasks/:id)',
@@ -372,7 +364,7 @@ async function main() {
       line(
         added > 0
           ? `seeded ${fmt(added)} in ${fmt(seedS)} s (${fmt(added / seedS)} rows/s; ${steps.join(', ')}), VACUUM ANALYZE ${fmt(vacuumS)} s; ${machineLoad()}`
-          : `reused the records of ${KEPT_DATABASE}; VACUUM ANALYZE ${fmt(vacuumS)} s; ${machineLoad()}`,
+          : `${size > 0 ? `reused the records of ${KEPT_DATABASE}; ` : ''}VACUUM ANALYZE ${fmt(vacuumS)} s; ${machineLoad()}`,
       );
 
       // Submit: single POSTs from CONCURRENCY clients while the queue is paused; then the worker
@@ -474,7 +466,22 @@ async function main() {
       }
 
       // Query plans of the background scans.
-      for (const [label, sql, params] of PLANS) {
+      // GET /tasks's statements as the service builds them (an admin's first page).
+      const listPlan = (label: string, query: Partial<ListTasksQuery>): (typeof PLANS)[number] => {
+        const { sql, params } = app.get(TaskQueryService).listStatement({ limit: 50, ...query } as ListTasksQuery, {
+          keyId: randomUUID(),
+          name: 'bench',
+          role: 'admin',
+        });
+        return [label, sql, async () => params];
+      };
+      const plans = [
+        ...PLANS,
+        listPlan('GET /tasks?name=tasks.api.* (a frequent prefix)', { name: 'tasks.api.*' }),
+        listPlan('GET /tasks?name=tasks.stats.* (a rare prefix)', { name: 'tasks.stats.*' }),
+        listPlan('GET /tasks?parentId=…', { parentId: ids.parents[7] }),
+      ];
+      for (const [label, sql, params] of plans) {
         const plan = (await client.query(`EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${sql}`, await params(client))).rows
           .map((r) => r['QUERY PLAN'] as string)
           .filter((l) => !/^\s*(Planning|Buffers: shared hit=\d+$)/.test(l));
