@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { CeleryBroker, client, startCeleryBroker, waitUntil } from './celery/celery-support';
+import { CeleryBroker, client, startCeleryBroker } from './celery/celery-support';
+import { lastReading } from './support/until';
 import { ApiWithWorkerProcesses } from './support/worker-processes';
 
 jest.setTimeout(120_000);
@@ -48,13 +49,14 @@ describe('Celery ingress: a worker killed while holding unacked messages', () =>
 
     const second = await startWorker();
     await second.waitFor(/Restored \d+ Celery message/, 30_000);
-    await waitUntil(async () => {
-      const [{ done }] = await deployment.db.query(
-        `SELECT count(*)::int AS done FROM task_runs WHERE id = ANY($1::uuid[]) AND state = 'SUCCESS'`,
-        [ids],
-      );
-      return done === MESSAGES;
-    }, 90_000);
+    const succeeded = async (): Promise<number> =>
+      (
+        await deployment.db.query(
+          `SELECT count(*)::int AS done FROM task_runs WHERE id = ANY($1::uuid[]) AND state = 'SUCCESS'`,
+          [ids],
+        )
+      )[0].done;
+    expect(await lastReading(succeeded, (done) => done === MESSAGES, 90_000)).toBe(MESSAGES);
 
     const runs: { id: string; attempts: number }[] = await deployment.db.query(
       `SELECT id, attempts FROM task_runs WHERE id = ANY($1::uuid[])`,
