@@ -435,6 +435,8 @@ async function main() {
         ['admin, no filter', '/tasks'],
         [`name=${popular}`, `/tasks?name=${popular}`],
         [`name=${prefixName} (prefix)`, `/tasks?name=${encodeURIComponent(prefixName)}`],
+        // The old plan's worst case: it walked every record looking for one.
+        ['name=tasks.none.* (prefix, no record)', `/tasks?name=${encodeURIComponent('tasks.none.*')}`],
         ['state=FAILURE', '/tasks?state=FAILURE'],
         ['state=PENDING (rare)', '/tasks?state=PENDING'],
         [`name + state=REVOKED`, `/tasks?name=${popular}&state=REVOKED`],
