@@ -2,7 +2,7 @@ import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
-import { TaskReconciler } from '../src/tasks/records/task-reconciler.service';
+import { TaskRetention } from '../src/tasks/records/task-retention.service';
 import { ApiClient } from './support/api-client';
 import { startTestService, TestService } from './support/test-service';
 
@@ -255,7 +255,7 @@ describe('tasks.api.* over HTTP against a real endpoint', () => {
       `INSERT INTO api_calls (task_id, kind, method, url, created_at, updated_at) VALUES ($1, 'call', 'GET', 'http://old.example/', now() - interval '30 days', now() - interval '30 days')`,
       [oldId],
     );
-    await svc.service.app.get(TaskReconciler).expire();
+    await svc.service.app.get(TaskRetention).expire();
     expect(await db.query('SELECT id FROM task_runs WHERE id = $1', [oldId])).toEqual([]);
     expect(await db.query('SELECT task_id FROM api_calls WHERE task_id = $1', [oldId])).toEqual([]);
     expect((await api.get(`/api-calls/${recent.id}`)).status).toBe(200);

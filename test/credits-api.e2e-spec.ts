@@ -115,7 +115,7 @@ describe('Credits API (PostgreSQL + Redis)', () => {
     expect(done.result).toMatchObject({ balance: 16, duplicate: false });
     // Redeliver: drop the finished job and queue the same task id again, as a stalled-job recovery does.
     const { TaskQueues } = await import('../src/tasks/queues/task-queues.service');
-    const { TaskSubmissionService } = await import('../src/tasks/submit/task-submission.service');
+    const { TaskEnqueuer } = await import('../src/tasks/submit/task-enqueuer');
     const queue = svc.service.app.get(TaskQueues).get('credits');
     // The record says SUCCESS a moment before BullMQ moves the job to completed.
     const settle = Date.now() + 10_000;
@@ -123,7 +123,7 @@ describe('Credits API (PostgreSQL + Redis)', () => {
       await new Promise((r) => setTimeout(r, 50));
     await (await queue.getJob(task.id))!.remove();
     const [run] = await db.query(`SELECT * FROM task_runs WHERE id = $1`, [task.id]);
-    await svc.service.app.get(TaskSubmissionService).requeue({ ...run, runAt: run.run_at });
+    await svc.service.app.get(TaskEnqueuer).requeue({ ...run, runAt: run.run_at });
     const deadline = Date.now() + 20_000;
     while (!(await (await queue.getJob(task.id))?.isCompleted())) {
       if (Date.now() > deadline) throw new Error('The redelivered job did not complete');

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { StorageGarbageSweeper } from '../src/file/export/storage-garbage.sweeper';
-import { TaskReconciler } from '../src/tasks/records/task-reconciler.service';
+import { TaskRetention } from '../src/tasks/records/task-retention.service';
 import { download, readZip, unzipTest, uploadBytes } from './file-export-helpers';
 import { ApiClient } from './support/api-client';
 import { waitUntil } from './support/processes';
@@ -128,7 +128,7 @@ describe('Files: export_file (ZIP) over HTTP, PostgreSQL, Redis and disk', () =>
     expect([task.state, archives()]).toEqual(['SUCCESS', 1]);
     const db = svc.service.app.get(DataSource);
     await db.query(`UPDATE task_runs SET finished_at = now() - interval '400 days' WHERE id = $1`, [task.id]);
-    await svc.service.app.get(TaskReconciler).expire();
+    await svc.service.app.get(TaskRetention).expire();
     expect((await api.get(`/exports/${task.id}`)).status).toBe(404);
     await svc.service.app.get(StorageGarbageSweeper).sweep();
     expect(archives()).toBe(0);
