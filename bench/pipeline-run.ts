@@ -81,6 +81,11 @@ export async function runPipeline(options: PipelineOptions): Promise<RunResult> 
   const api = await startService(AppConfig.fromEnv(serviceEnv(options, prefix, 'api', options.concurrency)));
   const base = `http://127.0.0.1:${(api.app.getHttpServer().address() as AddressInfo).port}`;
   const db = api.app.get(DataSource);
+  // A diagnostic: what the stats rollup triggers on task_runs cost (docs/benchmarks.md).
+  if (process.env.BENCH_WITHOUT_ROLLUP_TRIGGERS)
+    await db.query(
+      'ALTER TABLE task_runs DISABLE TRIGGER task_run_rollups_inserted, DISABLE TRIGGER task_run_rollups_updated',
+    );
   const submit = async (count: number, task: (i: number) => object) => {
     for (let i = 0; i < count; i += 1000) {
       const tasks = Array.from({ length: Math.min(1000, count - i) }, (_, j) => task(i + j));

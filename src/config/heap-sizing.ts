@@ -13,8 +13,10 @@ import { setFlagsFromString } from 'node:v8';
  */
 const SIZING_FLAGS = /--(max-semi-space-size|min-semi-space-size|semi-space-growth-factor|heap-growing-percent)\b/;
 
-function operatorSizesHeap(): boolean {
-  return SIZING_FLAGS.test([...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' '));
+/** Whether Node's flags (command line and NODE_OPTIONS) already size the heap. */
+export function operatorSizesHeap(flags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ')): boolean {
+  // V8 takes --max_semi_space_size as well as --max-semi-space-size.
+  return SIZING_FLAGS.test(flags.replace(/_/g, '-'));
 }
 
 export function holdHeapDuringStart(): void {
@@ -28,7 +30,9 @@ export function holdHeapDuringStart(): void {
  * collector took 24–39% of a worker's CPU in the drain and I/O runs (7–15% with V8's default
  * growth), and 1.5× old-generation growth still kept it at 23% (500 running tasks promote their
  * state). An idle worker allocates too little to grow either generation. The api keeps both
- * held: its RSS under load is what they bound.
+ * held, which is what keeps its RSS under 200 MB at 200 connections; the price is collector
+ * time (29% of its CPU under that load against 12%). An api that needs the requests per second
+ * more than the memory is started with `--max-semi-space-size=16` (see docs/benchmarks.md).
  */
 export function sizeHeapForRole(runsWorkers: boolean): void {
   if (operatorSizesHeap() || !runsWorkers) return;
