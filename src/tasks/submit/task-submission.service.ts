@@ -61,10 +61,11 @@ const SUBMIT_GROUP_MAX = 500;
 /**
  * Validates and submits tasks as a transactional outbox: the records are committed first
  * (`PENDING`), then their jobs are queued under the records' ids. While the transport is up the
- * records are inserted already marked queued (`enqueued_at` set), so a submit costs one write;
- * a transport that is down, or slower than the enqueue timeout ({@link TaskEnqueuer}), does not fail the submit:
- * the mark is cleared (or, once the transport is known to be down, never set) and
- * {@link TaskOutbox} queues the records, in submission order, once the transport answers. A
+ * records are inserted already marked queued (`enqueued_at` set), so a submit costs one write.
+ * The jobs go through {@link TaskEnqueuer}: a transport that is down, or slower than its
+ * timeout, does not fail the submit: the mark is cleared (or, once the transport is known to be
+ * down, never set) and {@link TaskOutbox} queues the records, in submission order, once the
+ * transport answers. A
  * crash between the insert and the add leaves a queued record without a job, which the
  * reconciler re-queues. Only a database that cannot take the records fails the submit (503
  * naming the database, from the global database error filter).
