@@ -80,19 +80,19 @@ const SCAN_SQL = `
 // The background queries, as the services issue them.
 const PLANS: [string, string, (client: Client) => Promise<unknown[]>][] = [
   [
-    'outbox (TaskOutbox.pass)',
+    'outbox (TaskRunStore.lockOutboxBatch)',
     `SELECT * FROM task_runs t WHERE t.enqueued_at IS NULL AND t.state = 'PENDING' AND t.created_at <= $1
       ORDER BY t.created_at ASC, t.id ASC LIMIT 500 FOR UPDATE SKIP LOCKED`,
     async () => [new Date()],
   ],
   [
-    'reconciler (TaskReconciler.requeueLost)',
+    'reconciler (TaskRunStore.findStaleOpen)',
     `SELECT * FROM task_runs WHERE state IN ('PENDING', 'STARTED', 'RETRY') AND updated_at < $1
         AND enqueued_at IS NOT NULL ORDER BY updated_at ASC LIMIT 500`,
     async () => [new Date(Date.now() - 30_000)],
   ],
   [
-    'retention batch (TaskRetention.expire)',
+    'retention batch (TaskRunStore.deleteFinishedBefore)',
     `SELECT id FROM task_runs WHERE finished_at < $1 AND state IN ('SUCCESS', 'FAILURE', 'REVOKED') LIMIT 5000`,
     async () => [new Date(Date.now() - RETENTION_SECONDS * 1000)],
   ],
