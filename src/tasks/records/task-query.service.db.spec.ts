@@ -91,4 +91,36 @@ describe('TaskQueryService.list on PostgreSQL', () => {
       await expected(`name = 'tasks.api.call' AND owner = $1`, [client.keyId]),
     );
   });
+
+  describe('by parent', () => {
+    const parent = randomUUID();
+
+    beforeAll(async () => {
+      await db.current.dataSource.query(
+        `INSERT INTO task_runs (id, name, queue, parent_id, state, max_attempts, run_at, created_at, updated_at)
+         SELECT gen_random_uuid(), 'tasks.api.call', 'default', $1, 'SUCCESS', 1, now(), c, c
+           FROM generate_series(1, 40) g, LATERAL (SELECT to_timestamp($2 / 1000.0) + make_interval(secs => g / 2)) AS t(c)`,
+        [parent, base],
+      );
+    });
+
+    it("walks a parent's children newest first", async () => {
+      const children = await expected('parent_id = $1', [parent]);
+      expect(children).toHaveLength(40);
+      await expect(walk({ parentId: parent }, admin)).resolves.toEqual(children);
+    });
+
+    // A bulk import's parent has thousands of children: a page must not sort all of them.
+    it('reads a page in index order, without sorting the children', async () => {
+      const { sql, params } = sut.listStatement({ limit: 7, parentId: parent } as ListTasksQuery, admin);
+      const plan = await db.current.dataSource.transaction(async (manager) => {
+        await manager.query('SET LOCAL enable_sort = off');
+        await manager.query('SET LOCAL enable_seqscan = off');
+        const rows: { 'QUERY PLAN': string }[] = await manager.query(`EXPLAIN ${sql}`, params);
+        return rows.map((row) => row['QUERY PLAN']).join('\n');
+      });
+      expect(plan).toContain('task_runs_parent');
+      expect(plan).not.toMatch(/\bSort\b/);
+    });
+  });
 });
