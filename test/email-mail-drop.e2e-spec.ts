@@ -10,28 +10,28 @@ import { startTestService, TestService } from './support/test-service';
  * is dropped. This service also runs ONE e-mail job at a time, so a notification's children can
  * never get a worker slot while it waits: it must send its deliveries itself.
  */
-describe('E-mail embedded default: the .eml outbox', () => {
+describe('E-mail embedded default: the .eml mail drop', () => {
   let svc: TestService;
   let api: ApiClient;
-  let outbox: string;
+  let mailDrop: string;
 
   beforeAll(async () => {
     svc = await startTestService({
       SMTP_URL: undefined,
-      DATA_DIR: `/tmp/task-service-e2e/${process.env.TEST_RUN_ID}-outbox`,
+      DATA_DIR: `/tmp/task-service-e2e/${process.env.TEST_RUN_ID}-mail-drop`,
       QUEUE_CONCURRENCY: 'email_tasks=1',
       EMAIL_ASSIST_AFTER_MS: '300',
       EMAIL_POLL_MS: '100',
     });
-    outbox = join(svc.env.DATA_DIR!, 'outbox');
+    mailDrop = join(svc.env.DATA_DIR!, 'outbox');
     api = svc.admin;
   });
   afterAll(() => svc?.stop());
 
   const fileFor = (taskId: string) => {
-    const name = existsSync(outbox) ? readdirSync(outbox).find((f) => f.includes(taskId)) : undefined;
-    if (!name) throw new Error(`No .eml for ${taskId} in ${outbox}`);
-    return join(outbox, name);
+    const name = existsSync(mailDrop) ? readdirSync(mailDrop).find((f) => f.includes(taskId)) : undefined;
+    if (!name) throw new Error(`No .eml for ${taskId} in ${mailDrop}`);
+    return join(mailDrop, name);
   };
 
   it('writes a message as an .eml file that parses back to the same message', async () => {
@@ -78,8 +78,8 @@ describe('E-mail embedded default: the .eml outbox', () => {
     expect(response.status).toBe(202);
     const done = await api.waitForTask(response.body.id, undefined, 60_000);
     expect(done.result).toMatchObject({ total: 2, sent: 2, failed: 0 });
-    const files = readdirSync(outbox)
-      .map((f) => readFileSync(join(outbox, f)))
+    const files = readdirSync(mailDrop)
+      .map((f) => readFileSync(join(mailDrop, f)))
       .filter((raw) => raw.includes(response.body.id));
     expect(files).toHaveLength(2);
     const mails = await Promise.all(files.map((raw) => simpleParser(raw)));
