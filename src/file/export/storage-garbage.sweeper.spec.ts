@@ -1,8 +1,8 @@
-import { Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { FileStorage } from '../storage/file-storage';
 import { StorageGarbageSweeper } from './storage-garbage.sweeper';
+import { quietLogger } from '../../../test/support/quiet-logger';
 
 const BATCH = 200;
 const INTERVAL_MS = 30_000;
@@ -30,15 +30,7 @@ function setup(listed: number) {
 }
 
 describe('StorageGarbageSweeper', () => {
-  let warn: jest.SpyInstance;
-  beforeEach(() => {
-    warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation();
-    jest.spyOn(Logger.prototype, 'log').mockImplementation();
-  });
-  afterEach(() => {
-    jest.useRealTimers();
-    jest.restoreAllMocks();
-  });
+  const logs = quietLogger();
 
   it('deletes the bytes of every listed key, batch after batch, then the listing', async () => {
     const { sut, storage, remaining } = setup(BATCH + 5);
@@ -52,8 +44,8 @@ describe('StorageGarbageSweeper', () => {
     storage.delete.mockRejectedValueOnce(new Error('storage unavailable'));
     await expect(sut.sweep()).resolves.toBe(0);
     expect(remaining()).toHaveLength(3);
-    expect(warn).toHaveBeenCalledTimes(1);
-    expect(warn).toHaveBeenCalledWith('Storage garbage sweep failed: storage unavailable');
+    expect(logs.warn).toHaveBeenCalledTimes(1);
+    expect(logs.warn).toHaveBeenCalledWith('Storage garbage sweep failed: storage unavailable');
   });
 
   it('sweeps on the reconcile interval until shutdown', async () => {

@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { TaskQueues } from '../queues/task-queues.service';
@@ -8,6 +7,7 @@ import { TaskState } from '../task-state';
 import { TaskRun } from './entities/task-run.entity';
 import { TaskReconciler } from './task-reconciler.service';
 import { TaskRunStore } from './task-run.store';
+import { quietLogger } from '../../../test/support/quiet-logger';
 
 const INTERVAL_MS = 30_000;
 const MIN_AGE_MS = 30_000;
@@ -46,15 +46,7 @@ function setup({ lockHeld = false } = {}) {
 }
 
 describe('TaskReconciler', () => {
-  beforeEach(() => {
-    jest.spyOn(Logger.prototype, 'warn').mockImplementation();
-    jest.spyOn(Logger.prototype, 'error').mockImplementation();
-    jest.spyOn(Logger.prototype, 'log').mockImplementation();
-  });
-  afterEach(() => {
-    jest.useRealTimers();
-    jest.restoreAllMocks();
-  });
+  quietLogger();
 
   it('queues again an open record whose job is gone from the transport', async () => {
     const { sut, store, enqueuer } = setup();

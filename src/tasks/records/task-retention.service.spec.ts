@@ -1,10 +1,10 @@
-import { Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { StoreHealth } from '../store-health';
 import { TaskRetention } from './task-retention.service';
 import { TaskRunStore } from './task-run.store';
 import { ROLLUP_RETENTION_DAYS } from './task-statistics.service';
+import { quietLogger } from '../../../test/support/quiet-logger';
 
 const BATCH = 5000;
 const INTERVAL_MS = 30_000;
@@ -34,17 +34,7 @@ function setup() {
 }
 
 describe('TaskRetention', () => {
-  let log: jest.SpyInstance;
-  let warn: jest.SpyInstance;
-  beforeEach(() => {
-    log = jest.spyOn(Logger.prototype, 'log').mockImplementation();
-    warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation();
-    jest.spyOn(Logger.prototype, 'error').mockImplementation();
-  });
-  afterEach(() => {
-    jest.useRealTimers();
-    jest.restoreAllMocks();
-  });
+  const logs = quietLogger();
 
   it('deletes records finished before the retention period, batch after batch until a short one', async () => {
     jest.useFakeTimers({ now: new Date('2026-01-01T01:00:00Z') });
@@ -53,7 +43,7 @@ describe('TaskRetention', () => {
     await sut.expire();
     expect(store.deleteFinishedBefore).toHaveBeenCalledTimes(3);
     expect(store.deleteFinishedBefore).toHaveBeenCalledWith(expect.anything(), new Date('2026-01-01T00:00:00Z'), BATCH);
-    expect(log).toHaveBeenCalledWith(`Deleted ${2 * BATCH + 12} task records older than the retention period`);
+    expect(logs.log).toHaveBeenCalledWith(`Deleted ${2 * BATCH + 12} task records older than the retention period`);
   });
 
   it('deletes each batch in its own transaction, after waiting its turn for the retention lock', async () => {
@@ -70,7 +60,7 @@ describe('TaskRetention', () => {
       [1, ROLLUP_RETENTION_DAYS.minutely],
       [60, ROLLUP_RETENTION_DAYS.hourly],
     ]);
-    expect(log).not.toHaveBeenCalled();
+    expect(logs.log).not.toHaveBeenCalled();
   });
 
   it('runs on the reconcile interval, not while a store is down, and logs a failed pass', async () => {
@@ -85,7 +75,7 @@ describe('TaskRetention', () => {
     stores.markUp('database');
     store.deleteFinishedBefore.mockRejectedValueOnce(new Error('deadlock detected'));
     await jest.advanceTimersByTimeAsync(INTERVAL_MS);
-    expect(warn).toHaveBeenCalledWith('Retention pass failed: deadlock detected');
+    expect(logs.warn).toHaveBeenCalledWith('Retention pass failed: deadlock detected');
     await sut.onApplicationShutdown();
     await jest.advanceTimersByTimeAsync(INTERVAL_MS);
     expect(store.deleteFinishedBefore).toHaveBeenCalledTimes(2);

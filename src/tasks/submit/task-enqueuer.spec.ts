@@ -1,4 +1,4 @@
-import { Logger, NotFoundException } from '@nestjs/common';
+import { NotFoundException } from '@nestjs/common';
 import { TaskRun } from '../records/entities/task-run.entity';
 import { TaskRunStore } from '../records/task-run.store';
 import { TaskQueues } from '../queues/task-queues.service';
@@ -7,6 +7,7 @@ import { StoreHealth } from '../store-health';
 import { TaskRegistry } from '../task-registry.service';
 import { TaskState } from '../task-state';
 import { ENQUEUE_TIMEOUT_MS, TaskEnqueuer } from './task-enqueuer';
+import { quietLogger } from '../../../test/support/quiet-logger';
 
 function run(id: string, queue = 'default', overrides: Partial<TaskRun> = {}): TaskRun {
   return Object.assign(new TaskRun(), {
@@ -46,15 +47,7 @@ function setup() {
 }
 
 describe('TaskEnqueuer', () => {
-  beforeEach(() => {
-    jest.spyOn(Logger.prototype, 'warn').mockImplementation();
-    jest.spyOn(Logger.prototype, 'error').mockImplementation();
-    jest.spyOn(Logger.prototype, 'log').mockImplementation();
-  });
-  afterEach(() => {
-    jest.useRealTimers();
-    jest.restoreAllMocks();
-  });
+  quietLogger();
 
   it('adds one job per record under the record id, one addBulk per queue, in order', async () => {
     const { sut, queues } = setup();

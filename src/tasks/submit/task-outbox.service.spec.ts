@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { TaskRun } from '../records/entities/task-run.entity';
 import { TaskRunStore } from '../records/task-run.store';
@@ -6,6 +5,7 @@ import { TaskQueues } from '../queues/task-queues.service';
 import { StoreHealth } from '../store-health';
 import { TaskEnqueuer } from './task-enqueuer';
 import { TaskOutbox } from './task-outbox.service';
+import { quietLogger } from '../../../test/support/quiet-logger';
 
 const BATCH = 500;
 
@@ -42,16 +42,7 @@ function setup({ lockHeld = false } = {}) {
 }
 
 describe('TaskOutbox', () => {
-  let warn: jest.SpyInstance;
-  beforeEach(() => {
-    warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation();
-    jest.spyOn(Logger.prototype, 'log').mockImplementation();
-    jest.spyOn(Logger.prototype, 'error').mockImplementation();
-  });
-  afterEach(() => {
-    jest.useRealTimers();
-    jest.restoreAllMocks();
-  });
+  const logs = quietLogger();
 
   it('queues full batches until a short one, marks each batch queued in its own transaction, then ends the backlog', async () => {
     const { sut, manager, store, enqueuer, batches } = setup();
@@ -137,11 +128,11 @@ describe('TaskOutbox', () => {
     );
     await jest.advanceTimersByTimeAsync(500);
     expect(stores.isDown('database')).toBe(true);
-    expect(warn).not.toHaveBeenCalled();
+    expect(logs.warn).not.toHaveBeenCalled();
     stores.markUp('database');
     store.lockOutboxBatch.mockRejectedValueOnce(new Error('syntax error'));
     await jest.advanceTimersByTimeAsync(500);
-    expect(warn).toHaveBeenCalledWith('Outbox pass failed: syntax error');
+    expect(logs.warn).toHaveBeenCalledWith('Outbox pass failed: syntax error');
     await sut.onApplicationShutdown();
   });
 });
