@@ -10,6 +10,7 @@ import { hardenHttpInput } from './common/framework-errors.filter';
 import { failureText } from './common/startup-error';
 import { AppConfig } from './config/app-config';
 import { sizeHeapForRole } from './config/heap-sizing';
+import { cacheValidationMetadata } from './config/validation-metadata-cache';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
 import { fastifyAdapter, installHttpFront } from './http/fastify-front';
 import { buildOpenApiDocument } from './http/openapi';
@@ -32,6 +33,7 @@ export interface RunningService {
 export async function startService(config: AppConfig): Promise<RunningService> {
   // Before anything logs: every line, the first included, goes through pino.
   const logger = ServiceLogger.install(config);
+  cacheValidationMetadata();
   let embedded: EmbeddedDatabase | undefined;
   if (!config.env.DATABASE_URL) {
     embedded = await startEmbeddedPostgres(config.env.DATA_DIR, config.env.EMBEDDED_POSTGRES_PORT);
