@@ -12,7 +12,7 @@ import { TaskRunStore } from '../tasks/records/task-run.store';
 import { TaskRecordWriter } from '../tasks/run/task-record.writer';
 import { TaskRegistry } from '../tasks/task-registry.service';
 import { SubmitRequest, TaskSubmissionService } from '../tasks/submit/task-submission.service';
-import { TaskState } from '../tasks/task-state';
+import { isFinal, TaskState } from '../tasks/task-state';
 import { CeleryConnections } from './celery-connections';
 import { CeleryMessageError, CeleryTaskMessage, decodeCeleryMessage } from './celery-message';
 import { celeryException } from './celery-result';
@@ -149,12 +149,14 @@ export class CeleryIngress implements OnApplicationBootstrap, BeforeApplicationS
 
   /**
    * A redelivered message (its consumer died before the ack) may already have its record: that
-   * task exists and runs or ran once, so the message is only acked.
+   * task exists and runs or ran once, so the message is only acked. A finished one has its result
+   * written again, since the consumer may have died after committing the record but before that.
    */
   private async withoutKnownRedeliveries(accepted: Accepted[]): Promise<Accepted[]> {
     const redelivered = accepted.filter((a) => a.message.redelivered).map((a) => a.request.id!);
     if (redelivered.length === 0) return accepted;
-    const known = await this.records.existingIds(redelivered);
+    const known = await this.records.knownRuns(redelivered);
+    for (const run of known.values()) if (isFinal(run.state)) void this.results.republish(run);
     return accepted.filter((a) => !known.has(a.request.id!));
   }
 

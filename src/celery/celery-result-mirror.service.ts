@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { TaskRunStore } from '../tasks/records/task-run.store';
+import { TaskError } from '../tasks/records/entities/task-run.entity';
+import { KnownRun, TaskRunStore } from '../tasks/records/task-run.store';
 import { TaskRecordWriter, TaskRunPatch } from '../tasks/run/task-record.writer';
 import { TaskState } from '../tasks/task-state';
 import { CeleryConnections } from './celery-connections';
@@ -53,11 +54,22 @@ export class CeleryResultMirror implements OnApplicationBootstrap, OnApplication
       if (!this.tracker.has(id) && !celery.has(id)) continue;
       const state = patch.state as CeleryState;
       this.tracker.stateChanged(id, state);
-      if (state === 'SUCCESS') void this.store(id, state, patch.result ?? null);
-      else if (state === 'STARTED')
-        void this.store(id, state, { pid: process.pid, hostname: this.connections.nodeName });
-      else void this.store(id, state, exceptionOf(patch.error), patch.error?.stack ?? null);
+      void this.write(id, state, patch.result, patch.error);
     }
+  }
+
+  /**
+   * Writes a finished task's outcome again: a consumer that died between committing the record
+   * and writing the result leaves its caller without one, and the redelivery finds the record.
+   */
+  republish(run: KnownRun): Promise<void> {
+    return this.write(run.id, run.state as CeleryState, run.result, run.error);
+  }
+
+  private write(id: string, state: CeleryState, result: unknown, error: TaskError | null | undefined): Promise<void> {
+    if (state === 'SUCCESS') return this.store(id, state, result ?? null);
+    if (state === 'STARTED') return this.store(id, state, { pid: process.pid, hostname: this.connections.nodeName });
+    return this.store(id, state, exceptionOf(error), error?.stack ?? null);
   }
 
   /** Which of `ids` (tasks this process did not take from the broker) are Celery calls. */

@@ -13,6 +13,9 @@ import { FINAL_STATES, OPEN_STATES, TaskState } from '../task-state';
  * States are written into the SQL text, not bound: the partial indexes (`task_runs_open`,
  * `task_runs_outbox`) only serve a query whose predicate names the same literals.
  */
+/** A record found by id, with what a caller that lost its outcome needs to learn it again. */
+export type KnownRun = Pick<TaskRun, 'id' | 'state' | 'result' | 'error'>;
+
 @Injectable()
 export class TaskRunStore {
   constructor(private readonly dataSource: DataSource) {}
@@ -43,12 +46,13 @@ export class TaskRunStore {
     return this.repository().findOneBy({ id });
   }
 
-  /** Which of `ids` have a record. */
-  async existingIds(ids: string[]): Promise<Set<string>> {
-    const rows: { id: string }[] = await this.dataSource.query(`SELECT id FROM task_runs WHERE id = ANY($1::uuid[])`, [
-      ids,
-    ]);
-    return new Set(rows.map((r) => r.id));
+  /** The records of `ids` that exist, by id, with their state and outcome. */
+  async knownRuns(ids: string[]): Promise<Map<string, KnownRun>> {
+    const rows: KnownRun[] = await this.dataSource.query(
+      `SELECT id, state, result, error FROM task_runs WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    return new Map(rows.map((row) => [row.id, row]));
   }
 
   /** Which of `ids` were submitted with a request id starting with `prefix` (an ingress's own tasks). */
