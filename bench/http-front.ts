@@ -107,6 +107,8 @@ async function ours(seconds: number, connections: number): Promise<HttpFigures> 
     process.execPath,
     [
       ...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []),
+      // The api's own node flags, to weigh a heap sizing against the service's default.
+      ...(process.env.BENCH_API_NODE_FLAGS ?? '').split(' ').filter(Boolean),
       join(ROOT, 'dist/main.js'),
     ],
     { env: { ...parent, ...env, PORT: String(port) }, stdio: 'ignore' },
