@@ -4,7 +4,7 @@ import { CallerIdempotencyKey, idempotencyKeyReused, sameJson } from '../../comm
 import { FieldError, fieldErrorsException, validatePayload } from '../../common/field-errors';
 import { TaskRun } from '../records/entities/task-run.entity';
 import { TaskRunStore } from '../records/task-run.store';
-import { GroupCommit } from './group-commit';
+import { GroupCommit } from '../../common/group-commit';
 import { TaskEnqueuer } from './task-enqueuer';
 import { StoreHealth } from '../store-health';
 import { TaskDefinition } from '../task-definition';
