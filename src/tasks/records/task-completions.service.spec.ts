@@ -18,11 +18,11 @@ describe('TaskCompletions', () => {
     return sut;
   }
 
-  /** Whether `done` has resolved once pending callbacks have run. */
+  /** Whether `done` has resolved once pending callbacks and due timers (a drain's 0 ms one) have run. */
   async function settled(done: Promise<void>): Promise<boolean> {
     let resolved = false;
     void done.then(() => (resolved = true));
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 5));
     return resolved;
   }
 
