@@ -62,4 +62,31 @@ describe('TaskRecordWriter on PostgreSQL', () => {
     await sut.write(id, { state: TaskState.FAILURE, finishedAt: new Date() }, true);
     expect(await stateOf(id)).toBe(TaskState.FAILURE);
   });
+
+  it('lets two workers finish tasks of one name at once without deadlocking on their rollup rows', async () => {
+    // Each worker process has its own writer; their batches upsert the same rollup rows (one per
+    // runtime bucket), which the triggers lock in key order.
+    const other = new TaskRecordWriter(AppConfig.fromEnv({ DATABASE_URL: db.current.url }), new StoreHealth());
+    try {
+      const ids = await Promise.all(Array.from({ length: 300 }, () => recordIn(TaskState.STARTED)));
+      const writes: Promise<void>[] = [];
+      for (let i = 0; i < ids.length; i += 20) {
+        ids.slice(i, i + 20).forEach((id, j) => {
+          const writer = j % 2 === 0 ? sut : other;
+          writes.push(
+            writer.write(id, { state: TaskState.SUCCESS, finishedAt: new Date(), runtimeMs: (i + j) * 7 }, true),
+          );
+        });
+        await new Promise((r) => setImmediate(r));
+      }
+      await Promise.all(writes);
+      const [{ count }] = await db.current.dataSource.query(
+        `SELECT count(*)::int AS count FROM task_runs WHERE state = 'SUCCESS' AND id = ANY($1)`,
+        [ids],
+      );
+      expect(count).toBe(ids.length);
+    } finally {
+      await other.onApplicationShutdown();
+    }
+  });
 });
