@@ -59,6 +59,58 @@ describe('TaskRecordWriter', () => {
     expect(done).toBe(true);
   });
 
+  /** Holds every statement until released, so batches stay in flight. */
+  function holdCommits(sut: RecordingWriter): (() => void)[] {
+    const releases: (() => void)[] = [];
+    sut.query.mockImplementation(async (_sql, [json]) => {
+      sut.batches.push(JSON.parse(json as string));
+      await new Promise<void>((resolve) => releases.push(resolve));
+    });
+    return releases;
+  }
+  const turn = () => new Promise((r) => setImmediate(r));
+
+  it('starts the next batch while one commits, up to two at once', async () => {
+    const sut = new RecordingWriter();
+    const releases = holdCommits(sut);
+    const writes: Promise<void>[] = [];
+    for (const id of ['a', 'b', 'c']) {
+      writes.push(sut.write(id, { state: TaskState.SUCCESS }, true));
+      await turn();
+    }
+    expect(sut.batches.map((b) => b.map((p) => p.id))).toEqual([['a'], ['b']]);
+    releases[0]();
+    await turn();
+    await turn();
+    expect(sut.batches.map((b) => b.map((p) => p.id))).toEqual([['a'], ['b'], ['c']]);
+    releases.slice(1).forEach((release) => release());
+    await Promise.all(writes);
+  });
+
+  it("holds a task's later patch until the batch with its earlier one has committed", async () => {
+    const sut = new RecordingWriter();
+    const releases = holdCommits(sut);
+    const started = sut.write('a', { state: TaskState.STARTED }, true);
+    await turn();
+    const finished = sut.write('a', { state: TaskState.SUCCESS }, true);
+    const other = sut.write('b', { state: TaskState.SUCCESS }, true);
+    await turn();
+    await turn();
+    // b goes alongside; a's SUCCESS must not commit concurrently with its STARTED.
+    expect(sut.batches).toEqual([[{ id: 'a', state: 'STARTED' }], [{ id: 'b', state: 'SUCCESS' }]]);
+    releases[1]();
+    await other;
+    await turn();
+    expect(sut.batches).toHaveLength(2);
+    releases[0]();
+    await started;
+    await turn();
+    await turn();
+    expect(sut.batches[2]).toEqual([{ id: 'a', state: 'SUCCESS' }]);
+    releases[2]();
+    await finished;
+  });
+
   it('retries a batch through a database outage, reports the outage once and the recovery once', async () => {
     const sut = new RecordingWriter(4);
     const changes: boolean[] = [];

@@ -31,6 +31,12 @@ interface Pending {
 }
 
 const MAX_BATCH = 1000;
+/**
+ * Batches committing at once, each on its own connection. With one, a task finishing while a
+ * batch commits waits for that commit and then its own; with two, its write starts at once.
+ * Three measured no better than two (docs/benchmarks.md).
+ */
+const MAX_IN_FLIGHT = 2;
 const INTERMEDIATE_DELAY_MS = 50;
 const RETRY_FIRST_DELAY_MS = 100;
 const RETRY_MAX_DELAY_MS = 2000;
@@ -41,6 +47,10 @@ const SHUTDOWN_RETRY_MS = 5000;
  * Writes worker-side state changes to `task_runs` in batches. Changes to one task coalesce
  * (the newest value of each column wins) and one `UPDATE … FROM jsonb_array_elements`
  * ({@link WORKER_PATCH_SQL}, which says which late writes it refuses) commits a whole batch — group commit, so thousands of tasks per second cost a few statements.
+ *
+ * Up to {@link MAX_IN_FLIGHT} batches commit at once. A task's patches still apply in order: while
+ * one of its patches is in a committing batch, a later one waits for the next batch after that
+ * commit (otherwise a STARTED could land after its SUCCESS, which the statement would then refuse).
  *
  * Durability is kept: {@link TaskRecordWriter.write} with `durable` resolves only after the
  * batch holding it has committed, and the worker awaits that before BullMQ completes the job.
@@ -57,7 +67,9 @@ const SHUTDOWN_RETRY_MS = 5000;
 export class TaskRecordWriter implements OnApplicationShutdown {
   private readonly logger = new Logger(TaskRecordWriter.name);
   private pending = new Map<string, Pending>();
-  private flushing: Promise<void> | null = null;
+  /** Batches being committed, and the tasks they hold: those tasks' later patches wait. */
+  private readonly flights = new Set<Promise<void>>();
+  private readonly committing = new Set<string>();
   private immediate?: NodeJS.Immediate;
   private timer?: NodeJS.Timeout;
 
@@ -95,9 +107,10 @@ export class TaskRecordWriter implements OnApplicationShutdown {
 
   /** Commits everything buffered so far. */
   async flush(): Promise<void> {
-    while (this.pending.size > 0 || this.flushing) {
-      if (this.flushing) await this.flushing;
-      else await this.flushOnce();
+    while (this.pending.size > 0 || this.flights.size > 0) {
+      this.flushOnce();
+      // With nothing in flight, flushOnce has started a batch, so this never spins.
+      await Promise.race(this.flights);
     }
   }
 
@@ -108,16 +121,16 @@ export class TaskRecordWriter implements OnApplicationShutdown {
   }
 
   /**
-   * Runs a batch on the writer's own connection. Batches are written one at a time, so one
-   * connection is enough, and it carries planner settings for this statement alone: with hash
-   * or merge joins off, a batch always finds its rows through the primary key. Otherwise a
-   * quickly growing table with stale statistics gets a sequential scan per batch.
+   * Runs a batch on one of the writer's own connections (one per batch in flight). They carry
+   * planner settings for this statement alone: with hash or merge joins off, a batch always finds
+   * its rows through the primary key. Otherwise a quickly growing table with stale statistics
+   * gets a sequential scan per batch.
    */
   protected async execute(sql: string, params: unknown[]): Promise<void> {
     if (!this.pool) {
       this.pool = new Pool({
         connectionString: this.config.databaseUrl,
-        max: 1,
+        max: MAX_IN_FLIGHT,
         connectionTimeoutMillis: 2000,
         options: '-c enable_hashjoin=off -c enable_mergejoin=off',
       });
@@ -128,7 +141,8 @@ export class TaskRecordWriter implements OnApplicationShutdown {
   }
 
   private schedule(durable: boolean): void {
-    if (this.flushing) return;
+    // When every slot is busy, the batch that commits first schedules the next one.
+    if (this.flights.size >= MAX_IN_FLIGHT) return;
     if (durable) {
       if (this.immediate) return;
       clearTimeout(this.timer);
@@ -136,28 +150,39 @@ export class TaskRecordWriter implements OnApplicationShutdown {
       // setImmediate lets every job finishing in this turn of the event loop join the batch.
       this.immediate = setImmediate(() => {
         this.immediate = undefined;
-        void this.flushOnce();
+        this.flushOnce();
       });
     } else if (!this.immediate && !this.timer) {
       // Intermediate states wait a little: a short task's STARTED then merges into its final write.
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        void this.flushOnce();
+        this.flushOnce();
       }, INTERMEDIATE_DELAY_MS);
     }
   }
 
-  private flushOnce(): Promise<void> {
-    if (this.flushing || this.pending.size === 0) return this.flushing ?? Promise.resolve();
+  /** Starts a batch of the pending tasks that have no patch committing, if a slot is free. */
+  private flushOnce(): void {
+    if (this.flights.size >= MAX_IN_FLIGHT || this.pending.size === 0) return;
     clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = [...this.pending.entries()].slice(0, MAX_BATCH);
-    for (const [id] of batch) this.pending.delete(id);
-    this.flushing = this.commit(batch).finally(() => {
-      this.flushing = null;
+    const batch: [string, Pending][] = [];
+    for (const entry of this.pending) {
+      if (this.committing.has(entry[0])) continue;
+      batch.push(entry);
+      if (batch.length === MAX_BATCH) break;
+    }
+    if (batch.length === 0) return;
+    for (const [id] of batch) {
+      this.pending.delete(id);
+      this.committing.add(id);
+    }
+    const flight: Promise<void> = this.commit(batch).finally(() => {
+      for (const [id] of batch) this.committing.delete(id);
+      this.flights.delete(flight);
       if (this.pending.size > 0) this.schedule([...this.pending.values()].some((p) => p.waiters.length > 0));
     });
-    return this.flushing;
+    this.flights.add(flight);
   }
 
   private async commit(batch: [string, Pending][]): Promise<void> {
