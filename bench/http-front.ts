@@ -5,11 +5,23 @@
  * recorded durably before the 202), read (`GET /tasks/:id`) and liveness, then the api's RSS.
  * `BENCH_PROFILE_DIR` runs the api under `--cpu-prof`.
  */
+import { loadAll } from 'js-yaml';
 import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT, serviceEnv } from './pipeline-run';
 import { createBenchDatabase, REDIS_URL, rssMb, sleep, uniquePrefix } from './support';
+
+/** The api's node flags in deploy/k8s/api.yaml, its heap cap aside: the bench starts it as deployed. */
+function deployedApiFlags(): string {
+  const objects = loadAll(readFileSync(join(ROOT, 'deploy/k8s/api.yaml'), 'utf8')) as any[];
+  const args: string[] = objects.find((o) => o?.kind === 'Deployment').spec.template.spec.containers[0].args;
+  return args
+    .slice(1, args.indexOf('dist/main.js'))
+    .filter((flag) => !flag.startsWith('--max-old-space-size'))
+    .join(' ');
+}
 
 const run = promisify(execFile);
 const ADMIN_KEY = 'bench-admin-key-0123456789';
@@ -107,8 +119,7 @@ async function ours(seconds: number, connections: number): Promise<HttpFigures> 
     process.execPath,
     [
       ...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []),
-      // The api's own node flags, to weigh a heap sizing against the service's default.
-      ...(process.env.BENCH_API_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+      ...(process.env.BENCH_API_NODE_FLAGS ?? deployedApiFlags()).split(' ').filter(Boolean),
       join(ROOT, 'dist/main.js'),
     ],
     { env: { ...parent, ...env, PORT: String(port) }, stdio: 'ignore' },

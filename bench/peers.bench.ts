@@ -12,7 +12,7 @@
  * Usage: npm run bench:peers
  *   N=20000 (no-op tasks, Redis peers)  N_EMBEDDED=3000  N_IO=10000 (50 ms sleeps)  N_IO_EMBEDDED=2000  IO_CONCURRENCY=500
  *   LATENCY_N=300  BENCH_CONCURRENCY=256  PEERS=raw,ours,celery,embedded,http
- *   HTTP_SECONDS=20  HTTP_CONNECTIONS=200  BENCH_API_NODE_FLAGS="--max-semi-space-size=16" (the api's node flags)
+ *   HTTP_SECONDS=20  HTTP_CONNECTIONS=200  BENCH_API_NODE_FLAGS (the api's node flags; default: deploy/k8s/api.yaml's)
  *   BENCH_JSON=<path> (the summary as JSON)
  *   CELERY_PEER_DIR, CELERY_VARIANTS="prefork-2 threads-50 gevent-200", CELERY_N=10000, CELERY_RT_N=500
  * Defaults take about 6–9 minutes on 2 cores.
