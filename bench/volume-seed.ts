@@ -50,7 +50,10 @@ function insertSql(created: keyof typeof CREATED): string {
   INSERT INTO task_runs (id, name, queue, owner, args, state, result, error, attempts, max_attempts, priority,
                          run_at, created_at, updated_at, enqueued_at, started_at, finished_at, runtime_ms,
                          worker_id, parent_id, request_id)
-  SELECT gen_random_uuid(), name, queue,
+  -- ids as the service makes them: a UUIDv7 of the creation time (src/common/uuid-v7.ts)
+  SELECT overlay(overlay(replace(gen_random_uuid()::text, '-', '')
+                         placing lpad(to_hex((extract(epoch FROM created) * 1000)::bigint), 12, '0') from 1 for 12)
+                 placing '7' from 13 for 1)::uuid, name, queue,
          CASE WHEN g % 20 = 0 THEN $6::uuid ELSE ($7::uuid[])[1 + g % ${OWNERS}] END,
          jsonb_build_object('i', g, 'ref', md5(g::text), 'note', repeat('x', (g % 160)::int)),
          state,

@@ -1,5 +1,5 @@
 import { HttpException, Injectable, NotFoundException } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { uuidV7 } from '../../common/uuid-v7';
 import { CallerIdempotencyKey, idempotencyKeyReused, sameJson } from '../../common/idempotency-key';
 import { FieldError, fieldErrorsException, validatePayload } from '../../common/field-errors';
 import { TaskRun } from '../records/entities/task-run.entity';
@@ -14,7 +14,7 @@ import { TaskState } from '../task-state';
 
 /** A request to run a task, from HTTP or from another part of the service. */
 export interface SubmitRequest {
-  /** The record id to use (an ingress that must keep its caller's id); a new uuid otherwise. */
+  /** The record id to use (an ingress that must keep its caller's id); a new UUIDv7 otherwise. */
   id?: string;
   name: string;
   args?: unknown;
@@ -170,7 +170,7 @@ export class TaskSubmissionService {
     );
     if (errors.length > 0) throw fieldErrorsException(errors);
     return Object.assign(new TaskRun(), {
-      id: request.id ?? randomUUID(),
+      id: request.id ?? uuidV7(),
       name: request.name,
       queue: task.queue,
       owner: request.owner,
