@@ -1,22 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
 import { SingletonLoop, SingletonLoopOptions } from './singleton-loop';
+import { lockingDataSource } from '../../test/support/locking-data-source';
 
 /** A pass the spec finishes by hand. */
 function manualPass() {
   const calls: { resolve(value: number): void; reject(error: Error): void }[] = [];
   const pass = jest.fn(() => new Promise<number>((resolve, reject) => calls.push({ resolve, reject })));
   return { pass, calls };
-}
-
-/** A DataSource whose transaction runs on a manager answering the lock queries as told. */
-function lockingDataSource(held: boolean) {
-  const query = jest.fn(async (sql: string) => (sql.includes('try') ? [{ locked: !held }] : []));
-  const manager = { query } as unknown as EntityManager;
-  const dataSource = {
-    transaction: jest.fn((work: (m: EntityManager) => Promise<unknown>) => work(manager)),
-  } as unknown as DataSource;
-  return { dataSource, manager, query };
 }
 
 describe('SingletonLoop', () => {

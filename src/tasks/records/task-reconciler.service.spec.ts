@@ -1,4 +1,4 @@
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { TaskQueues } from '../queues/task-queues.service';
 import { StoreHealth } from '../store-health';
@@ -7,6 +7,7 @@ import { TaskState } from '../task-state';
 import { TaskRun } from './entities/task-run.entity';
 import { TaskReconciler } from './task-reconciler.service';
 import { TaskRunStore } from './task-run.store';
+import { lockingDataSource } from '../../../test/support/locking-data-source';
 import { quietLogger } from '../../../test/support/quiet-logger';
 
 const INTERVAL_MS = 30_000;
@@ -19,12 +20,7 @@ const record = (id: string, state = TaskState.STARTED) =>
 const job = (state: string) => ({ getState: jest.fn(async () => state), retry: jest.fn(async () => undefined) });
 
 function setup({ lockHeld = false } = {}) {
-  const manager = {
-    query: jest.fn(async (sql: string) => (sql.includes('pg_try_advisory_xact_lock') ? [{ locked: !lockHeld }] : [])),
-  } as unknown as EntityManager;
-  const dataSource = {
-    transaction: jest.fn((work: (m: EntityManager) => Promise<unknown>) => work(manager)),
-  } as unknown as DataSource;
+  const { dataSource, manager } = lockingDataSource(lockHeld);
   const jobs = new Map<string, ReturnType<typeof job>>();
   const states = new Map<string, TaskState>();
   const store = {

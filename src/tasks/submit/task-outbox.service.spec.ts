@@ -1,10 +1,11 @@
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { TaskRun } from '../records/entities/task-run.entity';
 import { TaskRunStore } from '../records/task-run.store';
 import { TaskQueues } from '../queues/task-queues.service';
 import { StoreHealth } from '../store-health';
 import { TaskEnqueuer } from './task-enqueuer';
 import { TaskOutbox } from './task-outbox.service';
+import { lockingDataSource } from '../../../test/support/locking-data-source';
 import { quietLogger } from '../../../test/support/quiet-logger';
 
 const BATCH = 500;
@@ -13,12 +14,7 @@ const records = (count: number, from = 0) =>
   Array.from({ length: count }, (_, i) => Object.assign(new TaskRun(), { id: `r${from + i}`, queue: 'default' }));
 
 function setup({ lockHeld = false } = {}) {
-  const manager = {
-    query: jest.fn(async (sql: string) => (sql.includes('pg_try_advisory_xact_lock') ? [{ locked: !lockHeld }] : [])),
-  } as unknown as EntityManager;
-  const dataSource = {
-    transaction: jest.fn((work: (m: EntityManager) => Promise<unknown>) => work(manager)),
-  } as unknown as DataSource;
+  const { dataSource, manager } = lockingDataSource(lockHeld);
   const batches: TaskRun[][] = [];
   const store = {
     lockOutboxBatch: jest.fn(async (_m: EntityManager, _cutoff: Date, _limit: number) => batches.shift() ?? []),
