@@ -10,7 +10,7 @@ import { hardenHttpInput } from './common/framework-errors.filter';
 import { failureText } from './common/startup-error';
 import { AppConfig } from './config/app-config';
 import { sizeHeapForRole } from './config/heap-sizing';
-import { cacheValidationMetadata } from './config/validation-metadata-cache';
+import { cacheValidationMetadata } from './common/validation-metadata-cache';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
 import { fastifyAdapter, installHttpFront } from './http/fastify-front';
 import { buildOpenApiDocument } from './http/openapi';
