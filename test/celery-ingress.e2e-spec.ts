@@ -164,6 +164,18 @@ describe('Celery ingress: the real Celery client against the service', () => {
     expect((await svc.admin.get(`/tasks/${id}`)).body.state).toBe('REVOKED');
   });
 
+  it('writes again a result missing from the backend after its task finished (a worker that died in between)', async () => {
+    const [done] = await plan([{ via: 'delay', task: 'tasks.system.noop', args: [5] }]);
+    expect(done.state).toBe('SUCCESS');
+    const key = `celery-task-meta-${done.id}`;
+    const written = JSON.parse(broker.cli('GET', key));
+    // What a SIGKILL between the record's commit and the mirror's write leaves behind.
+    broker.cli('DEL', key);
+    await waitUntil(async () => broker.cli('EXISTS', key).trim() === '1', 20_000);
+    const repaired = JSON.parse(broker.cli('GET', key));
+    expect(repaired).toMatchObject({ status: 'SUCCESS', result: written.result, task_id: done.id });
+  });
+
   it('reads protocol 1 messages and keeps tasks submitted over REST out of the result backend', async () => {
     const id = '0b6f5a52-7f43-4c5d-9c1e-2f0c8a1d9e01';
     const body = Buffer.from(JSON.stringify({ task: 'tasks.system.noop', id, args: [7], kwargs: { k: 'v' } }));

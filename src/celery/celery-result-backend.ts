@@ -40,6 +40,27 @@ export class CeleryResultBackend {
     return this.flushing;
   }
 
+  /** Which of `ids` have no result in the backend (never written, or expired). */
+  async missing(ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.exists(CeleryResultBackend.key(id));
+    const replies = (await pipeline.exec()) ?? [];
+    const failed = replies.find(([error]) => error);
+    if (failed) throw failed[0];
+    return ids.filter((_, i) => replies[i][1] === 0);
+  }
+
+  /** A small JSON value kept beside the results (the result repair's place). */
+  async read<T>(key: string): Promise<T | null> {
+    const value = await this.redis.get(key);
+    return value === null ? null : (JSON.parse(value) as T);
+  }
+
+  async write(key: string, value: unknown): Promise<void> {
+    await this.redis.set(key, JSON.stringify(value));
+  }
+
   private async flush(): Promise<void> {
     this.scheduled = false;
     const batch = this.pending;

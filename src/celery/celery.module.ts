@@ -6,6 +6,7 @@ import { CeleryIngress } from './celery-ingress.service';
 import { CeleryInspector } from './celery-inspector';
 import { CeleryPidbox } from './celery-pidbox.service';
 import { CeleryResultMirror } from './celery-result-mirror.service';
+import { CeleryResultRepair } from './celery-result-repair.service';
 import { CeleryRevoker } from './celery-revoker';
 import { CeleryTracker } from './celery-tracker';
 
@@ -25,6 +26,7 @@ export class CeleryModule {
             CeleryConnections,
             CeleryTracker,
             CeleryResultMirror,
+            CeleryResultRepair,
             CeleryRevoker,
             CeleryInspector,
             CeleryIngress,

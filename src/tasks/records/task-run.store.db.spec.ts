@@ -161,4 +161,33 @@ describe('TaskRunStore on PostgreSQL', () => {
     await expect(sut.idsWithRequestPrefix([celery, other, unknown], 'celery')).resolves.toEqual(new Set([celery]));
     await expect(sut.find(unknown)).resolves.toBeNull();
   });
+
+  it('pages through the finished records of an ingress by finish time and id, a shared finish time included', async () => {
+    const at = new Date(Date.now() - 60_000);
+    const later = new Date(at.getTime() + 1000);
+    const batch = [1, 2, 3].map(() =>
+      newRun({ state: TaskState.SUCCESS, finishedAt: at, requestId: `celery-${randomUUID()}` }),
+    );
+    const last = newRun({ state: TaskState.FAILURE, finishedAt: later, requestId: 'celery-x' });
+    const runs = [...batch, last, newRun({ state: TaskState.SUCCESS, finishedAt: at, requestId: 'rest-1' }), newRun()];
+    await seed(...runs);
+    // The insert writes new records; their finish comes later, as the worker's update.
+    for (const run of runs.filter((r) => r.finishedAt))
+      await db.current.dataSource.query(`UPDATE task_runs SET finished_at = $2 WHERE id = $1`, [
+        run.id,
+        run.finishedAt,
+      ]);
+    const start = { finishedAt: new Date(at.getTime() - 1), id: '00000000-0000-0000-0000-000000000000' };
+    const first = await sut.finishedWithRequestPrefix('celery', start, new Date(), 2);
+    const sorted = batch.map((r) => r.id).sort();
+    expect(first.map((r) => r.id)).toEqual(sorted.slice(0, 2));
+    const second = await sut.finishedWithRequestPrefix('celery', { finishedAt: at, id: sorted[1] }, new Date(), 2);
+    expect(second.map((r) => [r.id, r.state])).toEqual([
+      [sorted[2], TaskState.SUCCESS],
+      [last.id, TaskState.FAILURE],
+    ]);
+    await expect(
+      sut.finishedWithRequestPrefix('celery', start, new Date(later.getTime() - 1), 10),
+    ).resolves.toHaveLength(3);
+  });
 });

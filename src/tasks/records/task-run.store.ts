@@ -16,6 +16,12 @@ import { FINAL_STATES, OPEN_STATES, TaskState } from '../task-state';
 /** A record found by id, with what a caller that lost its outcome needs to learn it again. */
 export type KnownRun = Pick<TaskRun, 'id' | 'state' | 'result' | 'error'>;
 
+/** A place in the order records finished in: after the record `id` that finished at `finishedAt`. */
+export interface FinishedPosition {
+  finishedAt: Date;
+  id: string;
+}
+
 @Injectable()
 export class TaskRunStore {
   constructor(private readonly dataSource: DataSource) {}
@@ -62,6 +68,26 @@ export class TaskRunStore {
       [ids, `${prefix}%`],
     );
     return new Set(rows.map((r) => r.id));
+  }
+
+  /**
+   * Records submitted with a request id starting with `prefix` that finished after `after` (a
+   * keyset position: a finish time and the id last seen there) and by `upTo`, in that order, with
+   * when they finished (on `task_runs_finished`). One worker batch shares one finish time, hence
+   * the id in the position.
+   */
+  finishedWithRequestPrefix(
+    prefix: string,
+    after: FinishedPosition,
+    upTo: Date,
+    limit: number,
+  ): Promise<(KnownRun & { finishedAt: Date })[]> {
+    return this.dataSource.query(
+      `SELECT id, state, result, error, finished_at AS "finishedAt" FROM task_runs
+        WHERE finished_at >= $1 AND (finished_at, id) > ($1, $2::uuid) AND finished_at <= $3 AND request_id LIKE $4
+        ORDER BY finished_at, id LIMIT $5`,
+      [after.finishedAt, after.id, upTo, `${prefix}%`, limit],
+    );
   }
 
   /** Marks records queued (their jobs reached the transport). */
