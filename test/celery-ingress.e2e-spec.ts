@@ -164,7 +164,7 @@ describe('Celery ingress: the real Celery client against the service', () => {
     expect((await svc.admin.get(`/tasks/${id}`)).body.state).toBe('REVOKED');
   });
 
-  it('writes again a result missing from the backend after its task finished (a worker that died in between)', async () => {
+  it('writes the results missing from the backend: a worker that died before writing, a cancel over REST', async () => {
     const [done] = await plan([{ via: 'delay', task: 'tasks.system.noop', args: [5] }]);
     expect(done.state).toBe('SUCCESS');
     const key = `celery-task-meta-${done.id}`;
@@ -174,6 +174,16 @@ describe('Celery ingress: the real Celery client against the service', () => {
     await waitUntil(async () => broker.cli('EXISTS', key).trim() === '1', 20_000);
     const repaired = JSON.parse(broker.cli('GET', key));
     expect(repaired).toMatchObject({ status: 'SUCCESS', result: written.result, task_id: done.id });
+
+    // A REST cancel of a Celery call that waits is no worker's state change: the repair writes it.
+    const [waiting] = await client<string[]>(
+      broker.url,
+      'send',
+      JSON.stringify([{ via: 'apply_async', task: 'tasks.system.sleep', args: [10], options: { countdown: 60 } }]),
+    );
+    await svc.admin.waitForTask(waiting, [TaskState.PENDING]);
+    expect((await svc.admin.post(`/tasks/${waiting}/cancel`)).status).toBeLessThan(300);
+    await waitUntil(async () => broker.cli('GET', `celery-task-meta-${waiting}`).includes('REVOKED'), 20_000);
   });
 
   it('reads protocol 1 messages and keeps tasks submitted over REST out of the result backend', async () => {
