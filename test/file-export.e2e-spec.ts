@@ -3,8 +3,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataSource } from 'typeorm';
 import { StorageGarbageSweeper } from '../src/file/export/storage-garbage.sweeper';
+import { AppConfig } from '../src/config/app-config';
 import { TaskRetention } from '../src/tasks/records/task-retention.service';
 import { download, readZip, unzipTest, uploadBytes } from './file-export-helpers';
 import { ApiClient } from './support/api-client';
@@ -126,9 +126,9 @@ describe('Files: export_file (ZIP) over HTTP, PostgreSQL, Redis and disk', () =>
     const task = await api.waitForTask((await api.post('/files/export', { fileIds: [ids[4]] })).body.id);
     const archives = () => exportsLeft().filter((e) => e.name === `${task.id}.zip`).length;
     expect([task.state, archives()]).toEqual(['SUCCESS', 1]);
-    const db = svc.service.app.get(DataSource);
-    await db.query(`UPDATE task_runs SET finished_at = now() - interval '400 days' WHERE id = $1`, [task.id]);
-    await svc.service.app.get(TaskRetention).expire();
+    // Retention as it runs once the export's day is wholly past RESULT_EXPIRES_SECONDS.
+    const expiresMs = svc.service.app.get(AppConfig).env.RESULT_EXPIRES_SECONDS * 1000;
+    await svc.service.app.get(TaskRetention).expire(Date.now() + expiresMs + 2 * 86_400_000);
     expect((await api.get(`/exports/${task.id}`)).status).toBe(404);
     await svc.service.app.get(StorageGarbageSweeper).sweep();
     expect(archives()).toBe(0);

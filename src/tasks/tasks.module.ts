@@ -18,6 +18,7 @@ import { TaskReconciler } from './records/task-reconciler.service';
 import { TaskRetention } from './records/task-retention.service';
 import { TaskRecordWriter } from './run/task-record.writer';
 import { TaskRunStore } from './records/task-run.store';
+import { TaskRunPartitions } from './records/task-run-partitions';
 import { TaskRegistry } from './task-registry.service';
 import { TaskRunner } from './run/task-runner.service';
 import { TaskStatistics } from './records/task-statistics.service';
@@ -81,7 +82,7 @@ export class TasksModule {
         TaskOutbox,
         TaskRetryPolicies,
         TracingShutdown,
-        ...(config.runsApi ? [TaskReconciler, TaskRetention] : []),
+        ...(config.runsApi ? [TaskReconciler, TaskRetention, TaskRunPartitions] : []),
         { provide: QUEUE_PROCESSORS, useValue: processors },
         ...processors,
       ],

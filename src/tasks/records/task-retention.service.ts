@@ -5,6 +5,7 @@ import { SingletonLoop } from '../../database/singleton-loop';
 import { StoreHealth } from '../store-health';
 import { ROLLUP_RETENTION_DAYS } from './task-statistics.service';
 import { TaskRunStore } from './task-run.store';
+import { DAY_MS, DAYS_AHEAD, dayOf, firstIdAt, TaskRunPartitions } from './task-run-partitions';
 
 // One retention batch at a time across replicas (a transaction-scoped advisory lock per batch):
 // replicas take turns instead of fighting over the same rows' locks.
@@ -14,6 +15,9 @@ const BATCH = 5000;
 /**
  * Deletes finished records past their retention (Celery's `result_expires`,
  * `RESULT_EXPIRES_SECONDS`), on the reconciler's cadence, and the statistics rollups past theirs.
+ * It also keeps `task_runs`' daily partitions ({@link TaskRunPartitions}): each pass makes those
+ * of the next days and drops the days whose records have all expired; the records no drop takes
+ * are deleted in batches.
  */
 @Injectable()
 export class TaskRetention implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -22,9 +26,10 @@ export class TaskRetention implements OnApplicationBootstrap, OnApplicationShutd
 
   constructor(
     private readonly config: AppConfig,
-    dataSource: DataSource,
+    private readonly dataSource: DataSource,
     private readonly store: TaskRunStore,
     private readonly stores: StoreHealth,
+    private readonly partitions: TaskRunPartitions,
   ) {
     this.loop = new SingletonLoop({
       name: 'Retention pass',
@@ -37,7 +42,11 @@ export class TaskRetention implements OnApplicationBootstrap, OnApplicationShutd
     });
   }
 
-  onApplicationBootstrap(): void {
+  /** Before the first request: today's and the next days' partitions exist, so no day starts in the default one. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.makePartitions(Date.now()).catch((error) =>
+      this.logger.warn(`Could not make task_runs' partitions: ${error.message}`),
+    );
     this.loop.start();
   }
 
@@ -46,24 +55,45 @@ export class TaskRetention implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /**
-   * Deletes finished records past retention, in short transactions of a few thousand rows.
-   * Domain records that are a task's result (API call records, e-mail messages and
-   * notifications) reference `task_runs` with ON DELETE CASCADE and go with it.
+   * Deletes finished records past retention as of `at` (now; a spec moves the clock): whole days
+   * of records by dropping their partitions, the rest in short transactions of a few thousand
+   * rows. Domain records that are a task's result (API call records, e-mail messages and
+   * notifications, exports) reference `task_runs` and go with it.
    */
-  async expire(): Promise<void> {
-    const cutoff = new Date(Date.now() - this.config.env.RESULT_EXPIRES_SECONDS * 1000);
-    let total = 0;
+  async expire(at: number = Date.now()): Promise<void> {
+    const cutoff = new Date(at - this.config.env.RESULT_EXPIRES_SECONDS * 1000);
+    await this.makePartitions(at);
+    let dropped = 0;
+    for (const { day } of await this.partitions.list(this.dataSource.manager)) {
+      if (day + DAY_MS > cutoff.getTime()) break;
+      dropped +=
+        (await this.loop.exclusive((manager) => this.partitions.drop(manager, day, cutoff), { wait: true })) ?? 0;
+    }
+    // The first day whose partition is not due: its records wait for the drop.
+    const keptFrom = firstIdAt(dayOf(cutoff.getTime()));
+    let deleted = 0;
     for (;;) {
-      const deleted =
-        (await this.loop.exclusive((manager) => this.store.deleteFinishedBefore(manager, cutoff, BATCH), {
+      const batch =
+        (await this.loop.exclusive((manager) => this.store.deleteFinishedBefore(manager, cutoff, keptFrom, BATCH), {
           wait: true,
         })) ?? 0;
-      total += deleted;
-      if (deleted < BATCH) break;
+      deleted += batch;
+      if (batch < BATCH) break;
     }
     // The rollups behind GET /stats outlive the records, not forever.
     await this.store.deleteRollupsOlderThan(1, ROLLUP_RETENTION_DAYS.minutely);
     await this.store.deleteRollupsOlderThan(60, ROLLUP_RETENTION_DAYS.hourly);
-    if (total > 0) this.logger.log(`Deleted ${total} task records older than the retention period`);
+    if (dropped + deleted > 0)
+      this.logger.log(
+        `Deleted task records older than the retention period: about ${dropped} in whole days, ${deleted} one by one`,
+      );
+  }
+
+  /** Today's partition and those of the next {@link DAYS_AHEAD} days, each made by one replica. */
+  private async makePartitions(at: number): Promise<void> {
+    for (let day = dayOf(at); day <= dayOf(at) + DAYS_AHEAD * DAY_MS; day += DAY_MS) {
+      const made = await this.loop.exclusive((manager) => this.partitions.ensure(manager, day), { wait: true });
+      if (made?.length) this.logger.log(`Made partition ${made.join(', ')} of task_runs`);
+    }
   }
 }

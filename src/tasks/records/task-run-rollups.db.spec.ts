@@ -3,6 +3,7 @@ import { useSpecDatabase } from '../../../test/support/spec-database';
 import { AppConfig } from '../../config/app-config';
 import { runtimeBucket } from './runtime-histogram';
 import { StoreHealth } from '../store-health';
+import { TaskRunPartitions } from './task-run-partitions';
 import { TaskRetention } from './task-retention.service';
 import { TaskRunStore } from './task-run.store';
 import { TaskRecordWriter } from '../run/task-record.writer';
@@ -154,6 +155,7 @@ describe('task_run_rollups on PostgreSQL', () => {
       db.current.dataSource,
       new TaskRunStore(db.current.dataSource),
       new StoreHealth(),
+      new TaskRunPartitions(),
     );
     await retention.expire();
     expect(await query(`SELECT id FROM task_runs`)).toEqual([]);

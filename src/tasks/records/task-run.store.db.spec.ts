@@ -3,6 +3,7 @@ import { useSpecDatabase } from '../../../test/support/spec-database';
 import { TaskState } from '../task-state';
 import { TaskRun } from './entities/task-run.entity';
 import { TaskRunStore } from './task-run.store';
+import { firstIdAt } from './task-run-partitions';
 
 const ERROR = { type: 'TaskRevokedError', message: 'The task was cancelled' };
 
@@ -147,7 +148,8 @@ describe('TaskRunStore on PostgreSQL', () => {
       [recent],
     );
     const cutoff = new Date(Date.now() - 3_600_000);
-    const deleteBatch = () => db.current.dataSource.transaction((m) => sut.deleteFinishedBefore(m, cutoff, 2));
+    const deleteBatch = () =>
+      db.current.dataSource.transaction((m) => sut.deleteFinishedBefore(m, cutoff, firstIdAt(Date.now()), 2));
     await expect(deleteBatch()).resolves.toBe(2);
     await expect(deleteBatch()).resolves.toBe(1);
     await expect(deleteBatch()).resolves.toBe(0);

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, In, IsNull, LessThan, Not } from 'typeorm';
+import { DataSource, EntityManager, EntityNotFoundError, In, IsNull, LessThan, Not } from 'typeorm';
 import { TaskError, TaskRun } from './entities/task-run.entity';
 import { FINISHED_CHANNEL } from './task-completions.service';
 import { FINAL_STATES, OPEN_STATES, TaskState } from '../task-state';
@@ -39,8 +39,13 @@ export class TaskRunStore {
   }
 
   /** The record an idempotency key of `owner` created. */
-  findByIdempotencyKey(owner: string | null, idempotencyKey: string): Promise<TaskRun> {
-    return this.repository().findOneByOrFail({ owner: owner === null ? IsNull() : owner, idempotencyKey });
+  async findByIdempotencyKey(owner: string | null, idempotencyKey: string): Promise<TaskRun> {
+    const [claim]: { taskId: string }[] = await this.dataSource.query(
+      `SELECT task_id AS "taskId" FROM task_idempotency_keys WHERE owner = $1 AND idempotency_key = $2`,
+      [owner ?? NIL_UUID, idempotencyKey],
+    );
+    if (!claim) throw new EntityNotFoundError(TaskRun, { owner, idempotencyKey });
+    return this.findById(claim.taskId);
   }
 
   findById(id: string): Promise<TaskRun> {
@@ -189,16 +194,26 @@ export class TaskRunStore {
   }
 
   /**
-   * Deletes up to `limit` finished records that finished before `cutoff`, in the caller's
-   * transaction; returns how many went. Domain records that reference `task_runs` with ON DELETE
-   * CASCADE go with them.
+   * Deletes up to `limit` finished records that finished before `cutoff` and that no partition
+   * drop will take, in the caller's transaction; returns how many went. Those are the records of
+   * the default partition (the ids callers chose, and those written before the partitions), and
+   * those below `keptFrom`, the first id of the first day whose partition is not due yet: a due
+   * partition that still holds open tasks is kept (`TaskRunPartitions`), the rest of its records
+   * go one by one. Domain records that reference `task_runs` with ON DELETE CASCADE go with them.
    */
-  async deleteFinishedBefore(manager: EntityManager, cutoff: Date, limit: number): Promise<number> {
-    const [, count]: [unknown, number] = await manager.query(
-      `DELETE FROM task_runs WHERE id IN (SELECT id FROM task_runs WHERE finished_at < $1 AND state IN (${sqlList(FINAL_STATES)}) LIMIT ${limit})`,
+  async deleteFinishedBefore(manager: EntityManager, cutoff: Date, keptFrom: string, limit: number): Promise<number> {
+    const finished = `finished_at < $1 AND state IN (${sqlList(FINAL_STATES)})`;
+    const [, fromDefault]: [unknown, number] = await manager.query(
+      `DELETE FROM task_runs_default WHERE id IN (SELECT id FROM task_runs_default WHERE ${finished} LIMIT ${limit})`,
       [cutoff],
     );
-    return count;
+    if (fromDefault === limit) return fromDefault;
+    // Pruned to the due partitions (and the default one) by the id bound.
+    const [, fromDue]: [unknown, number] = await manager.query(
+      `DELETE FROM task_runs WHERE id IN (SELECT id FROM task_runs WHERE id < $2 AND ${finished} LIMIT ${limit - fromDefault})`,
+      [cutoff, keptFrom],
+    );
+    return fromDefault + fromDue;
   }
 
   /** Deletes the rollup rows of span `spanMinutes` older than `days` (the triggers on `task_runs` fill them). */
@@ -215,24 +230,39 @@ export class TaskRunStore {
   }
 }
 
+/** The idempotency keys' scope for records without an owner. */
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
 function sqlList(states: readonly TaskState[]): string {
   return states.map((state) => `'${state}'`).join(', ');
 }
 
 // The records of one batch share a millisecond; a microsecond per position keeps their order in
-// created_at, which the outbox queues by.
+// created_at, which the outbox queues by. An idempotency key is claimed in its own table (a unique
+// index on the partitioned task_runs could only be unique per partition): a record whose key was
+// taken, by an earlier submit or by one before it in this batch, is not written.
 const INSERT_SQL = `
+  WITH input AS (
+    SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id uuid, name varchar, queue varchar, owner uuid,
+         args jsonb, state varchar, attempts int, "maxAttempts" int, priority int, "timeoutMs" int,
+         "runAt" timestamptz, "createdAt" timestamptz, "updatedAt" timestamptz, "enqueuedAt" timestamptz,
+         "parentId" uuid, "idempotencyKey" varchar, "requestId" varchar)) WITH ORDINALITY AS r(id, name, queue,
+         owner, args, state, attempts, "maxAttempts", priority, "timeoutMs", "runAt", "createdAt", "updatedAt",
+         "enqueuedAt", "parentId", "idempotencyKey", "requestId", ord)
+  ), claimed AS (
+    INSERT INTO task_idempotency_keys (owner, idempotency_key, task_id)
+    SELECT COALESCE(owner, '${NIL_UUID}'), "idempotencyKey", id FROM input WHERE "idempotencyKey" IS NOT NULL ORDER BY ord
+    ON CONFLICT DO NOTHING
+    RETURNING task_id
+  )
   INSERT INTO task_runs (id, name, queue, owner, args, state, attempts, max_attempts, priority, timeout_ms,
                          run_at, created_at, updated_at, enqueued_at, parent_id, idempotency_key, request_id)
   SELECT id, name, queue, owner, args, state, attempts, "maxAttempts", priority, "timeoutMs",
          "runAt", "createdAt" + (ord - 1) * interval '1 microsecond', "updatedAt", "enqueuedAt", "parentId",
          "idempotencyKey", "requestId"
-  FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (id uuid, name varchar, queue varchar, owner uuid, args jsonb,
-       state varchar, attempts int, "maxAttempts" int, priority int, "timeoutMs" int, "runAt" timestamptz,
-       "createdAt" timestamptz, "updatedAt" timestamptz, "enqueuedAt" timestamptz, "parentId" uuid,
-       "idempotencyKey" varchar, "requestId" varchar)) WITH ORDINALITY AS r(id, name, queue, owner, args, state,
-       attempts, "maxAttempts", priority, "timeoutMs", "runAt", "createdAt", "updatedAt", "enqueuedAt", "parentId",
-       "idempotencyKey", "requestId", ord)
+  FROM input
+  WHERE "idempotencyKey" IS NULL OR id IN (SELECT task_id FROM claimed)
+  ORDER BY ord
   ON CONFLICT DO NOTHING
   RETURNING id`;
 
