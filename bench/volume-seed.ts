@@ -24,17 +24,20 @@ export interface DeclaredTask {
   queue: string;
 }
 
-/** When a record was created: over the retention window, or past it (due for retention). */
+/**
+ * When a record was created: over the retention window, or past it (due for retention): over the
+ * whole UTC day before the window's first, so that its daily partition is due as a whole.
+ */
 const CREATED = {
   window: `$9::timestamptz - make_interval(secs => 3600 + random() * ($5 - 7200))`,
-  due: `$9::timestamptz - make_interval(secs => $5 + 3600 + random() * 86400)`,
+  due: `date_trunc('day', $9::timestamptz - make_interval(secs => $5) - interval '1 day', 'UTC') + random() * interval '1 day'`,
 };
 
 // One finished record per g. A task's runtime is log-normal around its own median (1 ms to
 // ~10 s across tasks); names are skewed (the first few take most records). Every 20th record
 // is the measured client's ($6), every 100th has one of $8 parents. $9 is "now", so a seed
 // is reproducible under setseed().
-function insertSql(created: keyof typeof CREATED): string {
+function insertSql(created: keyof typeof CREATED, callers = false): string {
   return `
   WITH src AS (
     SELECT g, 1 + floor(power(random(), 3) * array_length($3::text[], 1))::int AS k, random() AS r,
@@ -50,10 +53,15 @@ function insertSql(created: keyof typeof CREATED): string {
   INSERT INTO task_runs (id, name, queue, owner, args, state, result, error, attempts, max_attempts, priority,
                          run_at, created_at, updated_at, enqueued_at, started_at, finished_at, runtime_ms,
                          worker_id, parent_id, request_id)
-  -- ids as the service makes them: a UUIDv7 of the creation time (src/common/uuid-v7.ts)
-  SELECT overlay(overlay(replace(gen_random_uuid()::text, '-', '')
+  -- ids as the service makes them, a UUIDv7 of the creation time (src/common/uuid-v7.ts), or
+  -- as Celery callers bring them (uuid4)
+  SELECT ${
+    callers
+      ? 'gen_random_uuid()'
+      : `overlay(overlay(replace(gen_random_uuid()::text, '-', '')
                          placing lpad(to_hex((extract(epoch FROM created) * 1000)::bigint), 12, '0') from 1 for 12)
-                 placing '7' from 13 for 1)::uuid, name, queue,
+                 placing '7' from 13 for 1)::uuid`
+  }, name, queue,
          CASE WHEN g % 20 = 0 THEN $6::uuid ELSE ($7::uuid[])[1 + g % ${OWNERS}] END,
          jsonb_build_object('i', g, 'ref', md5(g::text), 'note', repeat('x', (g % 160)::int)),
          state,
@@ -67,8 +75,8 @@ function insertSql(created: keyof typeof CREATED): string {
 }
 
 /** Records [from, to] through the rollup triggers, as any writer adds them. */
-export const SEED_THROUGH_TRIGGERS_SQL = (created: keyof typeof CREATED) =>
-  `${insertSql(created)} SELECT count(*) FROM ins`;
+export const SEED_THROUGH_TRIGGERS_SQL = (created: keyof typeof CREATED, callers = false) =>
+  `${insertSql(created, callers)} SELECT count(*) FROM ins`;
 
 // With the triggers off: each chunk's records summed per minute into ROLLUP_PARTS instead,
 // folded into the rollups once at the end (see foldRollupParts). By runtime, not runtime bucket:
@@ -100,17 +108,27 @@ export const newSeedIds = (client: string, clientKey: string, uuid: () => string
   parents: Array.from({ length: PARENTS }, uuid),
 });
 
-/** Records [from, to] past the retention period, through the triggers (a retention pass deletes them). */
-export async function seedDue(client: Client, from: number, to: number, tasks: DeclaredTask[], ids: SeedIds) {
-  await client.query(SEED_THROUGH_TRIGGERS_SQL('due'), seedParams(from, to, tasks, ids, new Date()));
+/**
+ * Records [from, to] past the retention period, through the triggers (a retention pass deletes
+ * them): with the service's ids, or (`callers`) with uuid4s as Celery callers bring them.
+ */
+export async function seedDue(
+  client: Client,
+  from: number,
+  to: number,
+  tasks: DeclaredTask[],
+  ids: SeedIds,
+  callers = false,
+) {
+  await client.query(SEED_THROUGH_TRIGGERS_SQL('due', callers), seedParams(from, to, tasks, ids, new Date()));
 }
 
 /**
  * Seeds records [from, to], several times quicker than through the triggers and indexes:
  *   - the secondary indexes and the primary key (with the foreign keys that need it) are
- *     dropped and built again after: a sort per index instead of a random b-tree insert per row
- *     and index. The partial indexes no finished record enters (outbox, open, idempotency) stay,
- *     so the running service's passes stay on them;
+ *     dropped and built again after (on every partition): a sort per index instead of a random
+ *     b-tree insert per row and index. The partial indexes no finished record enters (outbox,
+ *     open) stay, so the running service's passes stay on them;
  *   - `session_replication_role = replica` turns the rollup triggers off for this session.
  *     The triggers' per-statement upsert of every (minute, name, state, runtime bucket) a chunk
  *     touches took 60% of the time; instead each chunk's records are summed per minute into an
@@ -133,14 +151,15 @@ export async function seedRecords(
   };
   const indexes: { name: string; def: string }[] = (
     await client.query(
-      `SELECT indexname AS name, indexdef AS def FROM pg_indexes
+      `SELECT indexname AS name, replace(indexdef, ' ON ONLY ', ' ON ') AS def FROM pg_indexes
                          WHERE tablename = 'task_runs' AND indexname <> 'task_runs_pkey' AND indexdef !~ $1`,
-      [`'PENDING'|idempotency_key IS NOT NULL`],
+      [`'PENDING'`],
     )
   ).rows;
+  // The partitioned table's own foreign keys (each partition has a copy, made with them).
   const foreignKeys: { tbl: string; name: string; def: string }[] = (
     await client.query(`SELECT conrelid::regclass::text AS tbl, conname AS name, pg_get_constraintdef(oid) AS def
-                          FROM pg_constraint WHERE confrelid = 'task_runs'::regclass AND contype = 'f'`)
+                          FROM pg_constraint WHERE confrelid = 'task_runs'::regclass AND contype = 'f' AND conparentid = 0`)
   ).rows;
   await client.query(`SET maintenance_work_mem = '512MB'; SET work_mem = '256MB'; SET synchronous_commit = off`);
   await client.query(`CREATE UNLOGGED TABLE IF NOT EXISTS ${ROLLUP_PARTS} (

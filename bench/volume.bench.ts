@@ -6,9 +6,13 @@
  *   - submit rate (POST /tasks, BENCH_CONCURRENCY clients, queue paused) and finish rate (one
  *     worker process drains them; finishes counted from the writer's commit notifications);
  *   - p99 of each GET /tasks filter;
- *   - EXPLAIN (ANALYZE) of the outbox's, the reconciler's and retention's queries;
+ *   - EXPLAIN (ANALYZE) of the outbox's, the reconciler's and retention's queries, and of the
+ *     lookup by id (a UUIDv7 in its day's partition, a caller's uuid4 in the default one);
  *   - GET /stats over 1 h, 24 h, 7 d (and, for reference, the record scan it replaced);
- *   - one retention pass over RETENTION_ROWS records past RESULT_EXPIRES_SECONDS;
+ *   - one retention pass over RETENTION_ROWS records past RESULT_EXPIRES_SECONDS, all created on
+ *     one UTC day whose partition is due, so the pass drops that day whole; and, for the
+ *     records no drop takes (callers' uuid4 ids, in the default partition), a pass that
+ *     deletes RETENTION_ROWS of them one by one;
  *   - at the end (unless VOLUME_SATURATED=0), GET /stats on rollups as large as they get at
  *     any rate;
  *   - on the first size (unless VOLUME_TRIGGER_COST=0), what the rollups cost: the writer's
@@ -38,6 +42,8 @@ import { TaskQueues } from '../src/tasks/queues/task-queues.service';
 import { ListTasksQuery } from '../src/tasks/http/dto/list-tasks-query.dto';
 import { TaskQueryService } from '../src/tasks/records/task-query.service';
 import { TaskRetention } from '../src/tasks/records/task-retention.service';
+import { DAY_MS, dayOf, firstIdAt, TaskRunPartitions } from '../src/tasks/records/task-run-partitions';
+import { DataSource } from 'typeorm';
 import { TaskRecordWriter } from '../src/tasks/run/task-record.writer';
 import { TaskRegistry } from '../src/tasks/task-registry.service';
 import { TaskState } from '../src/tasks/task-state';
@@ -92,16 +98,29 @@ const PLANS: [string, string, (client: Client) => Promise<unknown[]>][] = [
     async () => [new Date(Date.now() - 30_000)],
   ],
   [
-    'retention batch (TaskRunStore.deleteFinishedBefore)',
-    `SELECT id FROM task_runs WHERE finished_at < $1 AND state IN ('SUCCESS', 'FAILURE', 'REVOKED') LIMIT 5000`,
+    'retention batch, default partition (TaskRunStore.deleteFinishedBefore)',
+    `SELECT id FROM task_runs_default WHERE finished_at < $1 AND state IN ('SUCCESS', 'FAILURE', 'REVOKED') LIMIT 5000`,
     async () => [new Date(Date.now() - RETENTION_SECONDS * 1000)],
   ],
   [
-    'lookup by id (GET /tasks/:id)',
+    'retention batch, due partitions kept for an open task (TaskRunStore.deleteFinishedBefore)',
+    `SELECT id FROM task_runs WHERE id < $2 AND finished_at < $1 AND state IN ('SUCCESS', 'FAILURE', 'REVOKED') LIMIT 5000`,
+    async () => {
+      const cutoff = Date.now() - RETENTION_SECONDS * 1000;
+      return [new Date(cutoff), firstIdAt(dayOf(cutoff))];
+    },
+  ],
+  [
+    'lookup by id (GET /tasks/:id), a UUIDv7',
     `SELECT * FROM task_runs WHERE id = $1`,
     async (client) => [
       (await client.query(`SELECT id FROM task_runs TABLESAMPLE SYSTEM (1) LIMIT 1`)).rows[0]?.id ?? randomUUID(),
     ],
+  ],
+  [
+    "lookup by id (GET /tasks/:id), a caller's uuid4",
+    `SELECT * FROM task_runs WHERE id = $1`,
+    async () => [randomUUID()],
   ],
 ];
 
@@ -326,6 +345,13 @@ async function main() {
       `bench:volume — sizes ${SIZES.map((s) => fmt(s)).join(', ')}; ${fmt(TASKS)} tasks submitted/finished per size; ` +
         `${tasks.length} declared tasks; ${machineLoad()}\n`,
     );
+    // The days a seed writes get their partitions first, as the service makes them ahead.
+    const makeSeedPartitions = async () => {
+      const partitions = app.get(TaskRunPartitions);
+      const first = dayOf(Date.now() - RETENTION_SECONDS * 1000) - DAY_MS;
+      for (let day = first; day <= dayOf(Date.now()); day += DAY_MS)
+        await app.get(DataSource).transaction((m) => partitions.ensure(m, day));
+    };
     let seeded = database.seeded?.count ?? 0;
     for (const size of SIZES) {
       if (size < seeded) {
@@ -335,6 +361,7 @@ async function main() {
       const t0 = performance.now();
       const steps: string[] = [];
       if (size > seeded) {
+        await makeSeedPartitions();
         await database.markSeeding(client);
         await seedRecords(client, seeded + 1, size, tasks, ids, {
           onChunk: seedProgress,
@@ -494,22 +521,27 @@ async function main() {
         for (const l of plan) line(`      ${l}`);
       }
 
-      // One retention pass over RETENTION_ROWS records past the retention period.
-      const due = seeded + 1_000_000_000;
-      await seedDue(client, due, due + RETENTION_ROWS - 1, tasks, ids);
-      await client.query('ANALYZE task_runs');
-      const r0 = performance.now();
-      await app.get(TaskRetention).expire();
-      const passMs = performance.now() - r0;
-      const [{ left }] = (
-        await client.query(
-          `SELECT count(*)::int AS left FROM task_runs WHERE finished_at < now() - make_interval(secs => $1)`,
-          [RETENTION_SECONDS],
-        )
-      ).rows;
-      line(
-        `  retention pass: ${fmt(RETENTION_ROWS)} due records deleted in ${fmt(passMs)} ms (${fmt(RETENTION_ROWS / (passMs / 1000))} rows/s; ${left} left)`,
-      );
+      // Retention: RETENTION_ROWS records of one due day (its partition dropped whole), then as
+      // many with callers' ids (the default partition's, deleted one by one).
+      for (const callers of [false, true]) {
+        await makeSeedPartitions();
+        const due = seeded + (callers ? 2_000_000_000 : 1_000_000_000);
+        await seedDue(client, due, due + RETENTION_ROWS - 1, tasks, ids, callers);
+        await client.query('ANALYZE task_runs');
+        const r0 = performance.now();
+        await app.get(TaskRetention).expire();
+        const passMs = performance.now() - r0;
+        const [{ left }] = (
+          await client.query(
+            `SELECT count(*)::int AS left FROM task_runs WHERE finished_at < now() - make_interval(secs => $1)`,
+            [RETENTION_SECONDS],
+          )
+        ).rows;
+        line(
+          `  retention pass, ${callers ? "callers' ids, one by one" : 'a due day, its partition dropped'}: ` +
+            `${fmt(RETENTION_ROWS)} due records deleted in ${fmt(passMs)} ms (${fmt(RETENTION_ROWS / (passMs / 1000))} rows/s; ${left} left)`,
+        );
+      }
       console.log('');
     }
     if (process.env.VOLUME_SATURATED !== '0') await saturatedStats(client, api, tasks);

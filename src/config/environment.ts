@@ -160,7 +160,7 @@ export class Environment {
   @Validate(IsTimeZone)
   TZ = 'Asia/Shanghai';
 
-  /** How long finished task records (and their results) are kept, in seconds. */
+  /** How long finished task records (and their results) are kept, in seconds (records of our own ids go a UTC day at a time, so up to a day longer). */
   @IsOptional()
   @Transform(toInt)
   @IsInt()
