@@ -350,7 +350,7 @@ async function main() {
       const partitions = app.get(TaskRunPartitions);
       const first = dayOf(Date.now() - RETENTION_SECONDS * 1000) - DAY_MS;
       for (let day = first; day <= dayOf(Date.now()); day += DAY_MS)
-        await app.get(DataSource).transaction((m) => partitions.ensure(m, day));
+        await partitions.ensure((work) => app.get(DataSource).transaction(work), day);
     };
     let seeded = database.seeded?.count ?? 0;
     for (const size of SIZES) {

@@ -3,7 +3,7 @@ import { AppConfig } from '../../config/app-config';
 import { StoreHealth } from '../store-health';
 import { TaskRetention } from './task-retention.service';
 import { TaskRunStore } from './task-run.store';
-import { DAY_MS, DayPartition, firstIdAt, TaskRunPartitions } from './task-run-partitions';
+import { DAY_MS, DayPartition, firstIdAt, TaskRunPartitions, Transact } from './task-run-partitions';
 import { ROLLUP_RETENTION_DAYS } from './task-statistics.service';
 import { quietLogger } from '../../../test/support/quiet-logger';
 
@@ -29,7 +29,9 @@ function setup(days: number[] = []) {
     list: jest.fn(async (): Promise<DayPartition[]> =>
       days.map((day) => ({ name: `p${day}`, day, from: firstIdAt(day), to: firstIdAt(day + DAY_MS) })),
     ),
-    ensure: jest.fn(async (_m: EntityManager, _day: number): Promise<string[]> => []),
+    ensure: jest.fn(
+      async (transact: Transact, _day: number): Promise<string[]> => (await transact(async () => [])) ?? [],
+    ),
     drop: jest.fn(async (_m: EntityManager, _day: number, _cutoff: Date): Promise<number | null> => 1000),
   };
   const stores = new StoreHealth();

@@ -92,8 +92,8 @@ export class TaskRetention implements OnApplicationBootstrap, OnApplicationShutd
   /** Today's partition and those of the next {@link DAYS_AHEAD} days, each made by one replica. */
   private async makePartitions(at: number): Promise<void> {
     for (let day = dayOf(at); day <= dayOf(at) + DAYS_AHEAD * DAY_MS; day += DAY_MS) {
-      const made = await this.loop.exclusive((manager) => this.partitions.ensure(manager, day), { wait: true });
-      if (made?.length) this.logger.log(`Made partition ${made.join(', ')} of task_runs`);
+      const made = await this.partitions.ensure((work) => this.loop.exclusive(work, { wait: true }), day);
+      if (made.length) this.logger.log(`Made partition ${made.join(', ')} of task_runs`);
     }
   }
 }

@@ -27,7 +27,7 @@ describe('TaskRunPartitions on PostgreSQL', () => {
     }
   });
 
-  const ensure = (day: number) => db.current.dataSource.transaction((m) => sut.ensure(m, day));
+  const ensure = (day: number) => sut.ensure((work) => db.current.dataSource.transaction(work), day);
   const drop = (day: number, cutoff: Date) => db.current.dataSource.transaction((m) => sut.drop(m, day, cutoff));
   const partitionOf = async (id: string): Promise<string | undefined> =>
     (await db.current.dataSource.query(`SELECT tableoid::regclass::text AS p FROM task_runs WHERE id = $1`, [id]))[0]
@@ -123,6 +123,43 @@ describe('TaskRunPartitions on PostgreSQL', () => {
     expect(await drop(tomorrow, new Date(tomorrow + 2 * DAY_MS))).not.toBeNull();
     expect(await ids('task_runs')).toEqual([stray]);
     expect(await ids('api_calls', 'task_id')).toEqual([stray]);
+  });
+
+  it('leaves no exclusion constraint on the default partition, and clears one a failed attempt left', async () => {
+    const tomorrow = today + DAY_MS;
+    const day = new Date(tomorrow).toISOString().slice(0, 10).replace(/-/g, '');
+    // As a pass that died between its steps leaves it (a range that is no longer right).
+    await db.current.dataSource.query(
+      `ALTER TABLE task_runs_default ADD CONSTRAINT task_runs_default_excludes_${day}_0 CHECK (id IS NOT NULL) NOT VALID`,
+    );
+    expect(await ensure(tomorrow)).toEqual([`task_runs_${day}`]);
+    const left = await db.current.dataSource.query(
+      `SELECT conname FROM pg_constraint WHERE conrelid = 'task_runs_default'::regclass AND contype = 'c'`,
+    );
+    expect(left).toEqual([]);
+  });
+
+  it('leaves a day whole when its drop cannot get its lock in time, and drops it on a later pass', async () => {
+    const yesterday = today - DAY_MS;
+    await ensure(yesterday);
+    const id = uuidV7(yesterday + HOUR);
+    await store.insert([run(id)]);
+    await apiCall(id);
+    await finish(id, new Date(yesterday + 2 * HOUR));
+    const reader = db.current.dataSource.createQueryRunner();
+    await reader.connect();
+    await reader.startTransaction();
+    await reader.query(`SELECT count(*) FROM task_runs`);
+    try {
+      await expect(drop(yesterday, new Date(today + HOUR))).rejects.toThrow(/lock timeout/);
+    } finally {
+      await reader.rollbackTransaction();
+      await reader.release();
+    }
+    // Rolled back whole: the result deleted before the detach is back.
+    expect(await ids('api_calls', 'task_id')).toEqual([id]);
+    expect(await drop(yesterday, new Date(today + HOUR))).not.toBeNull();
+    expect(await ids('api_calls', 'task_id')).toEqual([]);
   });
 
   it('leaves a day in the default partition when its own records were written there first', async () => {

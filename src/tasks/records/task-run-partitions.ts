@@ -35,6 +35,14 @@ function nextId(id: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/** Runs `work` in a transaction of its own; null when it did not run (another replica's turn). */
+export type Transact = <T>(work: (manager: EntityManager) => Promise<T>) => Promise<T | null>;
+
+/** The default partition's CHECK constraint that keeps range `i` of day partition `name` out of it. */
+function exclusion(name: string, i: number): string {
+  return `${name.replace('task_runs_', 'task_runs_default_excludes_')}_${i}`;
+}
+
 function dayName(day: number): string {
   return `task_runs_${new Date(day).toISOString().slice(0, 10).replace(/-/g, '')}`;
 }
@@ -52,7 +60,7 @@ const BOUNDS = /FROM \('([0-9a-f-]{36})'\) TO \('([0-9a-f-]{36})'\)/;
  * live in the default partition, deleted one by one as before. The few that fall inside a day
  * that already has its partition live there, and keep it until they have expired too.
  *
- * Every method runs in the caller's transaction, which holds TaskRetention's advisory lock.
+ * Each step runs in a transaction of the caller's, which holds TaskRetention's advisory lock.
  */
 @Injectable()
 export class TaskRunPartitions {
@@ -77,16 +85,64 @@ export class TaskRunPartitions {
 
   /**
    * Makes the partition of day `day` (a UTC midnight) unless it has one; returns the tables made.
+   * `transact` runs each step in its own transaction (TaskRetention's hold its advisory lock).
    *
-   * Attaching a partition fails while the default partition holds a row of its range: a caller's
-   * id that happened to fall in it (about 3 in 10 million uuid4s per day). The day is then cut
-   * into ranges around those ids, which stay where they are. Records of our own (UUIDv7) in the
-   * default partition mean the day was written before it had a partition (the service ran
-   * without this pass): that day stays in the default partition.
+   * Attaching a partition next to a default one scans the default partition for rows of the new
+   * range under an ACCESS EXCLUSIVE lock, which would stop every statement that reads it (the
+   * record writer's batch update, the lists) for as long as the scan takes. So, as PostgreSQL's
+   * documentation advises, the default partition first gets a CHECK constraint that excludes the
+   * range, validated in a transaction of its own (that scan blocks no one), and the attach then
+   * skips its scan; the constraint is dropped after.
+   *
+   * The default partition may hold rows of the range already: a caller's id that happened to
+   * fall in it (about 3 in 10 million uuid4s per day). The day is then cut into ranges around
+   * those ids, which stay where they are. Records of our own (UUIDv7) there mean the day was
+   * written before it had a partition (the service ran without this pass): it stays there.
    */
-  async ensure(manager: EntityManager, day: number): Promise<string[]> {
+  async ensure(transact: Transact, day: number): Promise<string[]> {
     const name = dayName(day);
-    if ((await this.list(manager)).some((p) => p.day === day)) return [];
+    const ranges = await transact(async (manager) => {
+      if ((await this.list(manager)).some((p) => p.day === day)) return [];
+      // What a step that failed or crashed left: the ranges are worked out again.
+      for (const check of await this.exclusions(manager, name))
+        await manager.query(`ALTER TABLE task_runs_default DROP CONSTRAINT ${check}`);
+      const planned = await this.plan(manager, day, name);
+      await manager.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
+      for (const [i, [lower, upper]] of planned.entries())
+        await manager.query(
+          `ALTER TABLE task_runs_default ADD CONSTRAINT ${exclusion(name, i)}
+             CHECK ((id >= '${lower}' AND id < '${upper}') IS FALSE) NOT VALID`,
+        );
+      return planned;
+    });
+    if (!ranges?.length) return [];
+    for (const i of ranges.keys())
+      await transact((manager) =>
+        manager.query(`ALTER TABLE task_runs_default VALIDATE CONSTRAINT ${exclusion(name, i)}`),
+      );
+    return (
+      (await transact(async (manager) => {
+        if ((await this.list(manager)).some((p) => p.day === day)) return [];
+        await manager.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
+        const made: string[] = [];
+        for (const [i, [lower, upper]] of ranges.entries()) {
+          const table = i === 0 ? name : `${name}_${i}`;
+          // Made apart and then attached: attaching takes a weaker lock on task_runs than
+          // CREATE TABLE … PARTITION OF, so submits and reads go on meanwhile.
+          await manager.query(`CREATE TABLE ${table} (LIKE task_runs INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
+          await manager.query(
+            `ALTER TABLE task_runs ATTACH PARTITION ${table} FOR VALUES FROM ('${lower}') TO ('${upper}')`,
+          );
+          await manager.query(`ALTER TABLE task_runs_default DROP CONSTRAINT ${exclusion(name, i)}`);
+          made.push(table);
+        }
+        return made;
+      })) ?? []
+    );
+  }
+
+  /** The ranges day `day` is made of, around the callers' ids in the default partition; none to leave it there. */
+  private async plan(manager: EntityManager, day: number, name: string): Promise<[string, string][]> {
     const from = firstIdAt(day);
     const to = firstIdAt(day + DAY_MS);
     const strays: string[] = (
@@ -106,20 +162,16 @@ export class TaskRunPartitions {
       start = nextId(stray);
     }
     if (start < to) ranges.push([start, to]);
+    return ranges;
+  }
 
-    await manager.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
-    const made: string[] = [];
-    for (const [lower, upper] of ranges) {
-      const table = made.length === 0 ? name : `${name}_${made.length}`;
-      // Made apart and then attached: attaching takes a weaker lock on task_runs than
-      // CREATE TABLE … PARTITION OF, so submits and reads go on meanwhile.
-      await manager.query(`CREATE TABLE ${table} (LIKE task_runs INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
-      await manager.query(
-        `ALTER TABLE task_runs ATTACH PARTITION ${table} FOR VALUES FROM ('${lower}') TO ('${upper}')`,
-      );
-      made.push(table);
-    }
-    return made;
+  /** The exclusion constraints of the default partition for day partition `name`. */
+  private async exclusions(manager: EntityManager, name: string): Promise<string[]> {
+    const rows: { name: string }[] = await manager.query(
+      `SELECT conname AS name FROM pg_constraint WHERE conrelid = 'task_runs_default'::regclass AND conname LIKE $1`,
+      [`${exclusion(name, 0).replace(/_0$/, '')}\_%`],
+    );
+    return rows.map((r) => r.name);
   }
 
   /**
