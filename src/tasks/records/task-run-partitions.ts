@@ -169,7 +169,7 @@ export class TaskRunPartitions {
   private async exclusions(manager: EntityManager, name: string): Promise<string[]> {
     const rows: { name: string }[] = await manager.query(
       `SELECT conname AS name FROM pg_constraint WHERE conrelid = 'task_runs_default'::regclass AND conname LIKE $1`,
-      [`${exclusion(name, 0).replace(/_0$/, '')}\_%`],
+      [`${exclusion(name, 0).replace(/_0$/, '')}\\_%`],
     );
     return rows.map((r) => r.name);
   }
