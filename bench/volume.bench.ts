@@ -382,7 +382,7 @@ async function main() {
         await client.query(`SELECT (SELECT count(*) FROM task_runs)::bigint AS records,
                                    (SELECT count(*) FROM task_run_rollups)::bigint
                                      + (SELECT count(*) FROM task_run_runtime_rollups)::bigint AS rollups,
-                                   pg_total_relation_size('task_runs') AS bytes`)
+                                   (SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits WHERE inhparent = 'task_runs'::regclass) AS bytes`)
       ).rows;
       const line = (s: string) => console.log(s);
       line(

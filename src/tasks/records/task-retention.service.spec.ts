@@ -86,6 +86,20 @@ describe('TaskRetention', () => {
     );
   });
 
+  it('leaves a day it cannot drop for the next pass, and still deletes the records no drop takes', async () => {
+    const now = Date.parse('2026-01-10T12:00:00Z');
+    jest.useFakeTimers({ now });
+    const { sut, store, partitions } = setup([Date.parse('2026-01-08T00:00:00Z')]);
+    partitions.ensure.mockRejectedValueOnce(new Error('canceling statement due to lock timeout'));
+    partitions.drop.mockRejectedValueOnce(new Error('canceling statement due to lock timeout'));
+    await sut.expire(now + 2 * DAY_MS);
+    expect(logs.warn).toHaveBeenCalledWith('Could not make a partition: canceling statement due to lock timeout');
+    expect(logs.warn).toHaveBeenCalledWith(
+      'Could not drop the partitions of 2026-01-08: canceling statement due to lock timeout',
+    );
+    expect(store.deleteFinishedBefore).toHaveBeenCalledTimes(1);
+  });
+
   it('deletes each batch in its own transaction, after waiting its turn for the retention lock', async () => {
     const { sut, store, transactions } = setup();
     store.deleteFinishedBefore.mockResolvedValueOnce(BATCH).mockResolvedValueOnce(1);

@@ -62,12 +62,21 @@ export class TaskRetention implements OnApplicationBootstrap, OnApplicationShutd
    */
   async expire(at: number = Date.now()): Promise<void> {
     const cutoff = new Date(at - this.config.env.RESULT_EXPIRES_SECONDS * 1000);
-    await this.makePartitions(at);
+    // A day that cannot be made or dropped now (a lock not granted in time) is left as it is for
+    // the next pass; the records no drop takes are deleted all the same.
+    await this.makePartitions(at).catch((error) => this.logger.warn(`Could not make a partition: ${error.message}`));
     let dropped = 0;
     for (const { day } of await this.partitions.list(this.dataSource.manager)) {
       if (day + DAY_MS > cutoff.getTime()) break;
-      dropped +=
-        (await this.loop.exclusive((manager) => this.partitions.drop(manager, day, cutoff), { wait: true })) ?? 0;
+      dropped += await this.loop
+        .exclusive((manager) => this.partitions.drop(manager, day, cutoff), { wait: true })
+        .then((records) => records ?? 0)
+        .catch((error) => {
+          this.logger.warn(
+            `Could not drop the partitions of ${new Date(day).toISOString().slice(0, 10)}: ${error.message}`,
+          );
+          return 0;
+        });
     }
     // The first day whose partition is not due: its records wait for the drop.
     const keptFrom = firstIdAt(dayOf(cutoff.getTime()));
