@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { newTaskRun } from '../../../test/support/new-task-run';
 import { useSpecDatabase } from '../../../test/support/spec-database';
 import { uuidV7 } from '../../common/uuid-v7';
 import { AppConfig } from '../../config/app-config';
 import { StoreHealth } from '../store-health';
-import { TaskState } from '../task-state';
 import { TaskRun } from './entities/task-run.entity';
 import { TaskRetention } from './task-retention.service';
 import { DAY_MS, dayOf, firstIdAt, TaskRunPartitions } from './task-run-partitions';
@@ -35,29 +35,8 @@ describe('TaskRunPartitions on PostgreSQL', () => {
   const ids = async (table: string, column = 'id'): Promise<string[]> =>
     (await db.current.dataSource.query(`SELECT ${column} AS id FROM ${table} ORDER BY 1`)).map((r: any) => r.id);
 
-  function run(id: string, overrides: Partial<TaskRun> = {}): TaskRun {
-    const now = new Date();
-    return Object.assign(new TaskRun(), {
-      id,
-      name: 'tasks.system.noop',
-      queue: 'default',
-      owner: null,
-      args: {},
-      state: TaskState.PENDING,
-      attempts: 0,
-      maxAttempts: 1,
-      priority: 0,
-      timeoutMs: null,
-      runAt: now,
-      createdAt: now,
-      updatedAt: now,
-      enqueuedAt: null,
-      parentId: null,
-      idempotencyKey: null,
-      requestId: null,
-      ...overrides,
-    });
-  }
+  const run = (id: string, overrides: Partial<TaskRun> = {}): TaskRun =>
+    newTaskRun({ id, maxAttempts: 1, ...overrides });
 
   async function finish(id: string, at: Date): Promise<void> {
     await db.current.dataSource.query(`UPDATE task_runs SET state = 'SUCCESS', finished_at = $2 WHERE id = $1`, [

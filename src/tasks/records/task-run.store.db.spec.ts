@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { newTaskRun } from '../../../test/support/new-task-run';
 import { useSpecDatabase } from '../../../test/support/spec-database';
 import { TaskState } from '../task-state';
 import { TaskRun } from './entities/task-run.entity';
@@ -17,29 +18,7 @@ describe('TaskRunStore on PostgreSQL', () => {
     sut = new TaskRunStore(db.current.dataSource);
   });
 
-  function newRun(overrides: Partial<TaskRun> = {}): TaskRun {
-    const now = new Date();
-    return Object.assign(new TaskRun(), {
-      id: randomUUID(),
-      name: 'tasks.system.noop',
-      queue: 'default',
-      owner: null,
-      args: {},
-      state: TaskState.PENDING,
-      attempts: 0,
-      maxAttempts: 3,
-      priority: 0,
-      timeoutMs: null,
-      runAt: now,
-      createdAt: now,
-      updatedAt: now,
-      enqueuedAt: null,
-      parentId: null,
-      idempotencyKey: null,
-      requestId: null,
-      ...overrides,
-    });
-  }
+  const newRun = newTaskRun;
 
   async function seed(...runs: TaskRun[]): Promise<string[]> {
     await sut.insert(runs);
