@@ -5,7 +5,7 @@ import { SingletonLoop } from '../../database/singleton-loop';
 import { StoreHealth } from '../store-health';
 import { ROLLUP_RETENTION_DAYS } from './task-statistics.service';
 import { TaskRunStore } from './task-run.store';
-import { DAY_MS, DAYS_AHEAD, dayOf, firstIdAt, TaskRunPartitions } from './task-run-partitions';
+import { DAY_MS, DAYS_AHEAD, DayPartition, dayOf, firstIdAt, TaskRunPartitions } from './task-run-partitions';
 
 // One retention batch at a time across replicas (a transaction-scoped advisory lock per batch):
 // replicas take turns instead of fighting over the same rows' locks.
@@ -44,9 +44,10 @@ export class TaskRetention implements OnApplicationBootstrap, OnApplicationShutd
 
   /** Before the first request: today's and the next days' partitions exist, so no day starts in the default one. */
   async onApplicationBootstrap(): Promise<void> {
-    await this.makePartitions(Date.now()).catch((error) =>
-      this.logger.warn(`Could not make task_runs' partitions: ${error.message}`),
-    );
+    await this.partitions
+      .list(this.dataSource.manager)
+      .then((existing) => this.makePartitions(Date.now(), existing))
+      .catch((error) => this.logger.warn(`Could not make task_runs' partitions: ${error.message}`));
     this.loop.start();
   }
 
@@ -64,10 +65,14 @@ export class TaskRetention implements OnApplicationBootstrap, OnApplicationShutd
     const cutoff = new Date(at - this.config.env.RESULT_EXPIRES_SECONDS * 1000);
     // A day that cannot be made or dropped now (a lock not granted in time) is left as it is for
     // the next pass; the records no drop takes are deleted all the same.
-    await this.makePartitions(at).catch((error) => this.logger.warn(`Could not make a partition: ${error.message}`));
+    const existing = await this.partitions.list(this.dataSource.manager);
+    await this.makePartitions(at, existing).catch((error) =>
+      this.logger.warn(`Could not make a partition: ${error.message}`),
+    );
     let dropped = 0;
-    for (const { day } of await this.partitions.list(this.dataSource.manager)) {
-      if (day + DAY_MS > cutoff.getTime()) break;
+    // A day cut around callers' ids has several partitions: one drop takes them all.
+    const due = new Set(existing.map((p) => p.day).filter((day) => day + DAY_MS <= cutoff.getTime()));
+    for (const day of due) {
       dropped += await this.loop
         .exclusive((manager) => this.partitions.drop(manager, day, cutoff), { wait: true })
         .then((records) => records ?? 0)
@@ -98,9 +103,14 @@ export class TaskRetention implements OnApplicationBootstrap, OnApplicationShutd
       );
   }
 
-  /** Today's partition and those of the next {@link DAYS_AHEAD} days, each made by one replica. */
-  private async makePartitions(at: number): Promise<void> {
+  /**
+   * Today's partition and those of the next {@link DAYS_AHEAD} days that `existing` lacks, each
+   * made by one replica (`ensure` checks again under the lock).
+   */
+  private async makePartitions(at: number, existing: DayPartition[]): Promise<void> {
+    const have = new Set(existing.map((p) => p.day));
     for (let day = dayOf(at); day <= dayOf(at) + DAYS_AHEAD * DAY_MS; day += DAY_MS) {
+      if (have.has(day)) continue;
       const made = await this.partitions.ensure((work) => this.loop.exclusive(work, { wait: true }), day);
       if (made.length) this.logger.log(`Made partition ${made.join(', ')} of task_runs`);
     }

@@ -38,9 +38,13 @@ function nextId(id: string): string {
 /** Runs `work` in a transaction of its own; null when it did not run (another replica's turn). */
 export type Transact = <T>(work: (manager: EntityManager) => Promise<T>) => Promise<T | null>;
 
-/** The default partition's CHECK constraint that keeps range `i` of day partition `name` out of it. */
+/** The prefix of the default partition's CHECK constraints that keep day partition `name`'s ranges out of it. */
+function exclusions(name: string): string {
+  return name.replace('task_runs_', 'task_runs_default_excludes_');
+}
+
 function exclusion(name: string, i: number): string {
-  return `${name.replace('task_runs_', 'task_runs_default_excludes_')}_${i}`;
+  return `${exclusions(name)}_${i}`;
 }
 
 function dayName(day: number): string {
@@ -104,7 +108,7 @@ export class TaskRunPartitions {
     const ranges = await transact(async (manager) => {
       if ((await this.list(manager)).some((p) => p.day === day)) return [];
       // What a step that failed or crashed left: the ranges are worked out again.
-      for (const check of await this.exclusions(manager, name))
+      for (const check of await this.exclusionsLeft(manager, name))
         await manager.query(`ALTER TABLE task_runs_default DROP CONSTRAINT ${check}`);
       const planned = await this.plan(manager, day, name);
       await manager.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
@@ -165,11 +169,11 @@ export class TaskRunPartitions {
     return ranges;
   }
 
-  /** The exclusion constraints of the default partition for day partition `name`. */
-  private async exclusions(manager: EntityManager, name: string): Promise<string[]> {
+  /** The exclusion constraints for day partition `name` that a failed or crashed step left. */
+  private async exclusionsLeft(manager: EntityManager, name: string): Promise<string[]> {
     const rows: { name: string }[] = await manager.query(
       `SELECT conname AS name FROM pg_constraint WHERE conrelid = 'task_runs_default'::regclass AND conname LIKE $1`,
-      [`${exclusion(name, 0).replace(/_0$/, '')}\\_%`],
+      [`${exclusions(name)}\\_%`],
     );
     return rows.map((r) => r.name);
   }

@@ -4,15 +4,6 @@ import { TaskError, TaskRun } from './entities/task-run.entity';
 import { FINISHED_CHANNEL } from './task-completions.service';
 import { FINAL_STATES, OPEN_STATES, TaskState } from '../task-state';
 
-/**
- * Every statement the platform's machinery runs on `task_runs`: the submit's insert, the queued
- * mark, the outbox's and the reconciler's scans, the worker's batch update, revocation and
- * retention. (The REST API's list filters live in TaskQueryService, the statistics read the
- * rollups.) Statements that take part in a caller's transaction take its `EntityManager`.
- *
- * States are written into the SQL text, not bound: the partial indexes (`task_runs_open`,
- * `task_runs_outbox`) only serve a query whose predicate names the same literals.
- */
 /** A record found by id, with what a caller that lost its outcome needs to learn it again. */
 export type KnownRun = Pick<TaskRun, 'id' | 'state' | 'result' | 'error'>;
 
@@ -22,6 +13,15 @@ export interface FinishedPosition {
   id: string;
 }
 
+/**
+ * Every statement the platform's machinery runs on `task_runs`: the submit's insert, the queued
+ * mark, the outbox's and the reconciler's scans, the worker's batch update, revocation and
+ * retention. (The REST API's list filters live in TaskQueryService, the statistics read the
+ * rollups.) Statements that take part in a caller's transaction take its `EntityManager`.
+ *
+ * States are written into the SQL text, not bound: the partial indexes (`task_runs_open`,
+ * `task_runs_outbox`) only serve a query whose predicate names the same literals.
+ */
 @Injectable()
 export class TaskRunStore {
   constructor(private readonly dataSource: DataSource) {}
