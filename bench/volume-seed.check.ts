@@ -14,7 +14,7 @@ import { DataSource } from 'typeorm';
 import { migrations } from '../src/database/migrations';
 import { ROLLUP_RETENTION_DAYS } from '../src/tasks/records/task-statistics.service';
 import { createBenchDatabase, fmt } from './support';
-import { newSeedIds, RETENTION_SECONDS, SEED_THROUGH_TRIGGERS_SQL, seedRecords } from './volume-seed';
+import { newSeedIds, SEED_THROUGH_TRIGGERS_SQL, seedParams, seedRecords } from './volume-seed';
 
 const ROWS = Number(process.env.ROWS ?? 50_000);
 const TASKS = Array.from({ length: 19 }, (_, i) => ({
@@ -44,17 +44,7 @@ async function main() {
     ]) {
       const to = from + ROWS - 1;
       await triggers.client.query('SELECT setseed($1)', [seed]);
-      await triggers.client.query(SEED_THROUGH_TRIGGERS_SQL('window'), [
-        from,
-        to,
-        TASKS.map((t) => t.name),
-        TASKS.map((t) => t.queue),
-        RETENTION_SECONDS,
-        ids.client,
-        ids.owners,
-        ids.parents,
-        now,
-      ]);
+      await triggers.client.query(SEED_THROUGH_TRIGGERS_SQL('window'), seedParams(from, to, TASKS, ids, now));
       await fast.client.query('SELECT setseed($1)', [seed]);
       await seedRecords(fast.client, from, to, TASKS, ids, { now: () => now });
     }

@@ -87,7 +87,8 @@ const SEED_TO_PARTS_SQL = `${insertSql('window')}
   SELECT date_trunc('minute', finished_at), name, queue, state, runtime_ms, count(*), sum(greatest(attempts - 1, 0))
     FROM ins WHERE finished_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5`;
 
-function seedParams(from: number, to: number, tasks: DeclaredTask[], ids: SeedIds, now: Date) {
+/** The seed statements' parameters ($1–$9) for records [from, to]. */
+export function seedParams(from: number, to: number, tasks: DeclaredTask[], ids: SeedIds, now: Date) {
   return [
     from,
     to,
